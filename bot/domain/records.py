@@ -1,0 +1,221 @@
+"""Validated price and trade-condition records, built from loose text such as CSV cells."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from bot.domain.dates import PartialDate
+from bot.domain.errors import InvalidInput
+from bot.domain.units import CURRENCIES, Unit, parse_unit
+
+PRICE_TYPES = (
+    "retail", "wholesale", "state_purchase", "middleman", "export", "ration", "market", "official",
+)
+TOPICS = ("border", "smuggling", "exports", "imports", "market-activity", "crackdown")
+DIRECTIONS = ("export", "import", "both")
+CHANNELS = ("official-customs", "state-sanctioned-smuggling", "private-smuggling")
+BORDER_STATUSES = ("open", "restricted", "closed", "lockdown")
+MARKET_ACTIVITY = ("contracting", "recovering", "stable")
+MAX_SUMMARY = 3000
+# Anything above this per base unit is a typo, not a price (KPW per kg of gold is ~1e8).
+MAX_PRICE = 1e12
+_RELIABILITY_RE = re.compile(r"^[A-F][1-6]$")
+_NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
+_RANGE_RE = re.compile(r"^\s*([\d.,]+)\s*(?:-|–|—|~|to)\s*([\d.,]+)\s*$")
+
+
+@dataclass(frozen=True)
+class PriceRecord:
+    """One valid price figure, ready to be stored; names are still unresolved text."""
+
+    commodity: str
+    market: str
+    observed: PartialDate
+    reported_on: date | None
+    low: float
+    high: float
+    grade: str | None
+    price_type: str
+    currency: str
+    unit: Unit
+    source_name: str
+    source_url: str | None
+    reliability: str | None
+    note: str | None
+
+    def natural_key(self, commodity_slug: str, market_slug: str) -> str:
+        """Return the hash that identifies this figure, so the same report is stored once."""
+        parts = (
+            commodity_slug, market_slug, self.observed.iso(), self.price_type, self.currency,
+            self.unit.text, self.grade or "", f"{self.low:g}", f"{self.high:g}",
+            self.source_name.casefold(), self.source_url or "", self.note or "",
+        )
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def parse_number(text: str, *, what: str = "price") -> float:
+    """Parse a positive number written with optional thousands separators."""
+    raw = text.strip().replace(",", "").replace(" ", "")
+    if not _NUMBER_RE.match(raw):
+        raise InvalidInput(f"The {what} “{text.strip()}” is not a number.")
+    value = float(raw)
+    if value <= 0:
+        raise InvalidInput(f"The {what} must be above zero (a missing price is not a price of 0).")
+    if value > MAX_PRICE:
+        raise InvalidInput(f"The {what} {text.strip()} is too large to be a real price.")
+    return value
+
+
+def parse_price_range(price: str, low: str = "", high: str = "") -> tuple[float, float]:
+    """Return (low, high) from a price cell ("500", "500-1,200") or separate low/high cells."""
+    price, low, high = (price or "").strip(), (low or "").strip(), (high or "").strip()
+    if low or high:
+        lo = parse_number(low or high, what="low price")
+        hi = parse_number(high or low, what="high price")
+    elif not price:
+        raise InvalidInput("The price is missing.")
+    elif match := _RANGE_RE.match(price):
+        lo = parse_number(match.group(1))
+        hi = parse_number(match.group(2))
+    else:
+        lo = hi = parse_number(price)
+    if lo > hi:
+        raise InvalidInput(f"The range {lo:g}-{hi:g} is written backwards: low must not exceed high.")
+    return lo, hi
+
+
+def parse_reliability(text: str | None) -> str | None:
+    """Validate an Admiralty grade such as B2 (source A-F, information 1-6)."""
+    raw = (text or "").strip().upper()
+    if not raw:
+        return None
+    if not _RELIABILITY_RE.match(raw):
+        raise InvalidInput(
+            f"“{text}” is not a reliability grade: use the Admiralty code, A-F then 1-6 (e.g. B2)."
+        )
+    return raw
+
+
+def parse_url(text: str | None) -> str | None:
+    """Accept an http(s) URL or nothing."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if not re.match(r"^https?://\S+$", raw) or len(raw) > 500:
+        raise InvalidInput(f"“{raw[:80]}” is not a web address (http:// or https://).")
+    return raw
+
+
+def parse_currency(text: str) -> str:
+    """Validate a currency code."""
+    raw = (text or "").strip().upper()
+    if raw not in CURRENCIES:
+        raise InvalidInput(f"“{text}” is not a currency I know ({', '.join(CURRENCIES)}).")
+    return raw
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    raw = (value or "").strip().lower().replace(" ", "_" if what == "price type" else "-")
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise InvalidInput(f"“{value}” is not a {what}; use one of: {', '.join(allowed)}.")
+    return raw
+
+
+def _text(value: str | None, limit: int, what: str) -> str | None:
+    raw = (value or "").strip()
+    if len(raw) > limit:
+        raise InvalidInput(f"The {what} is {len(raw):,} characters; the limit is {limit:,}.")
+    return raw or None
+
+
+def price_record_from_row(row: Mapping[str, str], *, today: date) -> PriceRecord:
+    """Validate one price row (project or WFP/HDX columns) into a record, or raise InvalidInput."""
+    commodity = (row.get("commodity") or "").strip()
+    market = (row.get("market") or "").strip()
+    if not commodity:
+        raise InvalidInput("The commodity is missing.")
+    if not market:
+        raise InvalidInput("The market is missing.")
+    low, high = parse_price_range(row.get("price", ""), row.get("price_low", ""), row.get("price_high", ""))
+    source = _text(row.get("source"), 120, "source")
+    if not source:
+        raise InvalidInput("The source is missing: every figure needs one.")
+    reported = PartialDate.parse(row.get("reported_date"), today=today)
+    return PriceRecord(
+        commodity=commodity,
+        market=market,
+        observed=PartialDate.parse(row.get("date"), today=today),
+        reported_on=reported.value,
+        low=low,
+        high=high,
+        grade=_text(row.get("grade"), 120, "grade"),
+        price_type=_choice(row.get("pricetype"), PRICE_TYPES, "price type") or "retail",
+        currency=parse_currency(row.get("currency", "")),
+        unit=parse_unit(row.get("unit", "")),
+        source_name=source,
+        source_url=parse_url(row.get("source_url")),
+        reliability=parse_reliability(row.get("reliability")),
+        note=_text(row.get("note"), 2000, "note"),
+    )
+
+
+@dataclass(frozen=True)
+class TradeReportRecord:
+    """One valid trade-condition report; place and goods are still unresolved text."""
+
+    place: str
+    observed: PartialDate
+    topics: tuple[str, ...]
+    direction: str | None
+    channel: str | None
+    border_status: str | None
+    market_activity: str | None
+    enforcement: str | None
+    commodities: tuple[str, ...]
+    summary: str
+    source_name: str
+    source_url: str | None
+    reliability: str | None
+
+    def natural_key(self, place_slug: str) -> str:
+        """Return the hash that identifies this report."""
+        parts = (place_slug, self.observed.iso(), self.summary, self.source_name.casefold())
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def trade_report_from_row(row: Mapping[str, str], *, today: date) -> TradeReportRecord:
+    """Validate one trade-condition row into a record, or raise InvalidInput."""
+    place = (row.get("place") or "").strip()
+    if not place:
+        raise InvalidInput("The place is missing.")
+    summary = _text(row.get("summary"), MAX_SUMMARY, "summary")
+    if not summary:
+        raise InvalidInput("The summary is missing.")
+    source = _text(row.get("source"), 120, "source")
+    if not source:
+        raise InvalidInput("The source is missing: every report needs one.")
+    topics = tuple(
+        t for t in (_choice(x, TOPICS, "topic") for x in (row.get("topics") or "").split(";")) if t
+    )
+    goods = tuple(x.strip() for x in (row.get("commodities") or "").split(";") if x.strip())
+    return TradeReportRecord(
+        place=place,
+        observed=PartialDate.parse(row.get("date"), today=today),
+        topics=topics,
+        direction=_choice(row.get("direction"), DIRECTIONS, "direction"),
+        channel=_choice(row.get("channel"), CHANNELS, "channel"),
+        border_status=_choice(row.get("border_status"), BORDER_STATUSES, "border status"),
+        market_activity=_choice(row.get("market_activity"), MARKET_ACTIVITY, "market activity"),
+        enforcement=_text(row.get("enforcement"), 500, "enforcement note"),
+        commodities=goods,
+        summary=summary,
+        source_name=source,
+        source_url=parse_url(row.get("source_url")),
+        reliability=parse_reliability(row.get("reliability")),
+    )

@@ -1,0 +1,83 @@
+"""Units as reported ("600 g", "jin", "근", "per 100 USD") and their canonical base."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.errors import InvalidInput
+from bot.domain.text import normalize
+
+CURRENCIES = ("KPW", "CNY", "USD", "KRW", "JPY", "EUR", "RUB")
+UNSPECIFIED = "unspecified"
+
+# name -> (base unit, quantity of base). Korean 근 is 600 g for meat and herbs, Chinese 斤 500 g.
+_NAMED: dict[str, tuple[str, float]] = {
+    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilogram": ("kg", 1.0), "kilograms": ("kg", 1.0),
+    "킬로": ("kg", 1.0), "킬로그램": ("kg", 1.0), "公斤": ("kg", 1.0), "千克": ("kg", 1.0),
+    "g": ("kg", 0.001), "gram": ("kg", 0.001), "grams": ("kg", 0.001), "그램": ("kg", 0.001),
+    "克": ("kg", 0.001),
+    "t": ("kg", 1000.0), "ton": ("kg", 1000.0), "tonne": ("kg", 1000.0), "吨": ("kg", 1000.0),
+    "geun": ("kg", 0.6), "kun": ("kg", 0.6), "근": ("kg", 0.6),
+    "jin": ("kg", 0.5), "斤": ("kg", 0.5), "catty": ("kg", 0.5),
+    "l": ("l", 1.0), "liter": ("l", 1.0), "litre": ("l", 1.0), "liters": ("l", 1.0),
+    "litres": ("l", 1.0), "리터": ("l", 1.0), "升": ("l", 1.0), "ml": ("l", 0.001),
+    "piece": ("piece", 1.0), "pieces": ("piece", 1.0), "pc": ("piece", 1.0), "pcs": ("piece", 1.0),
+    "개": ("piece", 1.0), "个": ("piece", 1.0), "egg": ("piece", 1.0),
+    "head": ("head", 1.0), "포기": ("head", 1.0), "颗": ("head", 1.0),
+    "pack": ("pack", 1.0), "box": ("box", 1.0), "bottle": ("bottle", 1.0), "sack": ("sack", 1.0),
+}
+_QTY_RE = re.compile(r"^(?:per\s+)?(\d+(?:\.\d+)?)?\s*([^\d\s].*?)?$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A reported unit: its text, the base it measures in and how much of the base it holds."""
+
+    text: str
+    base: str
+    quantity: float
+
+    @property
+    def is_currency(self) -> bool:
+        return self.base in CURRENCIES
+
+    def per_base(self, price: float) -> float:
+        """Convert a price per this unit into a price per one base unit (per kg, per USD...)."""
+        return price / self.quantity
+
+    def short(self) -> str:
+        """Return the unit the way it is printed after a currency: kg, 600 g, head."""
+        return self.text
+
+
+def parse_unit(text: str) -> Unit:
+    """Parse a unit such as kg, 600g, 600 g, jin, 근, liter, head, USD or 100 CNY."""
+    raw = " ".join((text or "").split())
+    if not raw:
+        raise InvalidInput("The unit is missing: say kg, 600 g, jin, liter, piece or head.")
+    lowered = raw.lower().removeprefix("per ").strip()
+    match = _QTY_RE.match(lowered)
+    if not match:
+        raise InvalidInput(f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head).")
+    qty_text, name = match.groups()
+    name = (name or "").strip()
+    qty = float(qty_text) if qty_text else 1.0
+    if qty <= 0:
+        raise InvalidInput(f"“{raw}”: a unit needs a positive quantity.")
+    if lowered in ("unspecified", "not stated"):
+        # Some sources give no unit; the figure is kept but never converted or compared.
+        return Unit(UNSPECIFIED, UNSPECIFIED, 1.0)
+    if name.upper() in CURRENCIES:
+        return Unit(_unit_text(qty, name.upper()), name.upper(), qty)
+    key = normalize(name).replace(" ", "")
+    if key not in _NAMED:
+        raise InvalidInput(f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head).")
+    base, factor = _NAMED[key]
+    return Unit(_unit_text(qty, name if qty_text else key), base, qty * factor)
+
+
+def _unit_text(qty: float, name: str) -> str:
+    if qty == 1.0:
+        return name
+    return f"{qty:g} {name}"

@@ -1,0 +1,52 @@
+"""Logging setup: one format, quiet HTTP libraries, and the bot token never written anywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Bot API URLs carry the token: https://host/bot123:ABC.../method and /file/bot123:ABC.../path.
+_TOKEN_IN_URL = re.compile(r"(/bot|/file/bot)\d+:[A-Za-z0-9_-]+")
+_BARE_TOKEN = re.compile(r"\b\d{3,15}:[A-Za-z0-9_-]{30,}\b")
+
+
+class RedactTokens(logging.Filter):
+    """Replace bot tokens in log records, known or merely token-shaped."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if s)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[REDACTED]")
+        text = _TOKEN_IN_URL.sub(r"\1[REDACTED]", text)
+        return _BARE_TOKEN.sub("[REDACTED]", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str = "INFO", *, secrets: tuple[str, ...] = ()) -> None:
+    """Configure the root logger once for a process."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactTokens(secrets))
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # httpx logs every request URL at INFO, and those URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,148 @@
+"""Loading the catalogue files into the database and building the in-memory name index."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain.catalogue import read_commodities, read_places
+from bot.domain.matching import Entry, Name, Resolver
+from bot.domain.text import compact
+from config.paths import COMMODITIES_CSV, PLACES_CSV
+from db import repo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How many catalogue rows the database holds after a sync."""
+
+    commodities: int
+    places: int
+
+
+def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
+    """Upsert every commodity and place of the catalogue files, with their aliases (idempotent)."""
+    commodities = read_commodities(COMMODITIES_CSV)
+    places = read_places(PLACES_CSV)
+    with Session(engine) as session:
+        for spec in commodities:
+            repo.upsert_commodity(
+                session,
+                values={
+                    "slug": spec.slug, "category": spec.category, "default_unit": spec.default_unit,
+                    "currency_code": spec.currency_code, "name_en": spec.name_en,
+                    "name_ko": spec.name_ko, "name_zh": spec.name_zh,
+                },
+                aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
+                now=now,
+            )
+        by_slug = {}
+        for spec in places:
+            by_slug[spec.slug] = repo.upsert_market(
+                session,
+                values={
+                    "slug": spec.slug, "kind": spec.kind, "country": spec.country,
+                    "name_en": spec.name_en, "name_ko": spec.name_ko, "name_zh": spec.name_zh,
+                    "latitude": spec.latitude, "longitude": spec.longitude, "note": spec.note,
+                },
+                aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
+                now=now,
+            )
+        # Parents are linked after every place exists, whatever the file order.
+        for spec in places:
+            parent = by_slug.get(spec.parent) if spec.parent else None
+            if spec.parent and parent is None:
+                raise ValueError(f"places.csv: {spec.slug} names unknown parent {spec.parent}")
+            by_slug[spec.slug].parent_id = parent.id if parent else None
+        session.commit()
+        result = SyncResult(commodities=len(commodities), places=len(places))
+    logger.info("Catalogue synced: %d commodities, %d places", result.commodities, result.places)
+    return result
+
+
+@dataclass(frozen=True)
+class Label:
+    """A name in the languages the catalogue has."""
+
+    en: str
+    ko: str | None
+    zh: str | None
+
+    def in_lang(self, lang: str) -> str:
+        """Return the name in `lang`, falling back to English."""
+        if lang.startswith("ko") and self.ko:
+            return self.ko
+        if lang.startswith("zh") and self.zh:
+            return self.zh
+        return self.en
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The name index used to answer questions: resolvers plus labels and the place hierarchy."""
+
+    commodities: Resolver
+    markets: Resolver
+    commodity_labels: dict[int, Label]
+    market_labels: dict[int, Label]
+    market_parent: dict[int, int | None]
+    market_kind: dict[int, str]
+    commodity_slugs: dict[str, int]
+    market_slugs: dict[str, int]
+
+    def market_parent_label(self, market_id: int, lang: str) -> str | None:
+        """Return the name of the province a place belongs to, if it has one."""
+        parent = self.market_parent.get(market_id)
+        if parent is None or self.market_kind.get(parent) == "country":
+            return None
+        name = self.market_labels[parent].in_lang(lang)
+        # "Pyongyang (directly governed city)" adds nothing after "Pyongyang".
+        if name.startswith(self.market_labels[market_id].in_lang(lang)):
+            return None
+        return name
+
+    def descendants(self, market_id: int) -> list[int]:
+        """Return the place and every place inside it."""
+        out = [market_id]
+        frontier = [market_id]
+        while frontier:
+            frontier = [m for m, p in self.market_parent.items() if p in frontier]
+            out.extend(frontier)
+        return out
+
+
+def load_catalogue(engine: Engine) -> Catalogue:
+    """Build the name index from the database (run at start and after the catalogue changes)."""
+    with Session(engine) as session:
+        commodities = repo.commodities_with_aliases(session)
+        markets = repo.markets_with_aliases(session)
+    c_entries, c_labels = [], {}
+    for row, aliases in commodities:
+        assert row.id is not None
+        c_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
+        names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
+        c_entries.append(Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.category))
+    m_entries, m_labels, parent, kind = [], {}, {}, {}
+    for row, aliases in markets:
+        assert row.id is not None
+        m_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
+        parent[row.id] = row.parent_id
+        kind[row.id] = row.kind
+        names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
+        m_entries.append(Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.kind))
+    return Catalogue(
+        commodities=Resolver(c_entries),
+        markets=Resolver(m_entries),
+        commodity_labels=c_labels,
+        market_labels=m_labels,
+        market_parent=parent,
+        market_kind=kind,
+        commodity_slugs={e.slug: e.id for e in c_entries},
+        market_slugs={e.slug: e.id for e in m_entries},
+    )

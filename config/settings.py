@@ -1,0 +1,148 @@
+"""Settings for every Jangmadang process: read from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///./data/jangmadang.sqlite3"
+SUPPORTED_LANGUAGES = ("en", "ko")
+
+# Telegram tokens look like 123456789:AA...; anything else is a placeholder or a typo.
+_TOKEN_RE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,}$")
+_PLACEHOLDERS = ("your", "token", "changeme", "example", "xxx", "placeholder")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line meant for a human."""
+
+
+class Settings(BaseSettings):
+    """Typed settings; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_timezone: str = "Asia/Seoul"
+    default_language: str = "en"
+    log_level: str = "INFO"
+    # Seconds PTB waits on the Bot API; generous because long polling holds requests open.
+    request_timeout: float = 30.0
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        raw = raw.strip()
+        lowered = raw.lower()
+        if any(p in lowered for p in _PLACEHOLDERS) or not _TOKEN_RE.match(raw):
+            # Never echo the value: it may be a real token with a typo.
+            raise ValueError("does not look like a Telegram bot token (expected 123456789:AA...)")
+        return raw
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        if value.endswith("/bot"):
+            value = value[: -len("/bot")]
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if value is None or value == "":
+            return []
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[\s,;]+", value.strip()) if p]
+            for part in parts:
+                if not re.fullmatch(r"-?\d+", part):
+                    raise ValueError(f"must be numeric Telegram ids separated by commas, got {part!r}")
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        value = value.strip()
+        if "://" not in value:
+            raise ValueError("must be a SQLAlchemy URL such as sqlite:///./data/jangmadang.sqlite3")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver the project installs.
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    def token(self) -> str:
+        """Return the bot token or raise ConfigError when it is not set."""
+        if self.telegram_bot_token is None:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather).")
+        return self.telegram_bot_token.get_secret_value()
+
+    def sqlite_path(self) -> Path | None:
+        """Return the SQLite file path, or None for other databases and in-memory SQLite."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url[len(prefix) :]
+        if not path or path == ":memory:":
+            return None
+        return Path(path)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn a pydantic error into one line naming the setting, never its value."""
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name} {msg}")
+    return "Invalid setting: " + "; ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, raising ConfigError with one readable line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,237 @@
+"""Every table of Jangmadang, in one place."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Sort key for figures whose date is unknown: before every dated figure, never claimed as recent.
+UNDATED = date(1, 1, 1)
+
+
+class Commodity(SQLModel, table=True):
+    """A traded good or currency, with its display names."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=80)
+    category: str = Field(max_length=40, index=True)
+    default_unit: str = Field(max_length=20)
+    # ISO code when the commodity is itself a currency (exchange-rate series).
+    currency_code: str | None = Field(default=None, max_length=3)
+    name_en: str = Field(max_length=120)
+    name_ko: str | None = Field(default=None, max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
+    created_at: datetime
+
+
+class CommodityAlias(SQLModel, table=True):
+    """Another name of a commodity in one language; `normalized` is what the matcher compares."""
+
+    __table_args__ = (UniqueConstraint("commodity_id", "normalized", name="uq_commodity_alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commodity_id: int = Field(foreign_key="commodity.id", index=True)
+    text: str = Field(max_length=120)
+    lang: str = Field(max_length=10)  # en, ko, ko-KP, ko-Latn, zh, zh-Latn
+    normalized: str = Field(max_length=120, index=True)
+
+
+class Market(SQLModel, table=True):
+    """A place with prices: a city, county, province, the country or a published aggregate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=80)
+    kind: str = Field(max_length=20)  # country, province, city, county, aggregate
+    parent_id: int | None = Field(default=None, foreign_key="market.id", index=True)
+    country: str = Field(default="KP", max_length=2)
+    name_en: str = Field(max_length=120)
+    name_ko: str | None = Field(default=None, max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
+    latitude: float | None = None
+    longitude: float | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+
+
+class MarketAlias(SQLModel, table=True):
+    """Another spelling of a place in one language."""
+
+    __table_args__ = (UniqueConstraint("market_id", "normalized", name="uq_market_alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id", index=True)
+    text: str = Field(max_length=120)
+    lang: str = Field(max_length=10)
+    normalized: str = Field(max_length=120, index=True)
+
+
+class PriceObservation(SQLModel, table=True):
+    """One published price figure, kept as reported (range, grade, unit, currency, date precision)."""
+
+    __table_args__ = (
+        # "Latest price of X in Y" walks this index backwards and stops at the first live row.
+        Index("ix_price_series_latest", "commodity_id", "market_id", "sort_on", "id"),
+        Index("ix_price_market_latest", "market_id", "sort_on"),
+        UniqueConstraint("natural_key", name="uq_price_natural_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    commodity_id: int = Field(foreign_key="commodity.id")
+    market_id: int = Field(foreign_key="market.id")
+    observed_on: date | None = None
+    observed_precision: str = Field(default="unknown", max_length=8)  # day, month, year, unknown
+    reported_on: date | None = None
+    # observed_on, else reported_on, else UNDATED: never NULL so one index orders every series.
+    sort_on: date
+    price_low: float
+    price_high: float
+    grade: str | None = Field(default=None, max_length=120)
+    price_type: str = Field(default="retail", max_length=20)
+    currency: str = Field(max_length=3)
+    unit: str = Field(max_length=20)  # as reported: "kg", "600 g", "head", "100 USD"
+    unit_quantity: float = 1.0
+    unit_base: str = Field(max_length=10)  # g, kg, l, piece, head, pack, USD...
+    # Derived canonical value per kg (or per litre/piece/currency unit) for comparisons.
+    per_base_low: float | None = None
+    per_base_high: float | None = None
+    source_name: str = Field(max_length=120)
+    source_url: str | None = Field(default=None, max_length=500)
+    reliability: str | None = Field(default=None, max_length=2)  # Admiralty code, e.g. B2
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    entered_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+    deleted_at: datetime | None = Field(default=None, index=True)
+    # Hash of what makes two rows the same report; imports skip what they already hold.
+    natural_key: str = Field(max_length=64)
+
+
+class TradeReport(SQLModel, table=True):
+    """A field report on trade conditions at a place: border, channels, goods, markets."""
+
+    __table_args__ = (
+        Index("ix_trade_report_place_latest", "market_id", "sort_on", "id"),
+        UniqueConstraint("natural_key", name="uq_trade_report_natural_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    market_id: int = Field(foreign_key="market.id")
+    observed_on: date | None = None
+    observed_precision: str = Field(default="unknown", max_length=8)
+    reported_on: date | None = None
+    sort_on: date
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    direction: str | None = Field(default=None, max_length=10)  # export, import, both
+    channel: str | None = Field(default=None, max_length=40)
+    border_status: str | None = Field(default=None, max_length=20)
+    market_activity: str | None = Field(default=None, max_length=20)
+    enforcement: str | None = Field(default=None, sa_column=Column(Text))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    source_name: str = Field(max_length=120)
+    source_url: str | None = Field(default=None, max_length=500)
+    reliability: str | None = Field(default=None, max_length=2)
+    entered_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+    deleted_at: datetime | None = None
+    natural_key: str = Field(max_length=64)
+
+
+class TradeReportCommodity(SQLModel, table=True):
+    """Goods named in a trade-condition report."""
+
+    report_id: int = Field(foreign_key="tradereport.id", primary_key=True)
+    commodity_id: int = Field(foreign_key="commodity.id", primary_key=True, index=True)
+
+
+class ChatUser(SQLModel, table=True):
+    """A Telegram user who has talked to the bot, with their preferences and role."""
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    role: str = Field(default="user", max_length=10)  # user, admin (owners come from ADMIN_IDS)
+    created_at: datetime
+    last_seen_at: datetime | None = None
+
+
+class Subscription(SQLModel, table=True):
+    """A chat's standing order for digests (and optionally alerts) on a set of series."""
+
+    __table_args__ = (Index("ix_subscription_due", "active", "next_due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    chat_type: str = Field(default="private", max_length=12)
+    commodity_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    market_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Canonical text of the filters, so digests are composed once per distinct filter set.
+    filter_key: str = Field(max_length=500, index=True)
+    cadence: str = Field(default="weekly", max_length=10)  # weekly, daily
+    weekday: int = 0  # Monday = 0, in the subscription's own time zone
+    hour: int = 9
+    timezone: str = Field(default="Asia/Seoul", max_length=64)
+    language: str = Field(default="en", max_length=8)
+    alerts: bool = False
+    active: bool = True
+    next_due_at: datetime | None = None  # UTC
+    last_digest_at: datetime | None = None
+    deactivated_reason: str | None = Field(default=None, max_length=200)
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+    updated_at: datetime
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One digest owed to one subscription for one period: the ledger the sender drains."""
+
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_key", name="uq_delivery_period"),
+        Index("ix_delivery_status", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id")
+    period_key: str = Field(max_length=32)  # e.g. 2026-W48 or 2026-11-28
+    status: str = Field(default="pending", max_length=10)  # pending, sending, sent, blocked, failed
+    attempts: int = 0
+    due_at: datetime
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertState(SQLModel, table=True):
+    """The last alert class sent for a series, so alerts fire only when the class escalates."""
+
+    commodity_id: int = Field(foreign_key="commodity.id", primary_key=True)
+    market_id: int = Field(foreign_key="market.id", primary_key=True)
+    level: str = Field(max_length=10)  # normal, high, severe, record
+    observation_id: int | None = None
+    updated_at: datetime
+
+
+class Lease(SQLModel, table=True):
+    """A named lock with an expiry, so only one process sends on a database without row locks."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=64)
+    expires_at: datetime
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, with the row before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    action: str = Field(max_length=40)  # create, update, delete, undo, grant, revoke, import
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=64)
+    before: dict | None = Field(default=None, sa_column=Column(JSON))
+    after: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(index=True)
