@@ -92,7 +92,7 @@ class PriceObservation(SQLModel, table=True):
     currency: str = Field(max_length=3)
     unit: str = Field(max_length=20)  # as reported: "kg", "600 g", "head", "100 USD"
     unit_quantity: float = 1.0
-    unit_base: str = Field(max_length=10)  # g, kg, l, piece, head, pack, USD...
+    unit_base: str = Field(max_length=16)  # kg, l, piece, head, pack, USD, unspecified
     # Derived canonical value per kg (or per litre/piece/currency unit) for comparisons.
     per_base_low: float | None = None
     per_base_high: float | None = None

@@ -184,7 +184,7 @@ def upgrade() -> None:
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('unit_quantity', sa.Float(), nullable=False),
-    sa.Column('unit_base', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('unit_base', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('per_base_low', sa.Float(), nullable=True),
     sa.Column('per_base_high', sa.Float(), nullable=True),
     sa.Column('source_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
