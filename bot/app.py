@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CommandHandler,
@@ -19,6 +18,7 @@ from telegram.ext import (
 from bot.handlers import basic, prices
 from bot.handlers.common import SERVICES_KEY
 from bot.handlers.errors import error_handler
+from bot.ratelimit import ChatPacedRateLimiter
 from bot.services.core import PUBLIC_COMMANDS, Services
 from config.settings import Settings
 
@@ -56,7 +56,7 @@ def build_application(
         .token(token or settings.token())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(ChatPacedRateLimiter())
         .read_timeout(settings.request_timeout)
         .get_updates_read_timeout(settings.request_timeout + 10)
         .concurrent_updates(8)

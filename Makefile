@@ -1,0 +1,33 @@
+# One command each on a fresh clone: the virtualenv is created and the project installed on demand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)  ## Chat with the bot offline, on seeded SQLite
+	$(VENV)/bin/jangmadang demo
+
+run: $(STAMP)  ## Run against Telegram (needs TELEGRAM_BOT_TOKEN)
+	$(VENV)/bin/jangmadang run
+
+test: $(STAMP)  ## The whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy bot db config
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
