@@ -72,7 +72,9 @@ def build_application(
     # Prices: the command, then plain text in private chats.
     application.add_handler(CommandHandler("price", prices.price_command))
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, prices.price_text)
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, prices.price_text
+        )
     )
     # Anything else that looks like a command.
     application.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))

@@ -96,7 +96,9 @@ def seed() -> None:
 def ask(
     text: Annotated[str, typer.Argument(help="The message to send, e.g. '/price lingzhi'.")],
     user: Annotated[int, typer.Option("--user", help="Telegram user id to send as.")] = 1001,
-    lang: Annotated[str, typer.Option("--lang", help="Telegram language_code of the sender.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", help="Telegram language_code of the sender.")
+    ] = "en",
     html: Annotated[bool, typer.Option("--html", help="Print the reply as Telegram HTML.")] = False,
 ) -> None:
     """Send one message to the bot (offline, through the emulator) and print its reply."""
@@ -114,7 +116,9 @@ def ask(
 
 @app.command()
 def demo(
-    database: Annotated[str, typer.Option(help="Database for the demo (seeded with sample data).")] = DEMO_DATABASE,
+    database: Annotated[
+        str, typer.Option(help="Database for the demo (seeded with sample data).")
+    ] = DEMO_DATABASE,
     latency_ms: Annotated[int, typer.Option(help="Simulated Bot API latency in milliseconds.")] = 0,
 ) -> None:
     """Chat with the bot in this terminal, offline: emulator + bot + seeded sample data."""
@@ -142,7 +146,9 @@ def emulator(
     async def serve() -> None:
         emu = Emulator(EmulatorConfig(latency_ms=(latency_ms, latency_ms)))
         root = await emu.start(port=port)
-        typer.echo(f"Bot API emulator at {root} (control API under {root}/_emulator/). Ctrl+C stops it.")
+        typer.echo(
+            f"Bot API emulator at {root} (control API under {root}/_emulator/). Ctrl+C stops it."
+        )
         try:
             await asyncio.Event().wait()
         finally:

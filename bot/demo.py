@@ -23,7 +23,9 @@ DEMO_HELP = """Demo commands (everything else is sent to the bot):
 
 
 @asynccontextmanager
-async def offline_bot(settings: Settings, engine: Engine, *, latency_ms: int = 0) -> AsyncIterator[EmulatorClient]:
+async def offline_bot(
+    settings: Settings, engine: Engine, *, latency_ms: int = 0
+) -> AsyncIterator[EmulatorClient]:
     """Start an emulator and the real bot polling it; yield a client of the emulator."""
     token = demo_token()
     emulator = Emulator(EmulatorConfig(token=token, latency_ms=(latency_ms, latency_ms)))
@@ -41,7 +43,9 @@ async def offline_bot(settings: Settings, engine: Engine, *, latency_ms: int = 0
 def with_link_targets(text: str, entities: list[dict[str, Any]]) -> str:
     """Append each text link's address after its label (entity offsets count UTF-16 units)."""
     units = text.encode("utf-16-le")
-    links = sorted((e for e in entities if e.get("type") == "text_link"), key=lambda e: -e["offset"])
+    links = sorted(
+        (e for e in entities if e.get("type") == "text_link"), key=lambda e: -e["offset"]
+    )
     for entity in links:
         end = (entity["offset"] + entity["length"]) * 2
         units = units[:end] + f" <{entity['url']}>".encode("utf-16-le") + units[end:]
@@ -53,7 +57,9 @@ def render_message(message: dict[str, Any], *, as_html: bool = False) -> str:
     if as_html:
         text = message.get("raw") or message.get("text") or message.get("caption") or ""
     else:
-        text = with_link_targets(message.get("text") or message.get("caption") or "", message.get("entities") or [])
+        text = with_link_targets(
+            message.get("text") or message.get("caption") or "", message.get("entities") or []
+        )
     if message.get("kind") in ("photo", "document"):
         text = f"[{message['kind']}] {text}".rstrip()
     buttons = _buttons(message)
@@ -65,17 +71,30 @@ def render_message(message: dict[str, Any], *, as_html: bool = False) -> str:
 def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
     markup = message.get("reply_markup") or {}
     rows = markup.get("inline_keyboard") or []
-    return [(b.get("text", ""), b.get("callback_data", "")) for row in rows for b in row if b.get("callback_data")]
+    return [
+        (b.get("text", ""), b.get("callback_data", ""))
+        for row in rows
+        for b in row
+        if b.get("callback_data")
+    ]
 
 
 def ask_once(
-    settings: Settings, engine: Engine, text: str, *, user_id: int, language_code: str, as_html: bool
+    settings: Settings,
+    engine: Engine,
+    text: str,
+    *,
+    user_id: int,
+    language_code: str,
+    as_html: bool,
 ) -> list[str]:
     """Send one message through the emulator and return the bot's replies as text."""
 
     async def go() -> list[str]:
         async with offline_bot(settings, engine) as client:
-            replies = await client.reply_to(user_id, text, language_code=language_code, timeout=20, quiet=0.5)
+            replies = await client.reply_to(
+                user_id, text, language_code=language_code, timeout=20, quiet=0.5
+            )
         return [render_message(m, as_html=as_html) for m in replies]
 
     return asyncio.run(go())
@@ -86,7 +105,9 @@ async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -
     settings = settings.model_copy(update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN]})
     user, lang = DEMO_USER, "en"
     last_with_buttons: dict[str, Any] | None = None
-    print("Jangmadang demo: offline, on sample data. Try /price lingzhi, rice hyesan, 혜산 쌀, 灵芝.")
+    print(
+        "Jangmadang demo: offline, on sample data. Try /price lingzhi, rice hyesan, 혜산 쌀, 灵芝."
+    )
     print(DEMO_HELP)
     async with offline_bot(settings, engine, latency_ms=latency_ms) as client:
         while True:
@@ -105,16 +126,20 @@ async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -
                 continue
             if line in (":admin", ":user"):
                 user = DEMO_ADMIN if line == ":admin" else DEMO_USER
-                print(f"(now talking as {'the admin' if user == DEMO_ADMIN else 'a normal user'}, id {user})")
+                print(
+                    f"(now talking as {'the admin' if user == DEMO_ADMIN else 'a normal user'}, id {user})"
+                )
                 continue
             if line.startswith(":lang"):
-                lang = (line.split() + ["en"])[1]
+                lang = [*line.split(), "en"][1]
                 print(f"(language_code is now {lang})")
                 continue
             if line.startswith(":tap"):
                 replies = await _tap(client, user, line, last_with_buttons)
             else:
-                replies = await client.reply_to(user, line, language_code=lang, timeout=20, quiet=0.4)
+                replies = await client.reply_to(
+                    user, line, language_code=lang, timeout=20, quiet=0.4
+                )
             if not replies:
                 print("bot> (no reply)")
             for message in replies:
@@ -124,11 +149,22 @@ async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -
     print("Bye.")
 
 
-async def _tap(client: EmulatorClient, user: int, line: str, message: dict[str, Any] | None) -> list[dict[str, Any]]:
+async def _tap(
+    client: EmulatorClient, user: int, line: str, message: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     buttons = _buttons(message) if message else []
     parts = line.split()
-    if not buttons or len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(buttons):
-        print(f"(nothing to tap: give a button number 1-{len(buttons)})" if buttons else "(no buttons yet)")
+    if (
+        not buttons
+        or len(parts) != 2
+        or not parts[1].isdigit()
+        or not 1 <= int(parts[1]) <= len(buttons)
+    ):
+        print(
+            f"(nothing to tap: give a button number 1-{len(buttons)})"
+            if buttons
+            else "(no buttons yet)"
+        )
         return []
     assert message is not None
     chat_id = message["chat_id"]

@@ -59,6 +59,12 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         chat_id: int | None = None
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(data.get("chat_id"))  # type: ignore[arg-type]
-        pace = self._limiter(chat_id) if chat_id is not None and chat_id > 0 else contextlib.nullcontext()
+        pace = (
+            self._limiter(chat_id)
+            if chat_id is not None and chat_id > 0
+            else contextlib.nullcontext()
+        )
         async with pace:
-            return await self._inner.process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            return await self._inner.process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )

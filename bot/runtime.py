@@ -18,7 +18,9 @@ def demo_token() -> str:
 
 
 @asynccontextmanager
-async def polling(application: Application, *, poll_timeout: int = 10) -> AsyncIterator[Application]:
+async def polling(
+    application: Application, *, poll_timeout: int = 10
+) -> AsyncIterator[Application]:
     """Initialize, run post_init, start polling; stop and shut down on exit, as run_polling would."""
     async with application:
         if application.post_init is not None:

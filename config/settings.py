@@ -78,7 +78,9 @@ class Settings(BaseSettings):
             parts = [p for p in re.split(r"[\s,;]+", value.strip()) if p]
             for part in parts:
                 if not re.fullmatch(r"-?\d+", part):
-                    raise ValueError(f"must be numeric Telegram ids separated by commas, got {part!r}")
+                    raise ValueError(
+                        f"must be numeric Telegram ids separated by commas, got {part!r}"
+                    )
             return [int(p) for p in parts]
         return value
 
@@ -88,7 +90,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)"
+            ) from exc
         return value
 
     @field_validator("default_language")

@@ -10,14 +10,40 @@ from pathlib import Path
 from bot.domain.matching import Entry, Name
 
 COMMODITY_COLUMNS = (
-    "slug", "category", "default_unit", "currency_code", "en", "en_aliases",
-    "ko", "ko_kp", "ko_rom", "zh", "zh_rom",
+    "slug",
+    "category",
+    "default_unit",
+    "currency_code",
+    "en",
+    "en_aliases",
+    "ko",
+    "ko_kp",
+    "ko_rom",
+    "zh",
+    "zh_rom",
 )
-PLACE_COLUMNS = ("slug", "kind", "parent", "country", "en", "en_aliases", "ko", "zh", "lat", "lon", "note")
+PLACE_COLUMNS = (
+    "slug",
+    "kind",
+    "parent",
+    "country",
+    "en",
+    "en_aliases",
+    "ko",
+    "zh",
+    "lat",
+    "lon",
+    "note",
+)
 # Column -> language tag of the names it holds.
 _COMMODITY_LANGS = {
-    "en": "en", "en_aliases": "en", "ko": "ko", "ko_kp": "ko-KP", "ko_rom": "ko-Latn",
-    "zh": "zh", "zh_rom": "zh-Latn",
+    "en": "en",
+    "en_aliases": "en",
+    "ko": "ko",
+    "ko_kp": "ko-KP",
+    "ko_rom": "ko-Latn",
+    "zh": "zh",
+    "zh_rom": "zh-Latn",
 }
 _PLACE_LANGS = {"en": "en", "en_aliases": "en", "ko": "ko", "zh": "zh"}
 

@@ -99,7 +99,9 @@ class Resolver:
         if len(hits) == 1:
             return Resolution(query=text, match=Candidate(hits[0], 100.0, query))
         if len(hits) > 1:
-            return Resolution(query=text, candidates=tuple(Candidate(e, 100.0, query) for e in hits))
+            return Resolution(
+                query=text, candidates=tuple(Candidate(e, 100.0, query) for e in hits)
+            )
         ranked = self.rank(query, limit=limit)
         if not ranked:
             return Resolution(query=text)

@@ -10,12 +10,59 @@ from bot.domain.text import compact, normalize, script_of
 
 # Words that carry no name: "how much is", "price of", Korean and Chinese "price" suffixes.
 _STOPWORDS = {
-    "how", "much", "is", "are", "the", "a", "an", "of", "in", "at", "for", "price", "prices",
-    "cost", "costs", "what", "whats", "does", "do", "today", "now", "current", "market", "rate",
-    "얼마", "얼마야", "얼마예요", "가격", "시세", "값", "의", "에서",
-    "价格", "多少钱", "价钱", "多少", "的", "在",
+    "how",
+    "much",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "at",
+    "for",
+    "price",
+    "prices",
+    "cost",
+    "costs",
+    "what",
+    "whats",
+    "does",
+    "do",
+    "today",
+    "now",
+    "current",
+    "market",
+    "rate",
+    "얼마",
+    "얼마야",
+    "얼마예요",
+    "가격",
+    "시세",
+    "값",
+    "의",
+    "에서",
+    "价格",
+    "多少钱",
+    "价钱",
+    "多少",
+    "的",
+    "在",
 }
-_SUFFIXES = ("가격은", "가격", "시세", "값은", "값이", "값", "에서", "의", "价格", "多少钱", "价钱", "的")
+_SUFFIXES = (
+    "가격은",
+    "가격",
+    "시세",
+    "값은",
+    "값이",
+    "값",
+    "에서",
+    "의",
+    "价格",
+    "多少钱",
+    "价钱",
+    "的",
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +95,9 @@ def parse_query(text: str, *, commodities: Resolver, markets: Resolver) -> Parse
     if "," in text:
         head, _, tail = text.rpartition(",")
         if strip_words(tail) and markets.resolve(" ".join(strip_words(tail))).found:
-            return _parsed(" ".join(strip_words(head)), " ".join(strip_words(tail)), commodities, markets)
+            return _parsed(
+                " ".join(strip_words(head)), " ".join(strip_words(tail)), commodities, markets
+            )
     tokens = strip_words(text)
     if not tokens:
         return ParsedQuery("", Resolution(query=""), None, None)
@@ -78,7 +127,9 @@ def parse_query(text: str, *, commodities: Resolver, markets: Resolver) -> Parse
     return _parsed(whole, None, commodities, markets)
 
 
-def _parsed(commodity: str, market: str | None, commodities: Resolver, markets: Resolver) -> ParsedQuery:
+def _parsed(
+    commodity: str, market: str | None, commodities: Resolver, markets: Resolver
+) -> ParsedQuery:
     commodity = re.sub(r"\s+", " ", commodity).strip()
     return ParsedQuery(
         commodity_text=commodity,

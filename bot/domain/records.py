@@ -13,7 +13,14 @@ from bot.domain.errors import InvalidInput
 from bot.domain.units import CURRENCIES, Unit, parse_unit
 
 PRICE_TYPES = (
-    "retail", "wholesale", "state_purchase", "middleman", "export", "ration", "market", "official",
+    "retail",
+    "wholesale",
+    "state_purchase",
+    "middleman",
+    "export",
+    "ration",
+    "market",
+    "official",
 )
 TOPICS = ("border", "smuggling", "exports", "imports", "market-activity", "crackdown")
 DIRECTIONS = ("export", "import", "both")
@@ -50,9 +57,18 @@ class PriceRecord:
     def natural_key(self, commodity_slug: str, market_slug: str) -> str:
         """Return the hash that identifies this figure, so the same report is stored once."""
         parts = (
-            commodity_slug, market_slug, self.observed.iso(), self.price_type, self.currency,
-            self.unit.text, self.grade or "", f"{self.low:g}", f"{self.high:g}",
-            self.source_name.casefold(), self.source_url or "", self.note or "",
+            commodity_slug,
+            market_slug,
+            self.observed.iso(),
+            self.price_type,
+            self.currency,
+            self.unit.text,
+            self.grade or "",
+            f"{self.low:g}",
+            f"{self.high:g}",
+            self.source_name.casefold(),
+            self.source_url or "",
+            self.note or "",
         )
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -84,7 +100,9 @@ def parse_price_range(price: str, low: str = "", high: str = "") -> tuple[float,
     else:
         lo = hi = parse_number(price)
     if lo > hi:
-        raise InvalidInput(f"The range {lo:g}-{hi:g} is written backwards: low must not exceed high.")
+        raise InvalidInput(
+            f"The range {lo:g}-{hi:g} is written backwards: low must not exceed high."
+        )
     return lo, hi
 
 
@@ -142,7 +160,9 @@ def price_record_from_row(row: Mapping[str, str], *, today: date) -> PriceRecord
         raise InvalidInput("The commodity is missing.")
     if not market:
         raise InvalidInput("The market is missing.")
-    low, high = parse_price_range(row.get("price", ""), row.get("price_low", ""), row.get("price_high", ""))
+    low, high = parse_price_range(
+        row.get("price", ""), row.get("price_low", ""), row.get("price_high", "")
+    )
     source = _text(row.get("source"), 120, "source")
     if not source:
         raise InvalidInput("The source is missing: every figure needs one.")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-from html.parser import HTMLParser
 from collections.abc import Iterable, Sequence
 from datetime import date
+from html.parser import HTMLParser
 
 from bot.domain.dates import age_label
 from bot.domain.prices import MarketPrice, Observation
@@ -92,7 +92,9 @@ def market_price_block(item: MarketPrice, *, today: date) -> str:
     return "\n".join(lines)
 
 
-def price_answer(commodity: str, items: Sequence[MarketPrice], *, today: date, heading_extra: str = "") -> str:
+def price_answer(
+    commodity: str, items: Sequence[MarketPrice], *, today: date, heading_extra: str = ""
+) -> str:
     """Render the answer to "what does X cost", one block per market."""
     head = f"<b>{esc(commodity)}</b>{esc(heading_extra)}"
     blocks = [market_price_block(item, today=today) for item in items]

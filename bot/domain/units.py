@@ -13,19 +13,51 @@ UNSPECIFIED = "unspecified"
 
 # name -> (base unit, quantity of base). Korean 근 is 600 g for meat and herbs, Chinese 斤 500 g.
 _NAMED: dict[str, tuple[str, float]] = {
-    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilogram": ("kg", 1.0), "kilograms": ("kg", 1.0),
-    "킬로": ("kg", 1.0), "킬로그램": ("kg", 1.0), "公斤": ("kg", 1.0), "千克": ("kg", 1.0),
-    "g": ("kg", 0.001), "gram": ("kg", 0.001), "grams": ("kg", 0.001), "그램": ("kg", 0.001),
+    "kg": ("kg", 1.0),
+    "kilo": ("kg", 1.0),
+    "kilogram": ("kg", 1.0),
+    "kilograms": ("kg", 1.0),
+    "킬로": ("kg", 1.0),
+    "킬로그램": ("kg", 1.0),
+    "公斤": ("kg", 1.0),
+    "千克": ("kg", 1.0),
+    "g": ("kg", 0.001),
+    "gram": ("kg", 0.001),
+    "grams": ("kg", 0.001),
+    "그램": ("kg", 0.001),
     "克": ("kg", 0.001),
-    "t": ("kg", 1000.0), "ton": ("kg", 1000.0), "tonne": ("kg", 1000.0), "吨": ("kg", 1000.0),
-    "geun": ("kg", 0.6), "kun": ("kg", 0.6), "근": ("kg", 0.6),
-    "jin": ("kg", 0.5), "斤": ("kg", 0.5), "catty": ("kg", 0.5),
-    "l": ("l", 1.0), "liter": ("l", 1.0), "litre": ("l", 1.0), "liters": ("l", 1.0),
-    "litres": ("l", 1.0), "리터": ("l", 1.0), "升": ("l", 1.0), "ml": ("l", 0.001),
-    "piece": ("piece", 1.0), "pieces": ("piece", 1.0), "pc": ("piece", 1.0), "pcs": ("piece", 1.0),
-    "개": ("piece", 1.0), "个": ("piece", 1.0), "egg": ("piece", 1.0),
-    "head": ("head", 1.0), "포기": ("head", 1.0), "颗": ("head", 1.0),
-    "pack": ("pack", 1.0), "box": ("box", 1.0), "bottle": ("bottle", 1.0), "sack": ("sack", 1.0),
+    "t": ("kg", 1000.0),
+    "ton": ("kg", 1000.0),
+    "tonne": ("kg", 1000.0),
+    "吨": ("kg", 1000.0),
+    "geun": ("kg", 0.6),
+    "kun": ("kg", 0.6),
+    "근": ("kg", 0.6),
+    "jin": ("kg", 0.5),
+    "斤": ("kg", 0.5),
+    "catty": ("kg", 0.5),
+    "l": ("l", 1.0),
+    "liter": ("l", 1.0),
+    "litre": ("l", 1.0),
+    "liters": ("l", 1.0),
+    "litres": ("l", 1.0),
+    "리터": ("l", 1.0),
+    "升": ("l", 1.0),
+    "ml": ("l", 0.001),
+    "piece": ("piece", 1.0),
+    "pieces": ("piece", 1.0),
+    "pc": ("piece", 1.0),
+    "pcs": ("piece", 1.0),
+    "개": ("piece", 1.0),
+    "个": ("piece", 1.0),
+    "egg": ("piece", 1.0),
+    "head": ("head", 1.0),
+    "포기": ("head", 1.0),
+    "颗": ("head", 1.0),
+    "pack": ("pack", 1.0),
+    "box": ("box", 1.0),
+    "bottle": ("bottle", 1.0),
+    "sack": ("sack", 1.0),
 }
 _QTY_RE = re.compile(r"^(?:per\s+)?(\d+(?:\.\d+)?)?\s*([^\d\s].*?)?$")
 
@@ -59,7 +91,9 @@ def parse_unit(text: str) -> Unit:
     lowered = raw.lower().removeprefix("per ").strip()
     match = _QTY_RE.match(lowered)
     if not match:
-        raise InvalidInput(f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head).")
+        raise InvalidInput(
+            f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head)."
+        )
     qty_text, name = match.groups()
     name = (name or "").strip()
     qty = float(qty_text) if qty_text else 1.0
@@ -72,7 +106,9 @@ def parse_unit(text: str) -> Unit:
         return Unit(_unit_text(qty, name.upper()), name.upper(), qty)
     key = normalize(name).replace(" ", "")
     if key not in _NAMED:
-        raise InvalidInput(f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head).")
+        raise InvalidInput(
+            f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head)."
+        )
     base, factor = _NAMED[key]
     return Unit(_unit_text(qty, name if qty_text else key), base, qty * factor)
 

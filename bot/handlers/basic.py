@@ -13,7 +13,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_message is not None
     await user_language(update, context)
     user = update.effective_user
-    await reply_html(update.effective_message, services(context).start_text(first_name=user.first_name if user else None))
+    await reply_html(
+        update.effective_message,
+        services(context).start_text(first_name=user.first_name if user else None),
+    )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -36,6 +36,7 @@ async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
         return services(context).settings.default_language
     return await asyncio.to_thread(
         services(context).touch_user,
-        telegram_id=user.id, username=user.username, language_code=user.language_code,
+        telegram_id=user.id,
+        username=user.username,
+        language_code=user.language_code,
     )
-

@@ -10,7 +10,9 @@ from telegram.ext import ContextTypes
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side while answering that. Please try again in a moment."
+APOLOGY = (
+    "Sorry, something went wrong on my side while answering that. Please try again in a moment."
+)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

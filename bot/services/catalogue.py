@@ -35,9 +35,13 @@ def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
             repo.upsert_commodity(
                 session,
                 values={
-                    "slug": spec.slug, "category": spec.category, "default_unit": spec.default_unit,
-                    "currency_code": spec.currency_code, "name_en": spec.name_en,
-                    "name_ko": spec.name_ko, "name_zh": spec.name_zh,
+                    "slug": spec.slug,
+                    "category": spec.category,
+                    "default_unit": spec.default_unit,
+                    "currency_code": spec.currency_code,
+                    "name_en": spec.name_en,
+                    "name_ko": spec.name_ko,
+                    "name_zh": spec.name_zh,
                 },
                 aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
                 now=now,
@@ -47,9 +51,15 @@ def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
             by_slug[spec.slug] = repo.upsert_market(
                 session,
                 values={
-                    "slug": spec.slug, "kind": spec.kind, "country": spec.country,
-                    "name_en": spec.name_en, "name_ko": spec.name_ko, "name_zh": spec.name_zh,
-                    "latitude": spec.latitude, "longitude": spec.longitude, "note": spec.note,
+                    "slug": spec.slug,
+                    "kind": spec.kind,
+                    "country": spec.country,
+                    "name_en": spec.name_en,
+                    "name_ko": spec.name_ko,
+                    "name_zh": spec.name_zh,
+                    "latitude": spec.latitude,
+                    "longitude": spec.longitude,
+                    "note": spec.note,
                 },
                 aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
                 now=now,
@@ -127,7 +137,9 @@ def load_catalogue(engine: Engine) -> Catalogue:
         assert row.id is not None
         c_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
         names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
-        c_entries.append(Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.category))
+        c_entries.append(
+            Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.category)
+        )
     m_entries, m_labels, parent, kind = [], {}, {}, {}
     for row, aliases in markets:
         assert row.id is not None
@@ -135,7 +147,9 @@ def load_catalogue(engine: Engine) -> Catalogue:
         parent[row.id] = row.parent_id
         kind[row.id] = row.kind
         names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
-        m_entries.append(Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.kind))
+        m_entries.append(
+            Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.kind)
+        )
     return Catalogue(
         commodities=Resolver(c_entries),
         markets=Resolver(m_entries),

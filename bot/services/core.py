@@ -49,12 +49,17 @@ class Services:
         code = (telegram_code or "").split("-")[0].lower()
         return code if code in SUPPORTED_LANGUAGES else self.settings.default_language
 
-    def touch_user(self, *, telegram_id: int, username: str | None, language_code: str | None) -> str:
+    def touch_user(
+        self, *, telegram_id: int, username: str | None, language_code: str | None
+    ) -> str:
         """Record that a user talked to the bot; return the language to answer in."""
         with Session(self.engine) as session:
             user = repo.touch_user(
-                session, telegram_id=telegram_id, username=username,
-                language=self.language_for(language_code), now=self.now(),
+                session,
+                telegram_id=telegram_id,
+                username=username,
+                language=self.language_for(language_code),
+                now=self.now(),
             )
             language = user.language or self.settings.default_language
             session.commit()
@@ -66,7 +71,9 @@ class Services:
 
     def price(self, text: str, *, lang: str) -> str:
         """Answer a price question in HTML (raises DomainError with a user message)."""
-        return prices.price_answer(self.engine, self.catalogue, text, today=self.now().date(), lang=lang)
+        return prices.price_answer(
+            self.engine, self.catalogue, text, today=self.now().date(), lang=lang
+        )
 
     def start_text(self, *, first_name: str | None) -> str:
         """Return the welcome message."""

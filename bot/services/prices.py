@@ -24,7 +24,9 @@ PRICE_USAGE = (
 )
 
 
-def price_answer(engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str = "en") -> str:
+def price_answer(
+    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str = "en"
+) -> str:
     """Return the HTML answer for a price question, or raise InvalidInput / NotFound."""
     if not text.strip():
         raise InvalidInput(PRICE_USAGE)
@@ -40,10 +42,16 @@ def price_answer(engine: Engine, catalogue: Catalogue, text: str, *, today: date
         rows = repo.recent_prices(session, commodity_id=commodity_id, market_ids=market_ids)
     name = catalogue.commodity_labels[commodity_id].in_lang(lang)
     if not rows:
-        where = f" in {catalogue.market_labels[market_id].in_lang(lang)}" if market_id is not None else ""
+        where = (
+            f" in {catalogue.market_labels[market_id].in_lang(lang)}"
+            if market_id is not None
+            else ""
+        )
         raise NotFound(f"No figures for {render.esc(name)}{render.esc(where)} yet.")
     items = market_prices(rows, catalogue, lang=lang)
-    extra = f" — {catalogue.market_labels[market_id].in_lang(lang)}" if market_id is not None else ""
+    extra = (
+        f" — {catalogue.market_labels[market_id].in_lang(lang)}" if market_id is not None else ""
+    )
     return render.price_answer(name, items, today=today, heading_extra=extra)
 
 
@@ -54,13 +62,16 @@ def _one(resolution: Resolution, text: str, what: str) -> int:
     if names:
         raise NotFound(
             f"I'm not sure which {what} “{render.esc(text)}” means. Did you mean: "
-            + ", ".join(render.esc(n) for n in names) + "?",
+            + ", ".join(render.esc(n) for n in names)
+            + "?",
             names,
         )
     raise NotFound(f"I don't know a {what} called “{render.esc(text)}”. See /help for examples.")
 
 
-def market_prices(rows: list[PriceObservation], catalogue: Catalogue, *, lang: str) -> list[MarketPrice]:
+def market_prices(
+    rows: list[PriceObservation], catalogue: Catalogue, *, lang: str
+) -> list[MarketPrice]:
     """Group figures (newest first) by market: latest, previous of the same series, record flag."""
     by_market: OrderedDict[int, list[PriceObservation]] = OrderedDict()
     for row in rows:

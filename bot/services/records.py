@@ -12,7 +12,9 @@ from bot.services.catalogue import Catalogue
 from db.models import UNDATED, PriceObservation, TradeReport
 
 
-def resolve_exactly(resolver: Resolver, slugs: dict[str, int], text: str, what: str) -> tuple[int, str]:
+def resolve_exactly(
+    resolver: Resolver, slugs: dict[str, int], text: str, what: str
+) -> tuple[int, str]:
     """Return (id, slug) for a slug or an exact name; a file row is never fuzzy-guessed."""
     if text in slugs:
         return slugs[text], text
@@ -24,12 +26,16 @@ def resolve_exactly(resolver: Resolver, slugs: dict[str, int], text: str, what: 
     raise NotFound(f"Unknown {what} “{text}”.{hint}", close)
 
 
-def price_row(record: PriceRecord, catalogue: Catalogue, *, entered_by: int | None, now: datetime) -> PriceObservation:
+def price_row(
+    record: PriceRecord, catalogue: Catalogue, *, entered_by: int | None, now: datetime
+) -> PriceObservation:
     """Build the row for a validated figure whose commodity and market exist in the catalogue."""
     commodity_id, commodity_slug = resolve_exactly(
         catalogue.commodities, catalogue.commodity_slugs, record.commodity, "commodity"
     )
-    market_id, market_slug = resolve_exactly(catalogue.markets, catalogue.market_slugs, record.market, "market")
+    market_id, market_slug = resolve_exactly(
+        catalogue.markets, catalogue.market_slugs, record.market, "market"
+    )
     return PriceObservation(
         commodity_id=commodity_id,
         market_id=market_id,
@@ -46,7 +52,9 @@ def price_row(record: PriceRecord, catalogue: Catalogue, *, entered_by: int | No
         unit_quantity=record.unit.quantity,
         unit_base=record.unit.base,
         per_base_low=None if record.unit.base == UNSPECIFIED else record.unit.per_base(record.low),
-        per_base_high=None if record.unit.base == UNSPECIFIED else record.unit.per_base(record.high),
+        per_base_high=None
+        if record.unit.base == UNSPECIFIED
+        else record.unit.per_base(record.high),
         source_name=record.source_name,
         source_url=record.source_url,
         reliability=record.reliability,
@@ -61,7 +69,9 @@ def trade_report_row(
     record: TradeReportRecord, catalogue: Catalogue, *, entered_by: int | None, now: datetime
 ) -> tuple[TradeReport, list[int]]:
     """Build the row for a validated report and the ids of the goods it names."""
-    market_id, market_slug = resolve_exactly(catalogue.markets, catalogue.market_slugs, record.place, "place")
+    market_id, market_slug = resolve_exactly(
+        catalogue.markets, catalogue.market_slugs, record.place, "place"
+    )
     goods = [
         resolve_exactly(catalogue.commodities, catalogue.commodity_slugs, text, "commodity")[0]
         for text in record.commodities

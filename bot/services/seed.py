@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,9 @@ def load_sample(
     with Session(engine) as session:
         for line, row in _read(prices_csv):
             try:
-                observation = price_row(price_record_from_row(row, today=today), catalogue, entered_by=None, now=now)
+                observation = price_row(
+                    price_record_from_row(row, today=today), catalogue, entered_by=None, now=now
+                )
             except DomainError as exc:
                 raise ValueError(f"{prices_csv.name} line {line}: {exc.user_message}") from None
             if repo.price_exists(session, natural_key=observation.natural_key):
@@ -57,7 +60,9 @@ def load_sample(
             added += 1
         for line, row in _read(reports_csv):
             try:
-                report, goods = trade_report_row(trade_report_from_row(row, today=today), catalogue, entered_by=None, now=now)
+                report, goods = trade_report_row(
+                    trade_report_from_row(row, today=today), catalogue, entered_by=None, now=now
+                )
             except DomainError as exc:
                 raise ValueError(f"{reports_csv.name} line {line}: {exc.user_message}") from None
             if repo.trade_report_exists(session, natural_key=report.natural_key):
@@ -71,8 +76,7 @@ def load_sample(
     return result
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as handle:
         # Line numbers as an editor shows them: the header is line 1.
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            yield number, row
+        yield from enumerate(csv.DictReader(handle), start=2)

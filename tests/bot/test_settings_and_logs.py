@@ -15,8 +15,12 @@ REAL_LOOKING = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_x"
 
 
 def test_settings_parse_admin_ids_and_normalise_urls():
-    s = Settings(_env_file=None, admin_ids="1, 2;3", telegram_api_url="http://127.0.0.1:8081/bot/",
-                 database_url="postgres://u@h/db")
+    s = Settings(
+        _env_file=None,
+        admin_ids="1, 2;3",
+        telegram_api_url="http://127.0.0.1:8081/bot/",
+        database_url="postgres://u@h/db",
+    )
     assert s.admin_ids == [1, 2, 3]
     assert s.telegram_api_url == "http://127.0.0.1:8081"
     assert s.database_url == "postgresql+psycopg://u@h/db"
@@ -39,7 +43,12 @@ def test_bad_settings_give_one_line_naming_the_setting(field, value, fragment):
     with pytest.raises(ValidationError) as info:
         Settings(_env_file=None, **{field: value})
     line = describe_validation_error(info.value)
-    assert fragment in line and "\n" not in line and value not in line.split(":", 1)[1] or field != "telegram_bot_token"
+    assert (
+        (fragment in line
+        and "\n" not in line
+        and value not in line.split(":", 1)[1])
+        or field != "telegram_bot_token"
+    )
 
 
 def test_token_is_a_secret_and_required_only_when_asked():
@@ -51,9 +60,19 @@ def test_token_is_a_secret_and_required_only_when_asked():
 
 
 def test_cli_exits_2_with_one_line_on_bad_settings(tmp_path):
-    env = {"PATH": "", "TELEGRAM_BOT_TOKEN": "placeholder-token", "HOME": str(tmp_path), "PYTHONPATH": ROOT}
+    env = {
+        "PATH": "",
+        "TELEGRAM_BOT_TOKEN": "placeholder-token",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": ROOT,
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+        [sys.executable, "-m", "bot.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in proc.stderr
@@ -61,9 +80,20 @@ def test_cli_exits_2_with_one_line_on_bad_settings(tmp_path):
 
 
 def test_cli_run_without_token_exits_2(tmp_path):
-    env = {"PATH": "", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "PYTHONPATH": ROOT}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=60)
+    env = {
+        "PATH": "",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        "PYTHONPATH": ROOT,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "TELEGRAM_BOT_TOKEN is not set" in proc.stderr
 
 

@@ -21,8 +21,19 @@ def test_migrations_create_every_table_and_are_idempotent(engine):
     upgrade(engine)
     tables = set(inspect(engine).get_table_names())
     assert {
-        "commodity", "commodityalias", "market", "marketalias", "priceobservation", "tradereport",
-        "tradereportcommodity", "chatuser", "subscription", "digestdelivery", "auditlog", "lease", "alertstate",
+        "commodity",
+        "commodityalias",
+        "market",
+        "marketalias",
+        "priceobservation",
+        "tradereport",
+        "tradereportcommodity",
+        "chatuser",
+        "subscription",
+        "digestdelivery",
+        "auditlog",
+        "lease",
+        "alertstate",
     } <= tables
     assert current_revision(engine) is not None
 
@@ -47,7 +58,9 @@ def test_sample_data_loads_once(engine):
     assert second.prices_added == 0 and second.prices_skipped == 317 and second.reports_added == 0
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(PriceObservation)).one() == 317
-        assert session.exec(select(func.count()).select_from(TradeReport)).one() == first.reports_added
+        assert (
+            session.exec(select(func.count()).select_from(TradeReport)).one() == first.reports_added
+        )
 
 
 def test_lingzhi_answer_from_the_seed(engine):
@@ -60,7 +73,9 @@ def test_lingzhi_answer_from_the_seed(engine):
 def test_latest_price_prefers_dates_then_insertion_order_and_skips_deleted(engine, catalogue):
     old = add_price(engine, catalogue, now=NOW, date="2026-09-01", price="7000")
     newest = add_price(engine, catalogue, now=NOW, date="2026-11-01", price="9000")
-    add_price(engine, catalogue, now=NOW, date="", price="100")  # undated: never "latest" over dated figures
+    add_price(
+        engine, catalogue, now=NOW, date="", price="100"
+    )  # undated: never "latest" over dated figures
     ids = (catalogue.commodity_slugs["rice"], catalogue.market_slugs["hyesan"])
     with Session(engine) as session:
         latest = repo.latest_price(session, commodity_id=ids[0], market_id=ids[1])
@@ -91,10 +106,12 @@ def test_latest_price_is_one_indexed_lookup(engine, catalogue):
     if engine.dialect.name != "sqlite":
         pytest.skip("query plans are checked on SQLite")
     with engine.connect() as conn:
-        plan = conn.execute(text(
-            "EXPLAIN QUERY PLAN SELECT * FROM priceobservation WHERE commodity_id=1 AND market_id=2 "
-            "AND deleted_at IS NULL ORDER BY sort_on DESC, id DESC LIMIT 1"
-        )).fetchall()
+        plan = conn.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT * FROM priceobservation WHERE commodity_id=1 AND market_id=2 "
+                "AND deleted_at IS NULL ORDER BY sort_on DESC, id DESC LIMIT 1"
+            )
+        ).fetchall()
     detail = " ".join(str(row[-1]) for row in plan)
     assert "ix_price_series_latest" in detail and "TEMP B-TREE" not in detail
 
@@ -105,5 +122,7 @@ def test_migrations_match_the_models(engine):
     from sqlmodel import SQLModel
 
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
     assert diff == []

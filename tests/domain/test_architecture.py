@@ -14,7 +14,9 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0] if node.module.split(".")[0] != "bot" else node.module)
+            names.add(
+                node.module.split(".")[0] if node.module.split(".")[0] != "bot" else node.module
+            )
     return names
 
 
@@ -25,7 +27,11 @@ def test_domain_imports_only_stdlib_rapidfuzz_and_itself():
             if name.startswith("bot."):
                 if not name.startswith("bot.domain"):
                     offenders.append(f"{path.name}: {name}")
-            elif name not in sys.stdlib_module_names and name not in ALLOWED_THIRD_PARTY and name != "__future__":
+            elif (
+                name not in sys.stdlib_module_names
+                and name not in ALLOWED_THIRD_PARTY
+                and name != "__future__"
+            ):
                 offenders.append(f"{path.name}: {name}")
     assert offenders == []
 

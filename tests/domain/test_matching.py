@@ -6,31 +6,64 @@ from bot.domain.matching import Entry, Name, Resolver
 from bot.domain.query import parse_query
 from bot.domain.text import normalize, script_of
 
-COMMODITIES = Resolver([
-    Entry(1, "lingzhi", "Lingzhi", (Name("영지버섯", "ko"), Name("영지", "ko"), Name("灵芝", "zh"), Name("reishi", "en"))),
-    Entry(2, "rice", "rice", (Name("쌀", "ko"), Name("입쌀", "ko-KP"), Name("大米", "zh"), Name("white rice", "en"))),
-    Entry(3, "glutinous-rice", "glutinous rice", (Name("찹쌀", "ko"), Name("sticky rice", "en"))),
-    Entry(4, "corn", "corn", (Name("maize", "en"), Name("옥수수", "ko"), Name("玉米", "zh"))),
-    Entry(5, "us-dollar", "US dollar", (Name("USD", "en"), Name("달러", "ko"))),
-])
-MARKETS = Resolver([
-    Entry(10, "hyesan", "Hyesan", (Name("혜산", "ko"), Name("惠山", "zh"), Name("Haysan", "en"))),
-    Entry(11, "sinuiju", "Sinuiju", (Name("신의주", "ko"), Name("Shinuiju", "en"))),
-    Entry(12, "pyongyang", "Pyongyang", (Name("평양", "ko"), Name("平壤", "zh"))),
-])
+COMMODITIES = Resolver(
+    [
+        Entry(
+            1,
+            "lingzhi",
+            "Lingzhi",
+            (Name("영지버섯", "ko"), Name("영지", "ko"), Name("灵芝", "zh"), Name("reishi", "en")),
+        ),
+        Entry(
+            2,
+            "rice",
+            "rice",
+            (Name("쌀", "ko"), Name("입쌀", "ko-KP"), Name("大米", "zh"), Name("white rice", "en")),
+        ),
+        Entry(
+            3, "glutinous-rice", "glutinous rice", (Name("찹쌀", "ko"), Name("sticky rice", "en"))
+        ),
+        Entry(4, "corn", "corn", (Name("maize", "en"), Name("옥수수", "ko"), Name("玉米", "zh"))),
+        Entry(5, "us-dollar", "US dollar", (Name("USD", "en"), Name("달러", "ko"))),
+    ]
+)
+MARKETS = Resolver(
+    [
+        Entry(
+            10, "hyesan", "Hyesan", (Name("혜산", "ko"), Name("惠山", "zh"), Name("Haysan", "en"))
+        ),
+        Entry(11, "sinuiju", "Sinuiju", (Name("신의주", "ko"), Name("Shinuiju", "en"))),
+        Entry(12, "pyongyang", "Pyongyang", (Name("평양", "ko"), Name("平壤", "zh"))),
+    ]
+)
 
 
 def test_normalize_folds_width_case_and_punctuation():
     assert normalize("  ＬＩＮＧＺＨＩ!!  ") == "lingzhi"
     assert normalize("Rice (white)") == "rice white"
-    assert script_of("쌀값") == "hangul" and script_of("灵芝") == "han" and script_of("rice") == "latin"
+    assert (
+        script_of("쌀값") == "hangul"
+        and script_of("灵芝") == "han"
+        and script_of("rice") == "latin"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "slug"),
-    [("lingzhi", "lingzhi"), ("LINGZHI", "lingzhi"), ("ling zhi", "lingzhi"), ("lingzi", "lingzhi"),
-     ("reishi", "lingzhi"), ("영지", "lingzhi"), ("灵芝", "lingzhi"), ("rce", "rice"), ("maize", "corn"),
-     ("usd", "us-dollar"), ("sticky rice", "glutinous-rice"), ("입쌀", "rice")],
+    [
+        ("lingzhi", "lingzhi"),
+        ("LINGZHI", "lingzhi"),
+        ("ling zhi", "lingzhi"),
+        ("lingzi", "lingzhi"),
+        ("reishi", "lingzhi"),
+        ("영지", "lingzhi"),
+        ("灵芝", "lingzhi"),
+        ("rce", "rice"),
+        ("maize", "corn"),
+        ("usd", "us-dollar"),
+        ("sticky rice", "glutinous-rice"),
+        ("입쌀", "rice"),
+    ],
 )
 def test_confident_matches(text, slug):
     result = COMMODITIES.resolve(text)

@@ -32,7 +32,9 @@ def test_partial_dates_keep_their_precision(text, iso, precision, label):
     assert (parsed.iso(), parsed.precision, parsed.label()) == (iso, precision, label)
 
 
-@pytest.mark.parametrize("text", ["2024-13", "2024-02-30", "yesterday", "1850", "2027-01", "24-11-03"])
+@pytest.mark.parametrize(
+    "text", ["2024-13", "2024-02-30", "yesterday", "1850", "2027-01", "24-11-03"]
+)
 def test_bad_or_future_dates_are_refused(text):
     with pytest.raises(InvalidInput):
         PartialDate.parse(text, today=TODAY)
@@ -43,7 +45,11 @@ def test_age_counts_from_the_end_of_the_period():
     assert PartialDate.parse("2026-10").age_days(TODAY) == 28
     assert PartialDate.parse("2025").age_days(TODAY) == 332
     assert PartialDate.unknown().age_days(TODAY) is None
-    assert age_label(3) == "3 days old" and age_label(70) == "2 months old" and age_label(800) == "2 years old"
+    assert (
+        age_label(3) == "3 days old"
+        and age_label(70) == "2 months old"
+        and age_label(800) == "2 years old"
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,7 +98,13 @@ def test_price_ranges_are_kept(price, low, high, expected):
 
 @pytest.mark.parametrize(
     ("price", "message"),
-    [("1200-500", "backwards"), ("0", "above zero"), ("-3", "not a number"), ("abc", "not a number"), ("", "missing")],
+    [
+        ("1200-500", "backwards"),
+        ("0", "above zero"),
+        ("-3", "not a number"),
+        ("abc", "not a number"),
+        ("", "missing"),
+    ],
 )
 def test_bad_prices_say_what_is_wrong(price, message):
     with pytest.raises(InvalidInput, match=message):
@@ -108,15 +120,28 @@ def test_reliability_is_an_admiralty_code():
 
 
 ROW = {
-    "date": "2024-11", "market": "hyesan", "commodity": "lingzhi", "unit": "kg", "pricetype": "middleman",
-    "currency": "cny", "price": "500-1200", "source": "Daily NK", "source_url": "https://example.org/a",
-    "reliability": "B3", "grade": "depending on quality",
+    "date": "2024-11",
+    "market": "hyesan",
+    "commodity": "lingzhi",
+    "unit": "kg",
+    "pricetype": "middleman",
+    "currency": "cny",
+    "price": "500-1200",
+    "source": "Daily NK",
+    "source_url": "https://example.org/a",
+    "reliability": "B3",
+    "grade": "depending on quality",
 }
 
 
 def test_a_valid_row_becomes_a_record():
     record = price_record_from_row(ROW, today=TODAY)
-    assert (record.low, record.high, record.currency, record.price_type) == (500, 1200, "CNY", "middleman")
+    assert (record.low, record.high, record.currency, record.price_type) == (
+        500,
+        1200,
+        "CNY",
+        "middleman",
+    )
     assert record.observed.precision == "month" and record.reliability == "B3"
 
 
@@ -146,12 +171,21 @@ def test_invalid_rows_name_the_problem(change, message):
 
 def test_trade_report_rows_are_validated():
     row = {
-        "place": "hyesan", "topics": "smuggling;exports", "direction": "export",
-        "channel": "state-sanctioned-smuggling", "border_status": "restricted", "commodities": "lingzhi;dried-leech",
-        "summary": "Trading companies export herbs.", "source": "Daily NK", "reliability": "B3",
+        "place": "hyesan",
+        "topics": "smuggling;exports",
+        "direction": "export",
+        "channel": "state-sanctioned-smuggling",
+        "border_status": "restricted",
+        "commodities": "lingzhi;dried-leech",
+        "summary": "Trading companies export herbs.",
+        "source": "Daily NK",
+        "reliability": "B3",
     }
     record = trade_report_from_row(row, today=TODAY)
-    assert record.topics == ("smuggling", "exports") and record.commodities == ("lingzhi", "dried-leech")
+    assert record.topics == ("smuggling", "exports") and record.commodities == (
+        "lingzhi",
+        "dried-leech",
+    )
     with pytest.raises(InvalidInput, match="limit is 3,000"):
         trade_report_from_row({**row, "summary": "x" * 10_000_000}, today=TODAY)
     with pytest.raises(InvalidInput, match="not a topic"):

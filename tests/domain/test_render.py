@@ -11,17 +11,39 @@ from bot.domain.prices import Figure, MarketPrice, Observation, change_between, 
 TODAY = date(2026, 11, 28)
 
 
-def obs(low, high, *, observed="", note=None, market="Hyesan", source_url="https://example.org/?a=1&b=2", **kw):
+def obs(
+    low,
+    high,
+    *,
+    observed="",
+    note=None,
+    market="Hyesan",
+    source_url="https://example.org/?a=1&b=2",
+    **kw,
+):
     return Observation(
-        id=1, commodity="Lingzhi", market=market, market_parent="Ryanggang",
-        figure=Figure(low, high, kw.pop("currency", "CNY"), kw.pop("unit", "kg")), grade=kw.pop("grade", None),
-        price_type=kw.pop("price_type", "retail"), observed=PartialDate.parse(observed), reported_on=None,
-        source_name=kw.pop("source", "Daily NK"), source_url=source_url, reliability="B3", note=note,
+        id=1,
+        commodity="Lingzhi",
+        market=market,
+        market_parent="Ryanggang",
+        figure=Figure(low, high, kw.pop("currency", "CNY"), kw.pop("unit", "kg")),
+        grade=kw.pop("grade", None),
+        price_type=kw.pop("price_type", "retail"),
+        observed=PartialDate.parse(observed),
+        reported_on=None,
+        source_name=kw.pop("source", "Daily NK"),
+        source_url=source_url,
+        reliability="B3",
+        note=note,
     )
 
 
 def test_numbers_and_figures_read_naturally():
-    assert format_number(1200) == "1,200" and format_number(0.5) == "0.5" and format_number(8130.5) == "8,130.5"
+    assert (
+        format_number(1200) == "1,200"
+        and format_number(0.5) == "0.5"
+        and format_number(8130.5) == "8,130.5"
+    )
     assert Figure(500, 1200, "CNY", "kg").text() == "500-1,200 CNY/kg"
     assert Figure(50, 50, "CNY", "600 g").text() == "50 CNY per 600 g"
     assert Figure(8130, 8130, "KPW", "USD").text() == "8,130 KPW per USD"
@@ -55,8 +77,12 @@ def test_answer_keeps_range_source_grade_and_escapes_everything():
 
 
 def test_old_figures_are_marked_stale_and_fresh_ones_are_not():
-    stale = render.market_price_block(MarketPrice(obs(1, 1, observed="2026-08-01"), None), today=TODAY)
-    fresh = render.market_price_block(MarketPrice(obs(1, 1, observed="2026-11-20"), None), today=TODAY)
+    stale = render.market_price_block(
+        MarketPrice(obs(1, 1, observed="2026-08-01"), None), today=TODAY
+    )
+    fresh = render.market_price_block(
+        MarketPrice(obs(1, 1, observed="2026-11-20"), None), today=TODAY
+    )
     assert "stale" in stale and "stale" not in fresh and "8 days old" in fresh
 
 
@@ -77,4 +103,7 @@ def test_limits_match_telegram_constants():
 
 
 def test_html_to_plain_keeps_link_targets():
-    assert render.html_to_plain('<b>5 &amp; 6</b> <a href="https://x.org">src</a>') == "5 & 6 src <https://x.org>"
+    assert (
+        render.html_to_plain('<b>5 &amp; 6</b> <a href="https://x.org">src</a>')
+        == "5 & 6 src <https://x.org>"
+    )

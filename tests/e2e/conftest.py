@@ -39,13 +39,19 @@ async def bot_services(settings, e2e_engine) -> Services:
 
 
 @pytest.fixture
-async def chat(settings, e2e_engine, bot_services, emulator_config) -> AsyncIterator[EmulatorClient]:
+async def chat(
+    settings, e2e_engine, bot_services, emulator_config
+) -> AsyncIterator[EmulatorClient]:
     """Start the emulator and the bot; yield a control client to talk to it as any user."""
     emulator = Emulator(emulator_config)
     root = await emulator.start()
     client = EmulatorClient(root)
     application = build_application(
-        settings, engine=e2e_engine, token=emulator_config.token, api_url=root, services=bot_services
+        settings,
+        engine=e2e_engine,
+        token=emulator_config.token,
+        api_url=root,
+        services=bot_services,
     )
     try:
         async with polling(application, poll_timeout=1):

@@ -15,12 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(args, tmp_path, *, stdin=None, timeout=120):
     env = {
-        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path,
-        input=stdin, timeout=timeout,
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        input=stdin,
+        timeout=timeout,
     )
 
 
@@ -43,7 +50,9 @@ def test_seed_then_ask_prints_the_lingzhi_range(tmp_path):
 
 def test_demo_chats_in_the_terminal(tmp_path):
     script = ":help\n/price lingzhi\n:admin\n/help\n:tap 1\n:quit\n"
-    result = run(["demo", "--database", f"sqlite:///{tmp_path}/demo.sqlite3"], tmp_path, stdin=script)
+    result = run(
+        ["demo", "--database", f"sqlite:///{tmp_path}/demo.sqlite3"], tmp_path, stdin=script
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Jangmadang demo" in out and ":tap N" in out

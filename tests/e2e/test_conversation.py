@@ -17,7 +17,11 @@ async def ask(chat, text, **kw):
 
 
 async def no_failed_calls(chat):
-    failed = [(c["method"], c.get("description"), c["params"].get("text", "")[:80]) for c in await chat.calls() if not c["ok"]]
+    failed = [
+        (c["method"], c.get("description"), c["params"].get("text", "")[:80])
+        for c in await chat.calls()
+        if not c["ok"]
+    ]
     assert failed == []
 
 
@@ -37,7 +41,12 @@ async def test_price_of_lingzhi_comes_with_range_source_and_date(chat):
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("혜산 쌀값", "Hyesan"), ("灵芝价格", "500-1,200 CNY/kg"), ("lingzi hyesan", "500-1,200"), ("usd pyongyang", "KPW per USD")],
+    [
+        ("혜산 쌀값", "Hyesan"),
+        ("灵芝价格", "500-1,200 CNY/kg"),
+        ("lingzi hyesan", "500-1,200"),
+        ("usd pyongyang", "KPW per USD"),
+    ],
 )
 async def test_free_text_questions(chat, question, expected):
     assert expected in await ask(chat, question)
@@ -47,7 +56,9 @@ async def test_bad_input_gets_helpful_replies(chat):
     assert "Tell me what to look up" in await ask(chat, "/price")
     assert "xylophone" in await ask(chat, "/price xylophone")
     assert "/help" in await ask(chat, "/frobnicate")
-    assert await ask(chat, "<b>rice</b> & <script>")  # escaped, so the strict emulator accepts the reply
+    assert await ask(
+        chat, "<b>rice</b> & <script>"
+    )  # escaped, so the strict emulator accepts the reply
     assert await ask(chat, "😀" * 50)
     assert await ask(chat, "rice " * 800)
     assert await ask(chat, "'; DROP TABLE priceobservation; --")
@@ -63,13 +74,17 @@ async def test_long_answers_are_split_under_the_limit(chat):
 
 async def test_command_menu_is_set_on_start(chat):
     commands = await chat.commands()
-    names = {c["command"] for scope in commands for c in scope["commands"]} if isinstance(commands, list) else {
-        c["command"] for cmds in commands.values() for c in cmds
-    }
+    names = (
+        {c["command"] for scope in commands for c in scope["commands"]}
+        if isinstance(commands, list)
+        else {c["command"] for cmds in commands.values() for c in cmds}
+    )
     assert {"price", "help", "start"} <= names
 
 
-async def test_unexpected_errors_are_logged_and_apologised_for(chat, bot_services, monkeypatch, caplog):
+async def test_unexpected_errors_are_logged_and_apologised_for(
+    chat, bot_services, monkeypatch, caplog
+):
     def explode(*_a, **_k):
         raise RuntimeError("database on fire")
 
