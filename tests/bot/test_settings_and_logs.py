@@ -44,11 +44,8 @@ def test_bad_settings_give_one_line_naming_the_setting(field, value, fragment):
         Settings(_env_file=None, **{field: value})
     line = describe_validation_error(info.value)
     assert (
-        (fragment in line
-        and "\n" not in line
-        and value not in line.split(":", 1)[1])
-        or field != "telegram_bot_token"
-    )
+        fragment in line and "\n" not in line and value not in line.split(":", 1)[1]
+    ) or field != "telegram_bot_token"
 
 
 def test_token_is_a_secret_and_required_only_when_asked():

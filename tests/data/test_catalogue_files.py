@@ -113,7 +113,19 @@ PRICETYPES = {
 }
 PRICEFLAGS = {"actual", "aggregate"}
 CURRENCIES = {"KPW", "CNY", "USD"}
-UNITS = {"", "kg", "600 g", "100 g", "piece", "head", "liter", "USD", "100 USD", "CNY", "100 CNY"}
+UNITS = {
+    "unspecified",
+    "kg",
+    "600 g",
+    "100 g",
+    "piece",
+    "head",
+    "liter",
+    "USD",
+    "100 USD",
+    "CNY",
+    "100 CNY",
+}
 TOPICS = {"border", "smuggling", "exports", "imports", "market-activity", "crackdown"}
 DIRECTIONS = {"", "export", "import", "both"}
 CHANNELS = {"", "official-customs", "state-sanctioned-smuggling", "private-smuggling"}
@@ -479,7 +491,7 @@ def test_prices_enumerations() -> None:
         assert row["priceflag"] in PRICEFLAGS, i
         assert row["currency"] in CURRENCIES, i
         assert row["unit"] in UNITS, (i, row["unit"])
-        if row["unit"] == "":
+        if row["unit"] == "unspecified":
             assert "unit not stated" in row["note"], i
         assert row["source"], i
         assert row["source_url"].startswith(("http://", "https://")), i

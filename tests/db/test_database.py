@@ -126,3 +126,11 @@ def test_migrations_match_the_models(engine):
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
         )
     assert diff == []
+
+
+def test_every_default_unit_of_the_catalogue_parses(engine):
+    from bot.domain.units import parse_unit
+
+    with Session(engine) as session:
+        units = set(session.exec(select(Commodity.default_unit)))
+    assert {parse_unit(u).text for u in units}  # raises InvalidInput on an unknown unit

@@ -92,3 +92,22 @@ async def test_unexpected_errors_are_logged_and_apologised_for(
     text = await ask(chat, "/price rice")
     assert APOLOGY in text
     assert "database on fire" in caplog.text and "update_id=" in caplog.text
+
+
+class TestServerWithoutCommandMenu:
+    """A Bot API-compatible server that refuses setMyCommands: logged, never fatal."""
+
+    @pytest.fixture
+    def emulator_config(self):
+        from bot.emulator import EmulatorConfig
+        from bot.runtime import demo_token
+
+        return EmulatorConfig(token=demo_token(), refuse_methods=("setMyCommands",))
+
+    async def test_bot_still_answers(self, chat, caplog):
+        assert "500-1,200" in await ask(chat, "/price lingzhi")
+        refused = [c for c in await chat.calls() if c["method"] == "setMyCommands"]
+        assert refused and not refused[0]["ok"]
+        # post_init ran while the fixture started the bot.
+        logged = [r.getMessage() for r in caplog.get_records("setup")]
+        assert any("Could not set the command menu" in m for m in logged)

@@ -1,0 +1,206 @@
+"""Records the emulator keeps: users, chats, files, messages, queries and calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
+
+
+@dataclass
+class User:
+    """A Telegram user or the bot itself."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the Bot API `User` object."""
+        out: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.username:
+            out["username"] = self.username
+        if self.language_code:
+            out["language_code"] = self.language_code
+        return out
+
+
+@dataclass
+class Chat:
+    """A private chat (id == user id) or a group/supergroup/channel (negative id)."""
+
+    id: int
+    type: str
+    title: str | None = None
+    first_name: str | None = None
+    username: str | None = None
+    members: set[int] = field(default_factory=set)
+    admins: set[int] = field(default_factory=set)
+    owner_id: int | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """Tell whether this is a one-to-one chat with a user."""
+        return self.type == "private"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the Bot API `Chat` object."""
+        out: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.is_private:
+            out["first_name"] = self.first_name or str(self.id)
+        else:
+            out["title"] = self.title or f"Chat {self.id}"
+        if self.username:
+            out["username"] = self.username
+        return out
+
+
+@dataclass
+class StoredFile:
+    """File bytes with the identifiers Telegram would give them."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+    kind: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    source_url: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Return the size in bytes."""
+        return len(self.data)
+
+    def file_json(self) -> dict[str, Any]:
+        """Return the Bot API `File` object getFile answers with."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+            "file_path": self.file_path,
+        }
+
+    def photo_json(self) -> list[dict[str, Any]]:
+        """Return the `Array of PhotoSize` for a photo message."""
+        return [
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "width": self.width or 1,
+                "height": self.height or 1,
+                "file_size": self.size,
+            }
+        ]
+
+    def document_json(self) -> dict[str, Any]:
+        """Return the Bot API `Document` object."""
+        out: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+        }
+        if self.file_name:
+            out["file_name"] = self.file_name
+        if self.mime_type:
+            out["mime_type"] = self.mime_type
+        return out
+
+
+@dataclass
+class StoredMessage:
+    """One message in a chat, kept in its current (possibly edited) form."""
+
+    chat_id: int
+    message_id: int
+    date: int
+    sender_id: int
+    from_bot: bool
+    kind: str
+    text: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    raw_text: str | None = None
+    parse_mode: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    file_id: str | None = None
+    reply_to: int | None = None
+    seq: int = 0
+    edit_date: int | None = None
+    deleted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_caption(self) -> bool:
+        """Tell whether `text` holds a media caption rather than message text."""
+        return self.kind != "text"
+
+    def inline_markup(self) -> dict[str, Any] | None:
+        """Return the markup if it is a non-empty inline keyboard (Telegram echoes only those)."""
+        markup = self.reply_markup
+        if markup and markup.get("inline_keyboard"):
+            return markup
+        return None
+
+    def callback_datas(self) -> set[str]:
+        """Return every callback_data of the message's inline keyboard."""
+        markup = self.inline_markup() or {}
+        return {
+            button["callback_data"]
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+            if isinstance(button, dict) and "callback_data" in button
+        }
+
+
+@dataclass
+class QueryRecord:
+    """A callback or inline query issued to the bot and the bot's answer."""
+
+    id: str
+    kind: str
+    user_id: int
+    payload: dict[str, Any]
+    answered: bool = False
+    answer: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as the control API shows it."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "user_id": self.user_id,
+            "answered": self.answered,
+            "answer": self.answer,
+            "query": self.payload,
+        }
+
+
+@dataclass
+class CallRecord:
+    """One Bot API call as the bot made it and how the emulator answered."""
+
+    seq: int
+    method: str
+    params: dict[str, Any]
+    ok: bool
+    error_code: int | None = None
+    description: str | None = None
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as the control API shows it."""
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "params": self.params,
+            "ok": self.ok,
+            "error_code": self.error_code,
+            "description": self.description,
+            "at": self.at,
+        }
