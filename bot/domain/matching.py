@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
-from bot.domain.text import compact, jamo, normalize, script_of
+from bot.domain.text import compact, jamo, keys_adjacent, normalize, script_of, sorted_key
 
-# Per script: (scorer, score at or above which one clear winner is taken, floor for suggestions).
-# Latin names tolerate typos and word order; Hangul is compared in jamo so a wrong consonant is
-# one edit; Chinese names are two or three characters, where one wrong character is a different
-# word, so only suggestions come from fuzzy Chinese matches.
-_SCRIPT_RULES = {
-    "latin": (fuzz.WRatio, 85.0, 62.0),
-    "hangul": (fuzz.ratio, 85.0, 60.0),
-    "han": (fuzz.ratio, 101.0, 50.0),
-}
-# The winner must beat the runner-up by this much to be taken without asking.
-_MARGIN = 6.0
+SCRIPTS = ("latin", "hangul", "han")
+# A name is offered as a suggestion when it is within this share of the query's length in edits.
+_SUGGEST_SHARE = 0.4
+# Only the names sharing the most character pairs with the query are compared in full, so a query
+# costs the same whatever the catalogue's size; a name a few slips away keeps most of its pairs
+# and ranks near the top of that count.
+_SHORTLIST = 48
+# Chinese place names are also written without their administrative suffix: 三水郡 -> 三水.
+_HAN_PLACE_SUFFIXES = ("市", "郡", "县", "縣", "区", "區", "道")
 
 
 @dataclass(frozen=True)
@@ -63,93 +62,228 @@ class Resolution:
         return self.match is not None
 
 
+def form_of(text: str) -> str:
+    """Return the string names are compared as: no spaces, and Hangul split into jamo."""
+    key = compact(text)
+    return jamo(key) if script_of(key) == "hangul" else key
+
+
+def bigrams(form: str) -> set[str]:
+    """Return the character pairs of a form, with its start and end marked ("^r", "ri", … "e$")."""
+    marked = f"\x02{form}\x03"
+    return {marked[i : i + 2] for i in range(len(marked) - 1)}
+
+
+def allowed_edits(script: str, length: int) -> int:
+    """Return how many slips a name of this length may carry and still be taken without asking."""
+    if script == "han" or length <= 2 or (script == "hangul" and length <= 3):
+        # Chinese names are two or three characters and a Hangul syllable is a whole word:
+        # one wrong character there is another word, not a slip.
+        return 0
+    if length <= 7:
+        return 1
+    return 2 if length <= 12 else 3
+
+
+def plausible_slip(query: str, name: str, distance: int, script: str) -> bool:
+    """Tell whether `query` reads as `name` typed with slips rather than as another word."""
+    if distance == 0:
+        return True
+    # People rarely get the first letter wrong; "ice" and "tomato" are other words.
+    if distance > allowed_edits(script, len(name)) or query[0] != name[0]:
+        return False
+    if len(name) > 4:
+        return True
+    if script == "hangul":
+        return query[-1] == name[-1]
+    return _short_slip(query, name)
+
+
+def _short_slip(query: str, name: str) -> bool:
+    # In a word of three or four letters one edit reaches many real words ("coin", "cord" and
+    # "corn"), so only slips typing explains are taken: a doubled or stray key, a dropped letter
+    # that does not leave an unfinished word, two swapped letters, or a neighbouring key.
+    if len(query) == len(name) + 1:
+        return True
+    if len(query) == len(name) - 1:
+        return not name.startswith(query)
+    diffs = [i for i, (a, b) in enumerate(zip(query, name, strict=True)) if a != b]
+    if len(diffs) == 2:
+        return diffs[1] == diffs[0] + 1
+    return len(diffs) == 1 and keys_adjacent(query[diffs[0]], name[diffs[0]])
+
+
+def _words_agree(query: str, name: str) -> bool:
+    # A query with as many words as the name must match word by word: "rice wine" is two edits
+    # from "rice white" but "wine" is not a slip of "white".
+    query_words, name_words = query.split(), name.split()
+    if len(query_words) != len(name_words) or len(name_words) < 2:
+        return True
+    for q, n in zip(query_words, name_words, strict=True):
+        fq, fn = form_of(q), form_of(n)
+        if not plausible_slip(fq, fn, OSA.distance(fq, fn), script_of(fn)):
+            return False
+    return True
+
+
 class Resolver:
     """Matches names against one catalogue; choices are prepared once, at construction."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self._exact: dict[str, set[int]] = {}
-        self._choices: dict[str, list[str]] = {"latin": [], "hangul": [], "han": []}
-        self._owners: dict[str, list[int]] = {"latin": [], "hangul": [], "han": []}
+        self._reordered: dict[str, set[int]] = {}
+        self._words: dict[str, set[int]] = {}
+        self._forms: dict[str, list[str]] = {s: [] for s in SCRIPTS}
+        self._names: dict[str, list[str]] = {s: [] for s in SCRIPTS}
+        self._owners: dict[str, list[int]] = {s: [] for s in SCRIPTS}
+        self._index: dict[str, dict[str, list[int]]] = {s: {} for s in SCRIPTS}
+        stems: dict[str, set[int]] = {}
         for index, entry in enumerate(self.entries):
-            seen: set[tuple[str, str]] = set()
+            seen: set[str] = set()
             for name in (Name(entry.slug.replace("-", " "), "en"), *entry.names):
-                key = compact(name.text)
+                text = normalize(name.text)
+                key = text.replace(" ", "")
                 if not key:
                     continue
                 self._exact.setdefault(key, set()).add(index)
+                words = text.split()
+                if len(words) > 1:
+                    self._reordered.setdefault(sorted_key(text), set()).add(index)
+                    for word in words:
+                        self._words.setdefault(word, set()).add(index)
                 script = script_of(key)
-                prepared = jamo(key) if script == "hangul" else normalize(name.text)
-                if (script, prepared) in seen:
+                if script == "han" and len(key) >= 3 and key.endswith(_HAN_PLACE_SUFFIXES):
+                    stems.setdefault(key[:-1], set()).add(index)
+                form = form_of(key)
+                if form in seen:
                     continue
-                seen.add((script, prepared))
-                self._choices[script].append(prepared)
+                seen.add(form)
+                for pair in bigrams(form):
+                    self._index[script].setdefault(pair, []).append(len(self._forms[script]))
+                self._forms[script].append(form)
+                self._names[script].append(text)
                 self._owners[script].append(index)
+        for stem, owners in stems.items():
+            if stem not in self._exact and len(owners) == 1:
+                self._exact[stem] = owners
+
+    def choices(self, script: str = "latin") -> list[str]:
+        """Return the normalised names searched for queries in one script."""
+        return list(self._names[script])
 
     def exact(self, text: str) -> list[Entry]:
         """Return the entries one of whose names equals the text after normalisation."""
         return [self.entries[i] for i in sorted(self._exact.get(compact(text), ()))]
 
     def resolve(self, text: str, *, limit: int = 5) -> Resolution:
-        """Resolve a name: exact alias first, then fuzzy matching with per-script cut-offs."""
+        """Resolve a name: exact alias first, then fuzzy matching with per-script rules."""
         query = normalize(text)
         if not query:
             return Resolution(query=text)
-        hits = self.exact(query)
-        if len(hits) == 1:
-            return Resolution(query=text, match=Candidate(hits[0], 100.0, query))
-        if len(hits) > 1:
-            return Resolution(
-                query=text, candidates=tuple(Candidate(e, 100.0, query) for e in hits)
-            )
-        ranked = self.rank(query, limit=limit)
-        if not ranked:
-            return Resolution(query=text)
-        script = script_of(query)
-        _, confident, _ = _SCRIPT_RULES[script]
-        best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= confident and best.score - runner_up >= _MARGIN:
-            return Resolution(query=text, match=best)
+        owners = self._exact.get(query.replace(" ", "")) or self._reordered.get(sorted_key(query))
+        if owners:
+            hits = tuple(Candidate(self.entries[i], 100.0, query) for i in sorted(owners))
+            if len(hits) == 1:
+                return Resolution(query=text, match=hits[0])
+            return Resolution(query=text, candidates=hits)
+        ranked, winner = self._search(query, limit)
+        if winner is not None:
+            return Resolution(query=text, match=winner)
         return Resolution(query=text, candidates=tuple(ranked))
 
     def rank(self, text: str, *, limit: int = 5) -> list[Candidate]:
-        """Return up to `limit` distinct entries above the suggestion floor, best first."""
+        """Return up to `limit` distinct entries worth suggesting, best first."""
         query = normalize(text)
-        if not query:
-            return []
+        return self._search(query, limit)[0] if query else []
+
+    def _search(self, query: str, limit: int) -> tuple[list[Candidate], Candidate | None]:
         script = script_of(query)
-        scorer, _, floor = _SCRIPT_RULES[script]
-        prepared = jamo(query.replace(" ", "")) if script == "hangul" else query
-        choices = self._choices[script]
-        owners = self._owners[script]
-        if not choices:
-            return []
-        # Ask for more rows than entries wanted: several names of one entry may score high.
-        rows = process.extract(
-            prepared, choices, scorer=scorer, processor=None, limit=limit * 4, score_cutoff=floor
-        )
+        form = form_of(query)
         best: dict[int, Candidate] = {}
-        for choice, score, position in rows:
-            if script == "latin" and len(choice) * 1.5 <= len(prepared):
-                # WRatio scores a short name found inside a longer query as a partial match
-                # ("kangwon" contains "won"); a name much shorter than the query must match whole.
-                score = min(score, fuzz.ratio(prepared, choice))
-                if score < floor:
+        distances: dict[int, tuple[int, int]] = {}
+        forms = self._forms[script]
+        shared: Counter[int] = Counter()
+        index = self._index[script]
+        for pair in bigrams(form):
+            shared.update(index.get(pair, ()))
+        cutoff = max(1, int(len(form) * _SUGGEST_SHARE))
+        for position, _count in shared.most_common(_SHORTLIST):
+            choice = forms[position]
+            distance = OSA.distance(form, choice, score_cutoff=cutoff)
+            if distance <= cutoff:
+                owner = self._owners[script][position]
+                if owner in distances and distances[owner][0] <= distance:
                     continue
-            owner = owners[position]
-            if owner not in best or score > best[owner].score:
-                best[owner] = Candidate(self.entries[owner], float(score), choice)
-        return sorted(best.values(), key=lambda c: (-c.score, c.entry.display))[:limit]
+                distances[owner] = (int(distance), position)
+                score = 100.0 * (1 - distance / max(len(form), len(choice)))
+                best[owner] = Candidate(self.entries[owner], score, self._names[script][position])
+        for owner, name, score in self._partial(query):
+            if owner not in best or best[owner].score < score:
+                best[owner] = Candidate(self.entries[owner], score, name)
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.entry.display))[:limit]
+        return ranked, self._winner(query, form, script, distances, best)
+
+    def _winner(
+        self,
+        query: str,
+        form: str,
+        script: str,
+        distances: dict[int, tuple[int, int]],
+        best: dict[int, Candidate],
+    ) -> Candidate | None:
+        if not distances:
+            return None
+        order = sorted(distances.items(), key=lambda item: item[1][0])
+        owner, (distance, position) = order[0]
+        if len(order) > 1 and order[1][1][0] <= distance:
+            return None  # two entries are as close: ask
+        name = self._names[script][position]
+        if plausible_slip(form, self._forms[script][position], distance, script) and _words_agree(
+            query, name
+        ):
+            return Candidate(self.entries[owner], best[owner].score, name)
+        return None
+
+    def _partial(self, query: str) -> Iterator[tuple[int, str, float]]:
+        # Suggestions only: a whole name inside a longer query ("fresh pork", 옥수수빵) and a
+        # query that is one word of longer names ("mushroom", "oil").
+        key = query.replace(" ", "")
+        for name in _pieces(query):
+            for owner in self._exact.get(name.replace(" ", ""), ()):
+                yield owner, name, min(90.0, 100.0 * len(name.replace(" ", "")) / len(key))
+        for owner in self._words.get(query, ()):
+            yield owner, query, 60.0
+
+
+def _pieces(query: str) -> Iterator[str]:
+    """Yield the parts of a query that could be a name inside it: runs of words, or substrings."""
+    words = query.split()
+    for size in range(len(words) - 1, 0, -1):
+        for start in range(len(words) - size + 1):
+            yield " ".join(words[start : start + size])
+    if script_of(query) != "latin":
+        key = query.replace(" ", "")
+        for size in range(len(key) - 1, 1, -1):
+            for start in range(len(key) - size + 1):
+                piece = key[start : start + size]
+                if script_of(piece) != "latin":
+                    yield piece
 
 
 def contained_names(resolver: Resolver, text: str) -> list[tuple[Entry, str]]:
     """Return (entry, name) for Korean or Chinese names written inside a text without spaces."""
     key = compact(text)
     found: list[tuple[Entry, str]] = []
-    for name, owners in resolver._exact.items():
-        if len(name) >= 2 and script_of(name) != "latin" and name in key:
-            found.extend((resolver.entries[i], name) for i in owners)
-    # Longest names first: 영지버섯 before 영지.
-    found.sort(key=lambda pair: -len(pair[1]))
+    seen: set[str] = set()
+    # Longest first: 영지버섯 before 영지.
+    for size in range(len(key), 1, -1):
+        for start in range(len(key) - size + 1):
+            piece = key[start : start + size]
+            if piece in seen or script_of(piece) == "latin":
+                continue
+            seen.add(piece)
+            found.extend(
+                (resolver.entries[i], piece) for i in sorted(resolver._exact.get(piece, ()))
+            )
     return found

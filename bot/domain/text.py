@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz.distance import OSA
+
 _PUNCT_RE = re.compile(r"[^\w\s$]", re.UNICODE)
 _SPACE_RE = re.compile(r"[\s_]+")
 
@@ -46,3 +48,69 @@ def script_of(text: str) -> str:
 def jamo(text: str) -> str:
     """Split Hangul syllables into jamo so one wrong consonant costs one edit, not a whole syllable."""
     return unicodedata.normalize("NFD", text)
+
+
+def sorted_key(text: str) -> str:
+    """Return the compact form of a name with its words sorted ("rice white" equals "white rice")."""
+    return "".join(sorted(normalize(text).split()))
+
+
+# Horizontal key positions on a QWERTY keyboard; each row sits a little right of the one above.
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEYS = {
+    ch: (row, col + (0.0, 0.25, 0.75)[row])
+    for row, keys in enumerate(_ROWS)
+    for col, ch in enumerate(keys)
+}
+
+
+def keys_adjacent(a: str, b: str) -> bool:
+    """Tell whether two letters are neighbouring keys, the usual cause of a wrong letter."""
+    if a not in _KEYS or b not in _KEYS or a == b:
+        return False
+    (row_a, x_a), (row_b, x_b) = _KEYS[a], _KEYS[b]
+    if row_a == row_b:
+        return abs(x_a - x_b) == 1
+    return abs(row_a - row_b) == 1 and abs(x_a - x_b) <= 0.75
+
+
+MONTH_NAMES = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+_MONTH_WORDS = {n.lower(): i for i, n in enumerate(MONTH_NAMES, 1)}
+_MONTH_WORDS |= {n[:3].lower(): i for i, n in enumerate(MONTH_NAMES, 1)} | {"sept": 9}
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_NUMBER_WORDS |= {"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_NUMBER_WORDS |= {"한": 1, "두": 2, "세": 3, "네": 4}  # native Korean: 한 달, 두 달
+_HAN_DIGITS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_HAN_DIGITS |= {"七": 7, "八": 8, "九": 9}
+
+
+def number_of(word: str) -> int | None:
+    """Read a count written in digits, English words, native Korean or Chinese numerals."""
+    word = word.strip().lower()
+    if word.isdigit():
+        return int(word)
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    tens, ten, ones = word.partition("十")
+    if not ten:
+        return _HAN_DIGITS.get(word)
+    if all(ch in _HAN_DIGITS for ch in tens + ones) and len(tens) <= 1 and len(ones) <= 1:
+        return (_HAN_DIGITS[tens] if tens else 1) * 10 + (_HAN_DIGITS[ones] if ones else 0)
+    return None
+
+
+def month_of_word(word: str) -> int | None:
+    """Return the month an English word names (slips allowed: "febuary"), -1 for a near miss."""
+    word = word.lower()
+    if word in _MONTH_WORDS:
+        return _MONTH_WORDS[word]
+    if len(word) < 5:
+        return None
+    distance, month = min((OSA.distance(word, n.lower()), i) for i, n in enumerate(MONTH_NAMES, 1))
+    # As for names, a wrong first letter makes another word; "smarch" is a near miss, not March.
+    if distance <= 1 and word[0] == MONTH_NAMES[month - 1][0].lower():
+        return month
+    return -1 if distance <= 2 else None

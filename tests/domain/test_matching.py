@@ -1,4 +1,4 @@
-"""The resolver on a small catalogue of its own."""
+"""The resolver and the question parser on a small catalogue of their own."""
 
 import pytest
 
@@ -25,6 +25,13 @@ COMMODITIES = Resolver(
         ),
         Entry(4, "corn", "corn", (Name("maize", "en"), Name("옥수수", "ko"), Name("玉米", "zh"))),
         Entry(5, "us-dollar", "US dollar", (Name("USD", "en"), Name("달러", "ko"))),
+        Entry(
+            6,
+            "north-korean-won",
+            "NK won",
+            (Name("NK won", "en"), Name("won", "en"), Name("KPW", "en")),
+        ),
+        Entry(7, "soybean-oil", "soybean oil", (Name("soy oil", "en"), Name("콩기름", "ko"))),
     ]
 )
 MARKETS = Resolver(
@@ -34,6 +41,8 @@ MARKETS = Resolver(
         ),
         Entry(11, "sinuiju", "Sinuiju", (Name("신의주", "ko"), Name("Shinuiju", "en"))),
         Entry(12, "pyongyang", "Pyongyang", (Name("평양", "ko"), Name("平壤", "zh"))),
+        Entry(13, "north-korea", "North Korea", (Name("NK", "en"), Name("DPRK", "en"))),
+        Entry(14, "kangwon", "Kangwon", (Name("강원도", "ko"),)),
     ]
 )
 
@@ -70,9 +79,52 @@ def test_confident_matches(text, slug):
     assert result.match is not None and result.match.entry.slug == slug
 
 
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("corm", "corn"),  # m is next to n on the keyboard
+        ("rcie", "rice"),  # two letters swapped
+        ("ricee", "rice"),
+        ("rice white", "rice"),  # words in another order
+        ("soy oli", "soybean-oil"),
+        ("옥수스", "corn"),  # one jamo wrong
+        ("kpw", "north-korean-won"),
+    ],
+)
+def test_typing_slips_are_forgiven(text, slug):
+    result = COMMODITIES.resolve(text)
+    assert result.match is not None and result.match.entry.slug == slug
+
+
 @pytest.mark.parametrize("text", ["helicopter", "😀😀", "", "zzzz", "牛肉"])
 def test_things_not_in_the_catalogue_are_not_guessed(text):
     assert COMMODITIES.resolve(text).match is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ice",  # a first letter is rarely mistyped: another word, at most a suggestion
+        "coin",  # one letter from "corn", but not a neighbouring key
+        "rice wine",  # two edits from "rice white", yet "wine" is not a slip of "white"
+        "soy milk",
+        "kangwon",  # contains "won" but is another word
+        "콩국수",
+    ],
+)
+def test_near_words_are_not_taken_for_names(text):
+    assert COMMODITIES.resolve(text).match is None
+
+
+def test_nonsense_gets_no_suggestions():
+    assert COMMODITIES.rank("xyz") == [] and COMMODITIES.resolve("qwrtzp").candidates == ()
+
+
+def test_a_longer_query_suggests_the_name_inside_it():
+    result = COMMODITIES.resolve("fresh maize kernels")
+    assert result.match is None and [c.entry.slug for c in result.candidates] == ["corn"]
+    oil = COMMODITIES.resolve("oil")
+    assert oil.match is None and [c.entry.slug for c in oil.candidates] == ["soybean-oil"]
 
 
 def test_close_names_become_candidates_not_guesses():
@@ -95,6 +147,11 @@ def test_close_names_become_candidates_not_guesses():
         ("corn shinuiju", "corn", "sinuiju"),
         ("usd rate pyongyang", "us-dollar", "pyongyang"),
         ("rice sinuju", "rice", "sinuiju"),
+        ("rice nk", "rice", "north-korea"),
+        ("nk won", "north-korean-won", None),
+        ("won rate in dprk", "north-korean-won", "north-korea"),
+        ("rice kangwon", "rice", "kangwon"),
+        ("평양에서 옥수수 값이 얼마예요?", "corn", "pyongyang"),
     ],
 )
 def test_questions_split_into_commodity_and_place(text, commodity, market):
