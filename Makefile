@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo run test lint bench clean
+.PHONY: demo run test lint bench clean i18n
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
@@ -31,3 +31,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+
+i18n: $(STAMP)  ## Re-extract messages, update the catalogues, compile them
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k InvalidInput -k NotFound -k DomainError --no-location --sort-output -o bot/locales/messages.pot .
+	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d bot/locales -D messages --statistics

@@ -10,28 +10,43 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers import basic, prices
+from bot.handlers import basic, prices, taps
 from bot.handlers.common import SERVICES_KEY
 from bot.handlers.errors import error_handler
+from bot.i18n import translator
 from bot.ratelimit import ChatPacedRateLimiter
 from bot.services.core import PUBLIC_COMMANDS, Services
-from config.settings import Settings
+from config.settings import SUPPORTED_LANGUAGES, Settings
 
 logger = logging.getLogger(__name__)
 
 
 async def post_init(application: Application) -> None:
-    """Set the command menu; a server that refuses it is logged, never fatal."""
-    commands = [BotCommand(name, description) for name, description in PUBLIC_COMMANDS]
+    """Learn the bot's username and set the command menu per language; refusals are only logged."""
+    services: Services = application.bot_data[SERVICES_KEY]
     try:
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        me = await application.bot.get_me()
+        services.bot_username = me.username or services.bot_username
     except TelegramError as exc:
-        logger.warning("Could not set the command menu: %s", exc)
+        logger.warning("getMe failed: %s", exc)
+    for lang in SUPPORTED_LANGUAGES:
+        _ = translator(lang).gettext
+        commands = [BotCommand(name, _(description)) for name, description in PUBLIC_COMMANDS]
+        try:
+            await application.bot.set_my_commands(
+                commands,
+                scope=BotCommandScopeDefault(),
+                language_code=None if lang == "en" else lang,
+            )
+        except TelegramError as exc:
+            logger.warning("Could not set the command menu (%s): %s", lang, exc)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -66,16 +81,25 @@ def build_application(
     )
     application.bot_data[SERVICES_KEY] = services or Services(settings=settings, engine=engine)
 
-    # Greeting and help.
+    # Greeting, help and settings.
     application.add_handler(CommandHandler("start", basic.start))
     application.add_handler(CommandHandler("help", basic.help_command))
-    # Prices: the command, then plain text in private chats.
+    application.add_handler(CommandHandler("settings", basic.settings_command))
+    # Questions: commands, then plain text in private chats.
     application.add_handler(CommandHandler("price", prices.price_command))
+    application.add_handler(CommandHandler("compare", prices.compare_command))
+    application.add_handler(CommandHandler("trend", prices.trend_command))
+    application.add_handler(CommandHandler("conditions", prices.conditions_command))
+    application.add_handler(CommandHandler("commodities", prices.commodities_command))
+    application.add_handler(CommandHandler("markets", prices.markets_command))
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, prices.price_text
         )
     )
+    # Button taps and inline mode.
+    application.add_handler(CallbackQueryHandler(taps.on_callback))
+    application.add_handler(InlineQueryHandler(taps.on_inline_query))
     # Anything else that looks like a command.
     application.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))
     # Errors last.

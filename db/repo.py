@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.models import (
+    UNDATED,
     ChatUser,
     Commodity,
     CommodityAlias,
@@ -146,8 +148,13 @@ def recent_prices(
     commodity_id: int,
     market_ids: Sequence[int] | None = None,
     per_market: int = 12,
+    start: date | None = None,
+    end: date | None = None,
 ) -> list[PriceObservation]:
-    """Return up to `per_market` latest live figures per market for one commodity, newest first."""
+    """Return up to `per_market` latest live figures per market for one commodity, newest first.
+
+    With `start`/`end`, only figures observed in that period count (undated ones never do).
+    """
     ranked = select(
         PriceObservation.id,
         func.row_number()
@@ -161,6 +168,12 @@ def recent_prices(
     )
     if market_ids is not None:
         ranked = ranked.where(col(PriceObservation.market_id).in_(list(market_ids)))
+    if start is not None or end is not None:
+        ranked = ranked.where(col(PriceObservation.observed_on).is_not(None))
+    if start is not None:
+        ranked = ranked.where(PriceObservation.sort_on >= start)
+    if end is not None:
+        ranked = ranked.where(PriceObservation.sort_on <= end)
     sub = ranked.subquery()
     query = (
         select(PriceObservation)
@@ -169,6 +182,89 @@ def recent_prices(
         .order_by(col(PriceObservation.sort_on).desc(), col(PriceObservation.id).desc())
     )
     return list(session.exec(query))
+
+
+SeriesKey = tuple[int, str, str, str, str]
+
+
+def series_highs(
+    session: Session, *, commodity_id: int, market_ids: Sequence[int], exclude_ids: Sequence[int]
+) -> dict[SeriesKey, tuple[float, int]]:
+    """Return (highest high, number of figures) per series, leaving out the given figures."""
+    p = PriceObservation
+    query = (
+        select(
+            p.market_id,
+            p.price_type,
+            p.currency,
+            p.unit,
+            func.lower(p.source_name),
+            func.max(p.price_high),
+            func.count(),
+        )
+        .where(
+            p.commodity_id == commodity_id,
+            col(p.market_id).in_(list(market_ids)),
+            col(p.deleted_at).is_(None),
+            col(p.observed_on).is_not(None),
+            col(p.id).not_in(list(exclude_ids)),
+        )
+        .group_by(p.market_id, p.price_type, p.currency, p.unit, func.lower(p.source_name))
+    )
+    return {
+        (m, pt, cur, unit, src): (high, n) for m, pt, cur, unit, src, high, n in session.exec(query)
+    }
+
+
+def nearest_rates(
+    session: Session, *, observations: Sequence[PriceObservation], rate_commodities: dict[str, int]
+) -> dict[int, dict[str, list[PriceObservation]]]:
+    """Return, per figure, the same market's market-rate rows just before and after its date.
+
+    One query whatever the number of figures: correlated lookups on the series index. An undated
+    figure only gets undated rates from the same report.
+    """
+    if not observations or not rate_commodities:
+        return {}
+    o = aliased(PriceObservation)
+    columns = [o.id]
+    labels: list[tuple[str, bool]] = []
+    for currency, commodity_id in rate_commodities.items():
+        for before in (True, False):
+            r = aliased(PriceObservation)
+            q = select(r.id).where(
+                r.commodity_id == commodity_id,
+                r.market_id == o.market_id,
+                r.price_type == "market",
+                col(r.deleted_at).is_(None),
+                or_(o.sort_on != UNDATED, r.source_url == o.source_url),
+            )
+            if before:
+                q = q.where(r.sort_on <= o.sort_on).order_by(
+                    col(r.sort_on).desc(), col(r.id).desc()
+                )
+            else:
+                q = q.where(r.sort_on > o.sort_on).order_by(col(r.sort_on), col(r.id))
+            columns.append(q.limit(1).correlate(o).scalar_subquery())
+            labels.append((currency, before))
+    wanted = [obs.id for obs in observations]
+    found: dict[int, list[tuple[str, int]]] = {}
+    for row in session.exec(select(*columns).where(col(o.id).in_(wanted))):
+        found[row[0]] = [(labels[i][0], rid) for i, rid in enumerate(row[1:]) if rid is not None]
+    ids = {rid for pairs in found.values() for _, rid in pairs}
+    rows = (
+        {
+            r.id: r
+            for r in session.exec(select(PriceObservation).where(col(PriceObservation.id).in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    out: dict[int, dict[str, list[PriceObservation]]] = {}
+    for obs_id, pairs in found.items():
+        for currency, rid in pairs:
+            out.setdefault(obs_id, {}).setdefault(currency, []).append(rows[rid])
+    return out
 
 
 def markets_by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Market]:
@@ -206,5 +302,124 @@ def touch_user(
         session.add(user)
     else:
         user.username = username
+    user.last_seen_at = now
+    return user
+
+
+def price_history(
+    session: Session,
+    *,
+    commodity_id: int,
+    market_ids: Sequence[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    limit: int = 5000,
+) -> list[PriceObservation]:
+    """Return dated live figures of a commodity, oldest first (the newest `limit` of them)."""
+    p = PriceObservation
+    query = select(p).where(
+        p.commodity_id == commodity_id, col(p.deleted_at).is_(None), col(p.observed_on).is_not(None)
+    )
+    if market_ids is not None:
+        query = query.where(col(p.market_id).in_(list(market_ids)))
+    if start is not None:
+        query = query.where(p.sort_on >= start)
+    if end is not None:
+        query = query.where(p.sort_on <= end)
+    rows = list(session.exec(query.order_by(col(p.sort_on).desc(), col(p.id).desc()).limit(limit)))
+    rows.reverse()
+    return rows
+
+
+def latest_in_markets(
+    session: Session, *, market_ids: Sequence[int], limit: int = 100
+) -> list[PriceObservation]:
+    """Return the latest live figure of every commodity in the given places, newest first."""
+    p = PriceObservation
+    ranked = (
+        select(
+            p.id,
+            func.row_number()
+            .over(
+                partition_by=(p.commodity_id, p.market_id),
+                order_by=(col(p.sort_on).desc(), col(p.id).desc()),
+            )
+            .label("rank"),
+        )
+        .where(col(p.market_id).in_(list(market_ids)), col(p.deleted_at).is_(None))
+        .subquery()
+    )
+    query = (
+        select(p)
+        .join(ranked, ranked.c.id == p.id)
+        .where(ranked.c.rank == 1)
+        .order_by(col(p.sort_on).desc(), col(p.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def figure_counts(session: Session, *, by: str) -> dict[int, int]:
+    """Return the number of live figures per commodity (`by="commodity"`) or per place."""
+    column = PriceObservation.commodity_id if by == "commodity" else PriceObservation.market_id
+    query = (
+        select(column, func.count())
+        .where(col(PriceObservation.deleted_at).is_(None))
+        .group_by(column)
+    )
+    return dict(session.exec(query).all())
+
+
+def trade_reports(
+    session: Session,
+    *,
+    market_ids: Sequence[int] | None = None,
+    commodity_id: int | None = None,
+    offset: int = 0,
+    limit: int = 3,
+) -> tuple[list[TradeReport], int]:
+    """Return one page of live trade-condition reports, newest first, and the total count."""
+    t = TradeReport
+    where = [col(t.deleted_at).is_(None)]
+    if market_ids is not None:
+        where.append(col(t.market_id).in_(list(market_ids)))
+    if commodity_id is not None:
+        linked = select(TradeReportCommodity.report_id).where(
+            TradeReportCommodity.commodity_id == commodity_id
+        )
+        where.append(col(t.id).in_(linked))
+    total = session.exec(select(func.count()).select_from(t).where(*where)).one()
+    query = (
+        select(t)
+        .where(*where)
+        .order_by(col(t.sort_on).desc(), col(t.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(query)), total
+
+
+def report_goods(session: Session, *, report_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Return the commodity ids linked to each report."""
+    if not report_ids:
+        return {}
+    out: dict[int, list[int]] = {}
+    query = select(TradeReportCommodity).where(
+        col(TradeReportCommodity.report_id).in_(list(report_ids))
+    )
+    for link in session.exec(query):
+        out.setdefault(link.report_id, []).append(link.commodity_id)
+    return out
+
+
+def set_user_language(
+    session: Session, *, telegram_id: int, language: str, now: datetime
+) -> ChatUser:
+    """Store a user's chosen reply language."""
+    user = session.get(ChatUser, telegram_id)
+    if user is None:
+        user = ChatUser(telegram_id=telegram_id, created_at=now)
+        session.add(user)
+    user.language = language
     user.last_seen_at = now
     return user

@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.errors import InvalidInput
+from bot.domain.i18n import ENGLISH, N_, Translator
 
 PRECISIONS = ("day", "month", "year", "unknown")
+MONTHS = (
+    N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
+    N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),
+)  # fmt: skip
 _DATE_RE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 
 
@@ -72,15 +77,19 @@ class PartialDate:
             return f"{self.value.year:04d}-{self.value.month:02d}"
         return self.value.isoformat()
 
-    def label(self) -> str:
+    def label(self, t: Translator = ENGLISH) -> str:
         """Return a human label: 3 Nov 2024, Nov 2024, 2024 or "date not stated"."""
+        _ = t.gettext
         if self.value is None:
-            return "date not stated"
+            return _("date not stated")
         if self.precision == "year":
             return str(self.value.year)
+        month = _(MONTHS[self.value.month - 1])
         if self.precision == "month":
-            return self.value.strftime("%b %Y")
-        return f"{self.value.day} {self.value.strftime('%b %Y')}"
+            return _("{month} {year}").format(month=month, year=self.value.year)
+        return _("{day} {month} {year}").format(
+            day=self.value.day, month=month, year=self.value.year
+        )
 
     def age_days(self, today: date) -> int | None:
         """Return days since the end of the period (0 while it is still running), None if unknown."""
@@ -90,16 +99,16 @@ class PartialDate:
         return max(0, (today - end).days)
 
 
-def age_label(days: int | None) -> str:
-    """Describe an age in days the way a reader wants it: today, 5 days, 3 weeks, 4 months, 2 years."""
+def age_label(days: int | None, t: Translator = ENGLISH) -> str:
+    """Describe an age in days the way a reader wants it: 5 days, 3 weeks, 4 months, 2 years old."""
     if days is None:
-        return "age unknown"
+        return t.gettext("age unknown")
     if days == 0:
-        return "this period"
+        return t.gettext("current period")
     if days < 14:
-        return f"{days} day{'s' if days != 1 else ''} old"
+        return t.ngettext("{n} day old", "{n} days old", days).format(n=days)
     if days < 60:
-        return f"{days // 7} weeks old"
+        return t.ngettext("{n} week old", "{n} weeks old", days // 7).format(n=days // 7)
     if days < 730:
-        return f"{days // 30} months old"
-    return f"{days // 365} years old"
+        return t.ngettext("{n} month old", "{n} months old", days // 30).format(n=days // 30)
+    return t.ngettext("{n} year old", "{n} years old", days // 365).format(n=days // 365)

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+from bot.domain.i18n import ENGLISH, Translator
+
 
 class DomainError(Exception):
-    """An expected failure whose `user_message` is safe and useful to show."""
+    """An expected failure whose message is safe and useful to show.
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    The message is a template translated through gettext, then filled with `params`. A template
+    marked `is_html` may hold Telegram HTML tags; its params are escaped. Any other message is
+    plain text and is escaped whole when shown as HTML.
+    """
+
+    def __init__(self, template: str, /, *, is_html: bool = False, **params: object) -> None:
+        self.template = template
+        self.is_html = is_html
+        self.params = params
+        super().__init__(self.user_message)
+
+    @property
+    def user_message(self) -> str:
+        """Return the English message (HTML when the template is)."""
+        return self.to_html(ENGLISH) if self.is_html else _fill(self.template, self.params)
+
+    def to_text(self, t: Translator) -> str:
+        """Return the translated message as plain text (for alerts and terminals)."""
+        text = _fill(t.gettext(self.template), self.params)
+        return html.unescape(re.sub(r"<[^>]+>", "", text)) if self.is_html else text
+
+    def to_html(self, t: Translator) -> str:
+        """Return the translated message as Telegram HTML."""
+        template = t.gettext(self.template)
+        if self.is_html:
+            return _fill(
+                template, {k: html.escape(str(v), quote=False) for k, v in self.params.items()}
+            )
+        return html.escape(_fill(template, self.params), quote=False)
+
+
+def _fill(template: str, params: dict[str, object]) -> str:
+    # A message without params may quote user input holding braces: never format it.
+    return template.format(**params) if params else template
 
 
 class InvalidInput(DomainError):
@@ -18,6 +54,14 @@ class InvalidInput(DomainError):
 class NotFound(DomainError):
     """Nothing in the catalogue or database matches; `suggestions` are the closest names."""
 
-    def __init__(self, user_message: str, suggestions: tuple[str, ...] = ()) -> None:
-        super().__init__(user_message)
+    def __init__(
+        self,
+        template: str,
+        /,
+        *,
+        suggestions: tuple[str, ...] = (),
+        is_html: bool = False,
+        **params: object,
+    ) -> None:
+        super().__init__(template, is_html=is_html, **params)
         self.suggestions = suggestions

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from bot.domain.dates import PartialDate
+from bot.domain.i18n import ENGLISH, Translator
 
 STALE_AFTER_DAYS = 60
 # WFP Market Monitor classes for a change between two observations of one series.
@@ -32,17 +35,21 @@ class Figure:
             return format_number(self.low)
         return f"{format_number(self.low)}-{format_number(self.high)}"
 
-    def text(self) -> str:
+    def text(self, t: Translator = ENGLISH) -> str:
         """Return the figure as read aloud: 500-1,200 CNY/kg, 8,130 KPW per USD."""
-        unit = self.unit
+        _ = t.gettext
+        unit, amount, currency = self.unit, self.amount(), self.currency
         if unit == "unspecified":
-            return f"{self.amount()} {self.currency} (unit not stated)"
-        if unit == self.currency:
-            return f"{self.amount()} {self.currency}"
-        if unit.upper() in ("USD", "CNY", "KPW") or unit.split(" ")[-1].upper() in ("USD", "CNY"):
-            return f"{self.amount()} {self.currency} per {unit}"
-        separator = "/" if " " not in unit else " per "
-        return f"{self.amount()} {self.currency}{separator}{unit}"
+            return _("{amount} {currency} (unit not stated)").format(
+                amount=amount, currency=currency
+            )
+        if unit == currency:
+            return f"{amount} {currency}"
+        if " " in unit or unit.upper() in ("USD", "CNY", "KPW"):
+            return _("{amount} {currency} per {unit}").format(
+                amount=amount, currency=currency, unit=unit
+            )
+        return f"{amount} {currency}/{unit}"
 
 
 @dataclass(frozen=True)
@@ -112,12 +119,109 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A market exchange rate: how many won one unit of `currency` fetched, where and when."""
+
+    currency: str
+    kpw_per_unit: float
+    observed: PartialDate
+    market: str
+    source_url: str | None
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A figure converted at market rates, with the rates used (never the official rate)."""
+
+    figure: Figure
+    rates: tuple[Rate, ...]
+
+
+# Rates further than this from the figure's date are not used: KPW moves too fast.
+MAX_RATE_GAP_DAYS = 90
+
+
+def usable_rate(observation: Observation, rate: Rate | None) -> bool:
+    """Tell whether a rate may convert a figure: near in date, or from the same undated report."""
+    if rate is None:
+        return False
+    if observation.observed.value is None or rate.observed.value is None:
+        # An undated figure converts only with a rate from the same report (same table, same day).
+        return (
+            observation.observed.value is None
+            and rate.observed.value is None
+            and observation.source_url is not None
+            and observation.source_url == rate.source_url
+        )
+    return abs((observation.observed.value - rate.observed.value).days) <= MAX_RATE_GAP_DAYS
+
+
+def convert(observation: Observation, rates: dict[str, Rate], target: str) -> Conversion | None:
+    """Convert a figure into `target` through won at the same market's rates, or None."""
+    figure = observation.figure
+    if figure.currency == target or figure.unit == "unspecified":
+        return None
+    used: list[Rate] = []
+    factor = 1.0
+    if figure.currency != "KPW":
+        source = rates.get(figure.currency)
+        if not usable_rate(observation, source):
+            return None
+        assert source is not None
+        factor *= source.kpw_per_unit
+        used.append(source)
+    if target != "KPW":
+        dest = rates.get(target)
+        if not usable_rate(observation, dest):
+            return None
+        assert dest is not None
+        factor /= dest.kpw_per_unit
+        used.append(dest)
+    converted = Figure(
+        _round3(figure.low * factor), _round3(figure.high * factor), target, figure.unit
+    )
+    return Conversion(converted, tuple(used))
+
+
+def _round3(value: float) -> float:
+    # A converted value is an estimate: three significant digits, not false precision.
+    return float(f"{value:.3g}")
+
+
+def best_window(points: Sequence[tuple[date, int]], days: int) -> tuple[date, date] | None:
+    """Return the `days`-long period holding figures from the most markets, the latest on ties."""
+    ordered = sorted(points)
+    counts: Counter[int] = Counter()
+    best: tuple[int, date] | None = None
+    left = 0
+    for day, market in ordered:
+        counts[market] += 1
+        while ordered[left][0] < day - timedelta(days=days):
+            gone = ordered[left][1]
+            counts[gone] -= 1
+            if counts[gone] == 0:
+                del counts[gone]
+            left += 1
+        if best is None or len(counts) >= best[0]:
+            best = (len(counts), day)
+    if best is None:
+        return None
+    return best[1] - timedelta(days=days), best[1]
+
+
+def conversion_target(currency: str) -> str | None:
+    """Pick the currency a reader compares with: US dollars for won and yuan prices."""
+    return "USD" if currency in ("KPW", "CNY") else None
+
+
+@dataclass(frozen=True)
 class MarketPrice:
     """The latest observation in one market, the previous one of the same series, and the move."""
 
     latest: Observation
     previous: Observation | None
     is_record_high: bool = False
+    converted: Conversion | None = None
 
     @property
     def change(self) -> Change | None:

@@ -1,29 +1,35 @@
-"""/start, /help, unknown commands."""
+"""/start, /help, /settings and unknown commands."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import reply_html, services, user_language
+from bot.domain.replies import Reply
+from bot.handlers.common import send_reply, services, user_language
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user and show examples."""
     assert update.effective_message is not None
-    await user_language(update, context)
+    lang = await user_language(update, context)
     user = update.effective_user
-    await reply_html(
-        update.effective_message,
-        services(context).start_text(first_name=user.first_name if user else None),
-    )
+    text = services(context).start_text(first_name=user.first_name if user else None, lang=lang)
+    await send_reply(update.effective_message, Reply(text=text))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List what the bot can do."""
     assert update.effective_message is not None
-    await user_language(update, context)
-    await reply_html(update.effective_message, services(context).help_text())
+    lang = await user_language(update, context)
+    await send_reply(update.effective_message, Reply(text=services(context).help_text(lang=lang)))
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the settings with buttons."""
+    assert update.effective_message is not None
+    lang = await user_language(update, context)
+    await send_reply(update.effective_message, services(context).settings_menu(lang=lang))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -31,5 +37,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     if message is None or not message.text:
         return
+    lang = await user_language(update, context)
     command = message.text.split()[0].split("@")[0]
-    await reply_html(message, services(context).unknown_command_text(command))
+    await send_reply(
+        message, Reply(text=services(context).unknown_command_text(command, lang=lang))
+    )

@@ -105,6 +105,8 @@ class Catalogue:
     market_kind: dict[int, str]
     commodity_slugs: dict[str, int]
     market_slugs: dict[str, int]
+    # ISO code -> commodity id of the exchange-rate series (USD, CNY, KPW).
+    currency_commodities: dict[str, int]
 
     def market_parent_label(self, market_id: int, lang: str) -> str | None:
         """Return the name of the province a place belongs to, if it has one."""
@@ -132,9 +134,11 @@ def load_catalogue(engine: Engine) -> Catalogue:
     with Session(engine) as session:
         commodities = repo.commodities_with_aliases(session)
         markets = repo.markets_with_aliases(session)
-    c_entries, c_labels = [], {}
+    c_entries, c_labels, currencies = [], {}, {}
     for row, aliases in commodities:
         assert row.id is not None
+        if row.currency_code:
+            currencies[row.currency_code] = row.id
         c_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
         names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
         c_entries.append(
@@ -159,4 +163,5 @@ def load_catalogue(engine: Engine) -> Catalogue:
         market_kind=kind,
         commodity_slugs={e.slug: e.id for e in c_entries},
         market_slugs={e.slug: e.id for e in m_entries},
+        currency_commodities=currencies,
     )

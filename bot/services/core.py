@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain import render
-from bot.services import prices
+from bot.domain import callbacks, render
+from bot.domain.errors import InvalidInput
+from bot.domain.i18n import N_
+from bot.domain.prices import STALE_AFTER_DAYS
+from bot.domain.replies import Button, InlineResult, Reply
+from bot.i18n import translator
+from bot.services import analysis, browse, prices
 from bot.services.catalogue import Catalogue, load_catalogue
 from config.settings import SUPPORTED_LANGUAGES, Settings
 from db import repo
 
 # (command, description) for the menu; the order is the order users see.
 PUBLIC_COMMANDS = (
-    ("price", "Latest price: /price lingzhi hyesan"),
-    ("help", "What I can do"),
-    ("start", "Welcome and examples"),
+    ("price", N_("Latest price: /price lingzhi hyesan")),
+    ("compare", N_("All markets side by side: /compare rice")),
+    ("trend", N_("Price chart: /trend corn hyesan since 2021")),
+    ("conditions", N_("Trade conditions: /conditions hyesan")),
+    ("commodities", N_("Browse the commodities")),
+    ("markets", N_("Browse markets and places")),
+    ("settings", N_("Language and preferences")),
+    ("help", N_("What I can do")),
 )
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
 
 def utc_now() -> datetime:
@@ -36,6 +47,8 @@ class Services:
     engine: Engine
     now: Callable[[], datetime] = utc_now
     catalogue: Catalogue = field(init=False)
+    # Filled in from getMe at start; used in help texts.
+    bot_username: str = "jangmadang_bot"
 
     def __post_init__(self) -> None:
         self.catalogue = load_catalogue(self.engine)
@@ -69,39 +82,173 @@ class Services:
         """Tell whether a numeric Telegram id is one of the configured owners."""
         return telegram_id in self.settings.admin_ids
 
-    def price(self, text: str, *, lang: str) -> str:
-        """Answer a price question in HTML (raises DomainError with a user message)."""
-        return prices.price_answer(
-            self.engine, self.catalogue, text, today=self.now().date(), lang=lang
+    def today(self) -> date:
+        return self.now().date()
+
+    def ask(self, text: str, *, lang: str) -> Reply:
+        """Answer a price question (raises DomainError with a user message)."""
+        return prices.ask(self.engine, self.catalogue, text, today=self.today(), lang=lang)
+
+    def compare(self, text: str, *, lang: str) -> Reply:
+        """Answer /compare <commodity> [period]."""
+        if not text.strip():
+            raise InvalidInput(analysis.COMPARE_USAGE, is_html=True)
+        question = prices.resolve_question(
+            self.catalogue, text, today=self.today(), lang=lang, kind="cmp"
+        )
+        if isinstance(question, Reply):
+            return question
+        return analysis.compare(
+            self.engine, self.catalogue, question, today=self.today(), lang=lang
         )
 
-    def start_text(self, *, first_name: str | None) -> str:
+    def trend(self, text: str, *, lang: str) -> Reply:
+        """Answer /trend <commodity> [market] [period] with a chart or a table."""
+        if not text.strip():
+            raise InvalidInput(analysis.TREND_USAGE, is_html=True)
+        question = prices.resolve_question(
+            self.catalogue, text, today=self.today(), lang=lang, kind="t"
+        )
+        if isinstance(question, Reply):
+            return question
+        return analysis.trend(self.engine, self.catalogue, question, lang=lang)
+
+    def conditions(self, text: str, *, lang: str) -> Reply:
+        """Answer /conditions [place or commodity]."""
+        return browse.conditions(self.engine, self.catalogue, text, lang=lang)
+
+    def commodities(self, *, lang: str, page: int = 1) -> Reply:
+        """Answer /commodities with a paged list."""
+        return browse.commodity_list(self.engine, self.catalogue, page=page, lang=lang)
+
+    def markets(self, *, lang: str, page: int = 1) -> Reply:
+        """Answer /markets with a paged list."""
+        return browse.market_list(self.engine, self.catalogue, page=page, lang=lang)
+
+    def inline(self, text: str, *, lang: str) -> list[InlineResult]:
+        """Answer an inline query with up to 50 results."""
+        return prices.inline_results(
+            self.engine, self.catalogue, text, today=self.today(), lang=lang
+        )
+
+    def settings_menu(self, *, lang: str) -> Reply:
+        """Show the user's settings with buttons to change them."""
+        t = translator(lang)
+        name = LANGUAGE_NAMES.get(lang, lang)
+        title = t.gettext("Settings")
+        text = f"<b>{render.esc(title)}</b>\n" + render.esc(
+            t.gettext("Language: {language}").format(language=name)
+        )
+        buttons = tuple(
+            Button(("✅ " if code == lang else "") + label, callbacks.encode("set", "lang", code))
+            for code, label in LANGUAGE_NAMES.items()
+        )
+        return Reply(text=text, buttons=(buttons,))
+
+    def set_language(self, *, telegram_id: int, language: str) -> Reply:
+        """Store the reply language a user chose and show the settings in it."""
+        if language not in SUPPORTED_LANGUAGES:
+            raise InvalidInput("This button is no longer valid.")
+        with Session(self.engine) as session:
+            repo.set_user_language(
+                session, telegram_id=telegram_id, language=language, now=self.now()
+            )
+            session.commit()
+        return self.settings_menu(lang=language)
+
+    def callback(self, data: str | None, *, telegram_id: int, lang: str) -> Reply:
+        """Turn a button tap into the reply it stands for."""
+        cb = callbacks.decode(data)
+        today = self.today()
+        if cb.kind in ("p", "t", "cmp"):
+            question = self._question(cb)
+            if cb.kind == "p":
+                return prices.price_reply(
+                    self.engine, self.catalogue, question, today=today, lang=lang
+                )
+            if cb.kind == "t":
+                return analysis.trend(self.engine, self.catalogue, question, lang=lang)
+            return analysis.compare(self.engine, self.catalogue, question, today=today, lang=lang)
+        if cb.kind == "c":
+            scope = cb.fields[0] if cb.fields else ""
+            return browse.conditions_page(
+                self.engine,
+                self.catalogue,
+                scope=scope,
+                target=cb.int_at(1),
+                page=cb.int_at(2) or 1,
+                lang=lang,
+            )
+        if cb.kind == "lc":
+            return self.commodities(lang=lang, page=cb.int_at(0) or 1)
+        if cb.kind == "lm":
+            return self.markets(lang=lang, page=cb.int_at(0) or 1)
+        if cb.kind == "m":
+            market_id = cb.int_at(0)
+            if market_id is None:
+                raise InvalidInput("This button is no longer valid.")
+            return browse.market_overview(
+                self.engine, self.catalogue, market_id, today=today, lang=lang
+            )
+        if cb.kind == "set" and cb.fields[:1] == ("lang",) and len(cb.fields) == 2:
+            return self.set_language(telegram_id=telegram_id, language=cb.fields[1])
+        raise InvalidInput("This button is no longer valid.")
+
+    def _question(self, cb: callbacks.Callback) -> prices.Question:
+        commodity_id, market_id = cb.int_at(0), cb.int_at(1)
+        if commodity_id not in self.catalogue.commodity_labels or (
+            market_id is not None and market_id not in self.catalogue.market_labels
+        ):
+            raise InvalidInput("This button is no longer valid.")
+        start, end = cb.date_at(2), cb.date_at(3)
+        label = None
+        if start is not None or end is not None:
+            label = f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
+        return prices.Question(commodity_id, market_id, start, end, label)
+
+    def start_text(self, *, first_name: str | None, lang: str) -> str:
         """Return the welcome message."""
-        name = render.esc(first_name) if first_name else "there"
-        return (
-            f"Hello, {name}! I tell you what things cost in North Korea's markets, "
+        _ = translator(lang).gettext
+        name = render.esc(first_name) if first_name else _("there")
+        return _(
+            "Hello, {name}! I tell you what things cost in North Korea's markets, "
             "with the source and the age of every figure.\n\n"
             "Try <code>/price lingzhi</code> or <code>/price rice hyesan</code>, "
             "or just type a name: <code>corn sinuiju</code>, <code>혜산 쌀</code>, <code>灵芝</code>.\n\n"
             "/help lists everything I can do."
-        )
+        ).format(name=name)
 
-    def help_text(self) -> str:
+    def help_text(self, *, lang: str) -> str:
         """Return the command list and how to ask."""
-        lines = ["<b>What I can do</b>", ""]
-        lines += [f"/{name} — {render.esc(description)}" for name, description in PUBLIC_COMMANDS]
+        _ = translator(lang).gettext
+        lines = [f"<b>{render.esc(_('What I can do'))}</b>", ""]
+        lines += [
+            f"/{name} — {render.esc(_(description))}" for name, description in PUBLIC_COMMANDS
+        ]
         lines += [
             "",
-            "<b>Asking</b>: write a commodity and optionally a place, in English, Korean or Chinese: "
-            "<code>lingzhi hyesan</code>, <code>usd pyongyang</code>, <code>혜산 쌀</code>, <code>灵芝</code>. "
-            "Typos are fine; when a name is unclear I ask.",
+            _(
+                "<b>Asking</b>: write a commodity, optionally a place and a time, in English, Korean or "
+                "Chinese: <code>lingzhi hyesan</code>, <code>rice sinuiju last month</code>, "
+                "<code>혜산 쌀값</code>, <code>灵芝价格</code>. Typos are fine; when a name is unclear I ask. "
+                "In any chat, type <code>@{bot} lingzhi</code> to share an answer."
+            ).format(bot=render.esc(self.bot_username)),
             "",
-            "<b>Reading an answer</b>: prices are shown as reported (ranges kept), with the "
-            "observation date, its age, the source and its reliability grade "
-            "(Admiralty code: source A-F, information 1-6). Figures older than 60 days are marked stale.",
+            _(
+                "<b>Reading an answer</b>: prices are shown as reported (ranges kept), with the "
+                "observation date, its age, the source and its reliability grade "
+                "(Admiralty code: source A-F, information 1-6). Figures older than {days} days are "
+                "marked stale. ≈ marks a value converted at the same market's exchange rate, never the "
+                "official rate."
+            ).format(days=STALE_AFTER_DAYS),
         ]
         return "\n".join(lines)
 
-    def unknown_command_text(self, command: str) -> str:
+    def unknown_command_text(self, command: str, *, lang: str) -> str:
         """Return the reply to a command the bot does not have."""
-        return f"I don't know the command {render.esc(command)}. /help lists what I can do."
+        _ = translator(lang).gettext
+        return render.esc(
+            _("I don't know the command {command}. /help lists what I can do.").format(
+                command=command
+            )
+        )

@@ -1,93 +1,274 @@
-"""Answering "what does X cost (in Y)" from the database."""
+"""Answering "what does X cost (in Y) (when)" from the database."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain import render
+from bot.domain import answers, callbacks
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.i18n import N_, Translator
 from bot.domain.matching import Resolution
-from bot.domain.prices import Figure, MarketPrice, Observation
+from bot.domain.prices import Figure, MarketPrice, Observation, Rate, conversion_target, convert
 from bot.domain.query import parse_query
+from bot.domain.replies import Button, InlineResult, Reply
+from bot.i18n import translator
 from bot.services.catalogue import Catalogue
 from db import repo
 from db.models import PriceObservation
 
-PRICE_USAGE = (
+PRICE_USAGE = N_(
     "Tell me what to look up: <code>/price lingzhi</code>, <code>/price rice hyesan</code>, "
-    "<code>/price 쌀 혜산</code> or <code>/price 灵芝</code>."
+    "<code>/price 쌀 혜산</code>, <code>/price 灵芝</code> or <code>rice sinuiju last month</code>."
 )
+MAX_INLINE_RESULTS = 50
 
 
-def price_answer(
-    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str = "en"
-) -> str:
-    """Return the HTML answer for a price question, or raise InvalidInput / NotFound."""
+@dataclass(frozen=True)
+class Question:
+    """A resolved question: what, where (optional) and when (optional)."""
+
+    commodity_id: int
+    market_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    period_label: str | None = None
+
+    def callback(self, kind: str = "p") -> str:
+        return callbacks.encode(kind, self.commodity_id, self.market_id, self.start, self.end)
+
+
+def ask(engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str) -> Reply:
+    """Answer a free-text or /price question, or ask which name was meant."""
+    question_or_reply = resolve_question(catalogue, text, today=today, lang=lang)
+    if isinstance(question_or_reply, Reply):
+        return question_or_reply
+    return price_reply(engine, catalogue, question_or_reply, today=today, lang=lang)
+
+
+def resolve_question(
+    catalogue: Catalogue, text: str, *, today: date, lang: str, kind: str = "p"
+) -> Question | Reply:
+    """Resolve commodity, place and period; a Reply with buttons when a name is unclear."""
     if not text.strip():
-        raise InvalidInput(PRICE_USAGE)
-    parsed = parse_query(text, commodities=catalogue.commodities, markets=catalogue.markets)
+        raise InvalidInput(PRICE_USAGE, is_html=True)
+    parsed = parse_query(
+        text, commodities=catalogue.commodities, markets=catalogue.markets, today=today
+    )
+    if parsed.period_problem:
+        raise InvalidInput(parsed.period_problem)
     if not parsed.commodity_text:
-        raise InvalidInput(PRICE_USAGE)
-    commodity_id = _one(parsed.commodity, parsed.commodity_text, "commodity")
+        raise InvalidInput(PRICE_USAGE, is_html=True)
+    period = parsed.period
+    start = period.start if period else None
+    end = period.end if period else None
+    label = period.label if period else None
     market_id = None
     if parsed.market is not None and parsed.market_text:
-        market_id = _one(parsed.market, parsed.market_text, "market")
-    market_ids = catalogue.descendants(market_id) if market_id is not None else None
-    with Session(engine) as session:
-        rows = repo.recent_prices(session, commodity_id=commodity_id, market_ids=market_ids)
-    name = catalogue.commodity_labels[commodity_id].in_lang(lang)
-    if not rows:
-        where = (
-            f" in {catalogue.market_labels[market_id].in_lang(lang)}"
-            if market_id is not None
-            else ""
+        if parsed.market.match is None:
+            commodity = parsed.commodity.match.entry.id if parsed.commodity.match else None
+            if commodity is None:
+                raise _not_found(parsed.commodity, parsed.commodity_text, "commodity")
+            return _did_you_mean(
+                catalogue,
+                parsed.market,
+                parsed.market_text,
+                "market",
+                lang,
+                lambda mid: callbacks.encode(kind, commodity, mid, start, end),
+            )
+        market_id = parsed.market.match.entry.id
+    if parsed.commodity.match is None:
+        return _did_you_mean(
+            catalogue,
+            parsed.commodity,
+            parsed.commodity_text,
+            "commodity",
+            lang,
+            lambda cid: callbacks.encode(kind, cid, market_id, start, end),
         )
-        raise NotFound(f"No figures for {render.esc(name)}{render.esc(where)} yet.")
-    items = market_prices(rows, catalogue, lang=lang)
-    extra = (
-        f" — {catalogue.market_labels[market_id].in_lang(lang)}" if market_id is not None else ""
+    return Question(parsed.commodity.match.entry.id, market_id, start, end, label)
+
+
+def _did_you_mean(
+    catalogue, resolution: Resolution, text: str, what: str, lang: str, data
+) -> Reply:  # type: ignore[no-untyped-def]
+    if not resolution.candidates:
+        raise _not_found(resolution, text, what)
+    t = translator(lang)
+    labels = catalogue.commodity_labels if what == "commodity" else catalogue.market_labels
+    buttons = tuple(
+        (Button(labels[c.entry.id].in_lang(lang), data(c.entry.id)),)
+        for c in resolution.candidates[:5]
     )
-    return render.price_answer(name, items, today=today, heading_extra=extra)
+    message = (
+        t.gettext("Which commodity did you mean by “{text}”?")
+        if what == "commodity"
+        else t.gettext("Which place did you mean by “{text}”?")
+    )
+    return Reply(text=message.format(text=answers.esc(text)), buttons=buttons)
 
 
-def _one(resolution: Resolution, text: str, what: str) -> int:
-    if resolution.match is not None:
-        return resolution.match.entry.id
-    names = tuple(c.entry.display for c in resolution.candidates)
-    if names:
-        raise NotFound(
-            f"I'm not sure which {what} “{render.esc(text)}” means. Did you mean: "
-            + ", ".join(render.esc(n) for n in names)
-            + "?",
-            names,
+def _not_found(resolution: Resolution, text: str, what: str) -> NotFound:
+    if what == "commodity":
+        return NotFound(
+            "I don't know a commodity called “{text}”. /commodities lists what I track.", text=text
         )
-    raise NotFound(f"I don't know a {what} called “{render.esc(text)}”. See /help for examples.")
+    return NotFound(
+        "I don't know a place called “{text}”. /markets lists the places I cover.", text=text
+    )
+
+
+def price_reply(
+    engine: Engine, catalogue: Catalogue, question: Question, *, today: date, lang: str
+) -> Reply:
+    """Render the latest figures for a resolved question."""
+    t = translator(lang)
+    market_ids = (
+        catalogue.descendants(question.market_id) if question.market_id is not None else None
+    )
+    with Session(engine) as session:
+        rows = repo.recent_prices(
+            session,
+            commodity_id=question.commodity_id,
+            market_ids=market_ids,
+            start=question.start,
+            end=question.end,
+        )
+        items = market_prices(session, rows, catalogue, lang=lang)
+        earlier: list[MarketPrice] = []
+        if not items and question.start is not None:
+            # Surveys are sparse: when a period holds nothing, show the latest figure before it.
+            before = repo.recent_prices(
+                session,
+                commodity_id=question.commodity_id,
+                market_ids=market_ids,
+                end=question.start,
+                per_market=12,
+            )
+            earlier = market_prices(session, before, catalogue, lang=lang)
+    name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
+    place = (
+        catalogue.market_labels[question.market_id].in_lang(lang)
+        if question.market_id is not None
+        else None
+    )
+    if not items and earlier:
+        text = answers.price_answer(name, earlier, today=today, t=t, place=place)
+        note = t.gettext("No figures for {period}; the latest before it:").format(
+            period=question.period_label
+        )
+        return Reply(text=f"<i>{answers.esc(note)}</i>\n{text}")
+    if not items:
+        return Reply(text=_no_figures(name, place, question, t))
+    text = answers.price_answer(
+        name, items, today=today, t=t, place=place, period=question.period_label
+    )
+    buttons = (
+        Button("📈 " + t.gettext("Trend"), question.callback("t")),
+        Button("⚖️ " + t.gettext("Compare markets"), callbacks.encode("cmp", question.commodity_id)),
+    )
+    return Reply(text=text, buttons=(buttons,))
+
+
+def _no_figures(name: str, place: str | None, question: Question, t: Translator) -> str:
+    if place and question.period_label:
+        text = t.gettext("No figures for {name} in {place} for {period}.")
+    elif place:
+        text = t.gettext("No figures for {name} in {place} yet.")
+    elif question.period_label:
+        text = t.gettext("No figures for {name} for {period}.")
+    else:
+        text = t.gettext("No figures for {name} yet.")
+    return answers.esc(text.format(name=name, place=place, period=question.period_label))
 
 
 def market_prices(
-    rows: list[PriceObservation], catalogue: Catalogue, *, lang: str
+    session: Session, rows: Sequence[PriceObservation], catalogue: Catalogue, *, lang: str
 ) -> list[MarketPrice]:
-    """Group figures (newest first) by market: latest, previous of the same series, record flag."""
+    """Group figures (newest first) by market: latest, previous of its series, record, conversion."""
     by_market: OrderedDict[int, list[PriceObservation]] = OrderedDict()
     for row in rows:
         by_market.setdefault(row.market_id, []).append(row)
+    latest_rows = [market_rows[0] for market_rows in by_market.values()]
+    if not latest_rows:
+        return []
+    commodity_id = latest_rows[0].commodity_id
+    highs = repo.series_highs(
+        session,
+        commodity_id=commodity_id,
+        market_ids=list(by_market),
+        exclude_ids=[r.id or 0 for r in latest_rows],
+    )
+    rates = repo.nearest_rates(
+        session,
+        observations=latest_rows,
+        rate_commodities=_rate_commodities(catalogue, commodity_id),
+    )
     items = []
     for market_rows in by_market.values():
         latest = market_rows[0]
         series = [r for r in market_rows if _series(r) == _series(latest)]
         previous = series[1] if len(series) > 1 else None
+        observation = to_observation(latest, catalogue, lang=lang)
+        high, count = highs.get((latest.market_id, *_series(latest)), (None, 0))
+        record = (
+            latest.observed_on is not None
+            and high is not None
+            and count >= 2
+            and latest.price_high > high
+        )
+        target = conversion_target(latest.currency)
+        market_rates = {
+            cur: _nearest(observation, rows_, catalogue, lang)
+            for cur, rows_ in rates.get(latest.id or 0, {}).items()
+        }
+        converted = convert(observation, market_rates, target) if target else None
         items.append(
             MarketPrice(
-                latest=to_observation(latest, catalogue, lang=lang),
+                latest=observation,
                 previous=to_observation(previous, catalogue, lang=lang) if previous else None,
+                is_record_high=record,
+                converted=converted,
             )
         )
     return items
+
+
+def _rate_commodities(catalogue: Catalogue, commodity_id: int) -> dict[str, int]:
+    # A rate series is not converted with itself.
+    return {
+        code: cid for code, cid in catalogue.currency_commodities.items() if cid != commodity_id
+    }
+
+
+def _nearest(
+    observation: Observation, rows: list[PriceObservation], catalogue: Catalogue, lang: str
+) -> Rate:
+    def gap(row: PriceObservation) -> int:
+        if observation.observed.value is None or row.observed_on is None:
+            return 0
+        return abs((row.observed_on - observation.observed.value).days)
+
+    row = min(rows, key=gap)
+    code = next(
+        code for code, cid in catalogue.currency_commodities.items() if cid == row.commodity_id
+    )
+    return Rate(
+        currency=code,
+        kpw_per_unit=(row.per_base_low + (row.per_base_high or row.per_base_low)) / 2
+        if row.per_base_low
+        else row.price_low,
+        observed=PartialDate(row.observed_on, row.observed_precision),
+        market=catalogue.market_labels[row.market_id].in_lang(lang),
+        source_url=row.source_url,
+    )
 
 
 def _series(row: PriceObservation) -> tuple[str, str, str, str]:
@@ -113,3 +294,44 @@ def to_observation(row: PriceObservation, catalogue: Catalogue, *, lang: str) ->
         reliability=row.reliability,
         note=row.note,
     )
+
+
+def inline_results(
+    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
+) -> list[InlineResult]:
+    """Return up to 50 ready-to-post answers, one per market, for an inline query."""
+    if not text.strip():
+        return []
+    parsed = parse_query(
+        text, commodities=catalogue.commodities, markets=catalogue.markets, today=today
+    )
+    if parsed.commodity.match is not None:
+        commodity_ids = [parsed.commodity.match.entry.id]
+    else:
+        # No buttons inline: offer each close name as its own results, titled with the name.
+        commodity_ids = [c.entry.id for c in parsed.commodity.candidates[:3]]
+    market_ids = None
+    if parsed.market is not None and parsed.market.match is not None:
+        market_ids = catalogue.descendants(parsed.market.match.entry.id)
+    t = translator(lang)
+    results: list[InlineResult] = []
+    with Session(engine) as session:
+        for commodity_id in commodity_ids:
+            rows = repo.recent_prices(
+                session, commodity_id=commodity_id, market_ids=market_ids, per_market=2
+            )
+            name = catalogue.commodity_labels[commodity_id].in_lang(lang)
+            for item in market_prices(session, rows, catalogue, lang=lang):
+                obs = item.latest
+                block = answers.market_price_block(item, today=today, t=t)
+                results.append(
+                    InlineResult(
+                        id=f"{commodity_id}-{obs.id}",
+                        title=f"{name} — {obs.market}: {obs.figure.text(t)}",
+                        description=f"{obs.observed.label(t)} · {obs.source_name}",
+                        text=f"<b>{answers.esc(name)}</b>\n{block}",
+                    )
+                )
+                if len(results) >= MAX_INLINE_RESULTS:
+                    return results
+    return results

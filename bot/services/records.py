@@ -23,7 +23,7 @@ def resolve_exactly(
         return hits[0].id, hits[0].slug
     close = tuple(c.entry.display for c in resolver.rank(text, limit=3))
     hint = f" Closest: {', '.join(close)}." if close else ""
-    raise NotFound(f"Unknown {what} “{text}”.{hint}", close)
+    raise NotFound(f"Unknown {what} “{text}”.{hint}", suggestions=close)
 
 
 def price_row(

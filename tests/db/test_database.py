@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from bot.domain.errors import NotFound
 from bot.services.catalogue import load_catalogue, sync_catalogue
-from bot.services.prices import price_answer
+from bot.services.prices import ask
 from bot.services.seed import load_sample
 from db import repo
 from db.engine import current_revision, upgrade
@@ -65,7 +65,7 @@ def test_sample_data_loads_once(engine):
 
 def test_lingzhi_answer_from_the_seed(engine):
     load_sample(engine, now=NOW)
-    answer = price_answer(engine, load_catalogue(engine), "lingzhi", today=NOW.date())
+    answer = ask(engine, load_catalogue(engine), "lingzhi", today=NOW.date(), lang="en").text
     assert "500-1,200 CNY/kg" in answer and "Daily NK" in answer and "Hyesan" in answer
     assert "date not stated" in answer and "200-300 CNY/kg" in answer
 
@@ -89,17 +89,15 @@ def test_latest_price_prefers_dates_then_insertion_order_and_skips_deleted(engin
 def test_province_question_answers_for_its_markets(engine, catalogue):
     add_price(engine, catalogue, now=NOW, market="hyesan", price="8000")
     add_price(engine, catalogue, now=NOW, market="sinuiju", price="7500")
-    answer = price_answer(engine, catalogue, "rice ryanggang", today=NOW.date())
+    answer = ask(engine, catalogue, "rice ryanggang", today=NOW.date(), lang="en").text
     assert "Hyesan" in answer and "Sinuiju" not in answer
 
 
 def test_unknown_commodity_suggests_close_names(engine, catalogue):
     with pytest.raises(NotFound) as info:
-        price_answer(engine, catalogue, "xylophone", today=NOW.date())
+        ask(engine, catalogue, "xylophone", today=NOW.date(), lang="en")
     assert "xylophone" in info.value.user_message
-    with pytest.raises(NotFound) as info:
-        price_answer(engine, catalogue, "gold", today=NOW.date())
-    assert "No figures for gold" in info.value.user_message
+    assert "No figures for gold" in ask(engine, catalogue, "gold", today=NOW.date(), lang="en").text
 
 
 def test_latest_price_is_one_indexed_lookup(engine, catalogue):

@@ -4,7 +4,7 @@ from datetime import date
 
 from telegram.constants import MessageLimit
 
-from bot.domain import render
+from bot.domain import answers, render
 from bot.domain.dates import PartialDate
 from bot.domain.prices import Figure, MarketPrice, Observation, change_between, format_number
 
@@ -68,7 +68,7 @@ def test_range_change_uses_midpoints():
 
 def test_answer_keeps_range_source_grade_and_escapes_everything():
     item = MarketPrice(latest=obs(500, 1200, note="<script>&"), previous=obs(200, 300))
-    text = render.price_answer("Lingzhi <b>", [item], today=TODAY)
+    text = answers.price_answer("Lingzhi <b>", [item], today=TODAY)
     assert "500-1,200 CNY/kg" in text and "range as reported" in text
     assert "&lt;script&gt;&amp;" in text and "Lingzhi &lt;b&gt;" in text
     assert '<a href="https://example.org/?a=1&amp;b=2">Daily NK</a>' in text
@@ -77,10 +77,10 @@ def test_answer_keeps_range_source_grade_and_escapes_everything():
 
 
 def test_old_figures_are_marked_stale_and_fresh_ones_are_not():
-    stale = render.market_price_block(
+    stale = answers.market_price_block(
         MarketPrice(obs(1, 1, observed="2026-08-01"), None), today=TODAY
     )
-    fresh = render.market_price_block(
+    fresh = answers.market_price_block(
         MarketPrice(obs(1, 1, observed="2026-11-20"), None), today=TODAY
     )
     assert "stale" in stale and "stale" not in fresh and "8 days old" in fresh

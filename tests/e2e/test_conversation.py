@@ -11,7 +11,8 @@ USER = 4242
 
 
 async def ask(chat, text, **kw):
-    replies = await chat.reply_to(USER, text, timeout=15, quiet=0.3, **kw)
+    # Long answers go out in paced parts (about one a second per chat): wait for all of them.
+    replies = await chat.reply_to(USER, text, timeout=15, quiet=1.2, **kw)
     assert replies, f"no reply to {text!r}"
     return "\n".join(m.get("text") or "" for m in replies)
 
@@ -79,7 +80,7 @@ async def test_command_menu_is_set_on_start(chat):
         if isinstance(commands, list)
         else {c["command"] for cmds in commands.values() for c in cmds}
     )
-    assert {"price", "help", "start"} <= names
+    assert {"price", "help", "compare", "trend", "conditions"} <= names
 
 
 async def test_unexpected_errors_are_logged_and_apologised_for(
@@ -88,7 +89,7 @@ async def test_unexpected_errors_are_logged_and_apologised_for(
     def explode(*_a, **_k):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot_services, "price", explode)
+    monkeypatch.setattr(bot_services, "ask", explode)
     text = await ask(chat, "/price rice")
     assert APOLOGY in text
     assert "database on fire" in caplog.text and "update_id=" in caplog.text

@@ -1,0 +1,203 @@
+"""Comparing markets and charting trends for one commodity."""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import charts
+from bot.domain import answers, browse
+from bot.domain.dates import PartialDate
+from bot.domain.i18n import N_
+from bot.domain.prices import STALE_AFTER_DAYS, Figure, best_window, convert
+from bot.domain.render import MAX_CAPTION, esc, shorten
+from bot.domain.replies import Reply
+from bot.i18n import translator
+from bot.services.catalogue import Catalogue
+from bot.services.prices import Question, _nearest, _rate_commodities, to_observation
+from db import repo
+from db.models import PriceObservation
+
+COMPARE_USAGE = N_(
+    "Name a commodity: <code>/compare rice</code> or <code>/compare corn last month</code>."
+)
+TREND_USAGE = N_(
+    "Name a commodity, optionally a place and a period: <code>/trend corn hyesan since 2021</code>."
+)
+
+
+def compare(
+    engine: Engine, catalogue: Catalogue, question: Question, *, today: date, lang: str
+) -> Reply:
+    """Put every market's figure for one period side by side, in one currency and unit."""
+    t = translator(lang)
+    name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
+    with Session(engine) as session:
+        rows = repo.recent_prices(
+            session,
+            commodity_id=question.commodity_id,
+            per_market=24,
+            start=question.start,
+            end=question.end,
+        )
+        dated = [r for r in rows if r.observed_on is not None]
+        if not dated:
+            return Reply(
+                text=esc(t.gettext("No dated figures for {name} to compare.").format(name=name))
+            )
+        if question.start is None and question.end is None:
+            # One period for all: the staleness-sized window that the most markets report in.
+            window = best_window([(r.sort_on, r.market_id) for r in dated], STALE_AFTER_DAYS)
+            assert window is not None
+            start, end = window
+        else:
+            start, end = question.start or date.min, question.end or today
+        chosen: OrderedDict[int, PriceObservation] = OrderedDict()
+        for row in dated:
+            if start <= row.sort_on <= end and row.market_id not in chosen:
+                chosen[row.market_id] = row
+        currency = Counter(r.currency for r in chosen.values()).most_common(1)[0][0]
+        rates = repo.nearest_rates(
+            session,
+            observations=list(chosen.values()),
+            rate_commodities=_rate_commodities(catalogue, question.commodity_id),
+        )
+    compare_rows = []
+    for row in chosen.values():
+        obs = to_observation(row, catalogue, lang=lang)
+        per_base = Figure(
+            row.per_base_low or row.price_low,
+            row.per_base_high or row.price_high,
+            row.currency,
+            row.unit_base,
+        )
+        figure, converted = per_base, False
+        if row.currency != currency:
+            market_rates = {
+                c: _nearest(obs, rs, catalogue, lang)
+                for c, rs in rates.get(row.id or 0, {}).items()
+            }
+            conversion = convert(replace(obs, figure=per_base), market_rates, currency)
+            if conversion is None:
+                continue
+            figure, converted = conversion.figure, True
+        compare_rows.append(
+            browse.CompareRow(
+                market=obs.market,
+                figure=figure,
+                original=obs.figure,
+                converted=converted,
+                observed=obs.observed,
+                source_name=obs.source_name,
+                price_type=obs.price_type,
+            )
+        )
+    shown = {r.market for r in compare_rows}
+    missing = sorted({catalogue.market_labels[r.market_id].in_lang(lang) for r in dated} - shown)
+    period = question.period_label or answers.date_range_label(_partial(start), _partial(end), t)
+    return Reply(text=browse.compare_table(name, compare_rows, period=period, missing=missing, t=t))
+
+
+def _partial(day: date) -> PartialDate:
+    return PartialDate(day, "day")
+
+
+def trend(engine: Engine, catalogue: Catalogue, question: Question, *, lang: str) -> Reply:
+    """Chart a commodity's history, one line per market with its low-high band; a table if too few points."""
+    t = translator(lang)
+    english = translator("en")
+    market_ids = (
+        catalogue.descendants(question.market_id) if question.market_id is not None else None
+    )
+    with Session(engine) as session:
+        rows = repo.price_history(
+            session,
+            commodity_id=question.commodity_id,
+            market_ids=market_ids,
+            start=question.start,
+            end=question.end,
+        )
+    name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
+    if not rows:
+        return Reply(text=esc(t.gettext("No dated figures for {name} to chart.").format(name=name)))
+    # One chart, one currency, unit and price type (an official rate never joins market rates):
+    # the most common; others are left out and said so.
+    currency, base, price_type = Counter(
+        (r.currency, r.unit_base, r.price_type) for r in rows
+    ).most_common(1)[0][0]
+    kept = [
+        r for r in rows if (r.currency, r.unit_base, r.price_type) == (currency, base, price_type)
+    ]
+    by_market: OrderedDict[int, list[PriceObservation]] = OrderedDict()
+    for row in kept:
+        by_market.setdefault(row.market_id, []).append(row)
+    series = [
+        charts.TrendSeries(
+            label=catalogue.market_labels[m].in_lang(lang),
+            fallback_label=catalogue.market_labels[m].en,
+            points=tuple(
+                charts.TrendPoint(
+                    r.sort_on, r.per_base_low or r.price_low, r.per_base_high or r.price_high
+                )
+                for r in points
+            ),
+        )
+        for m, points in by_market.items()
+    ]
+    sources = Counter(r.source_name for r in kept)
+    source_text = ", ".join(f"{s} ({n})" for s, n in sources.most_common())
+    first = PartialDate(kept[0].observed_on, kept[0].observed_precision)
+    last = PartialDate(kept[-1].observed_on, kept[-1].observed_precision)
+    unit = f"{currency}/{base}"
+    heading = t.gettext("{name}, {unit}, {start} to {end}").format(
+        name=name, unit=unit, start=first.label(t), end=last.label(t)
+    )
+    left_out = len(rows) - len(kept)
+    note = ""
+    if left_out:
+        note = "\n" + t.ngettext(
+            "{n} figure of another currency, unit or price type is not shown.",
+            "{n} figures of other currencies, units or price types are not shown.",
+            left_out,
+        ).format(n=left_out)
+    if charts.too_few_points(series):
+        lines = [f"<b>{esc(heading)}</b>"]
+        for r in kept:
+            obs = to_observation(r, catalogue, lang=lang)
+            lines.append(
+                f"{esc(obs.observed.label(t))} · {esc(obs.market)}: {answers.figure_text(obs.figure, t)} · {esc(obs.source_name)}"
+            )
+        lines.append(esc(t.gettext("Too few figures for a chart.")) + esc(note))
+        return Reply(text="\n".join(lines))
+    png = charts.render_trend_png(
+        series,
+        title=heading,
+        fallback_title=english.gettext("{name}, {unit}, {start} to {end}").format(
+            name=catalogue.commodity_labels[question.commodity_id].en,
+            unit=unit,
+            start=first.label(english),
+            end=last.label(english),
+        ),
+        y_label=unit,
+    )
+    caption = (
+        f"<b>{esc(heading)}</b>\n"
+        + esc(t.gettext("Midpoints with the reported low-high range shaded."))
+        + esc(note)
+    )
+    caption += "\n" + esc(t.gettext("Sources: {sources}").format(sources=source_text))
+    return Reply(text="", photo=png, caption=_fit_caption(caption))
+
+
+def _fit_caption(caption: str) -> str:
+    # Captions are built from escaped pieces; cutting at a line end keeps every tag whole.
+    if len(caption) <= MAX_CAPTION:
+        return caption
+    lines = caption.split("\n")
+    while lines and len("\n".join(lines)) > MAX_CAPTION - 2:
+        lines.pop()
+    return "\n".join(lines) + "\n…" if lines else shorten(esc(caption), MAX_CAPTION)

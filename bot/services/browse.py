@@ -1,0 +1,213 @@
+"""Browsing: trade-condition reports, the commodity and market lists, a market's overview."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain import browse, callbacks
+from bot.domain.dates import PartialDate
+from bot.domain.errors import NotFound
+from bot.domain.render import esc
+from bot.domain.replies import Button, Reply
+from bot.i18n import translator
+from bot.services.catalogue import Catalogue
+from bot.services.prices import to_observation
+from db import repo
+from db.models import TradeReport
+
+REPORTS_PER_PAGE = 3
+ENTRIES_PER_PAGE = 10
+
+
+def conditions(
+    engine: Engine, catalogue: Catalogue, text: str, *, lang: str, page: int = 1
+) -> Reply:
+    """Answer /conditions [place or commodity] with the newest reports, paged."""
+    text = text.strip()
+    if not text:
+        return conditions_page(engine, catalogue, scope="a", target=None, page=page, lang=lang)
+    place = catalogue.markets.resolve(text)
+    if place.match is not None:
+        return conditions_page(
+            engine, catalogue, scope="m", target=place.match.entry.id, page=page, lang=lang
+        )
+    goods = catalogue.commodities.resolve(text)
+    if goods.match is not None:
+        return conditions_page(
+            engine, catalogue, scope="g", target=goods.match.entry.id, page=page, lang=lang
+        )
+    close = [c.entry.display for c in (*place.candidates, *goods.candidates)][:5]
+    if close:
+        raise NotFound(
+            "Nothing matches “{text}”. Close names: {names}.", text=text, names=", ".join(close)
+        )
+    raise NotFound(
+        "Nothing matches “{text}”: try a place such as Hyesan or a good such as Lingzhi.", text=text
+    )
+
+
+def conditions_page(
+    engine: Engine, catalogue: Catalogue, *, scope: str, target: int | None, page: int, lang: str
+) -> Reply:
+    """Render one page of reports for everything (a), a place (m) or a commodity (g)."""
+    t = translator(lang)
+    if scope not in ("a", "m", "g") or (scope != "a" and target is None):
+        raise NotFound("This button is no longer valid.")
+    if (scope == "m" and target not in catalogue.market_labels) or (
+        scope == "g" and target not in catalogue.commodity_labels
+    ):
+        raise NotFound("This button is no longer valid.")
+    market_ids = catalogue.descendants(target) if scope == "m" and target is not None else None
+    commodity_id = target if scope == "g" else None
+    page = max(1, page)
+    with Session(engine) as session:
+        reports, total = repo.trade_reports(
+            session,
+            market_ids=market_ids,
+            commodity_id=commodity_id,
+            offset=(page - 1) * REPORTS_PER_PAGE,
+            limit=REPORTS_PER_PAGE,
+        )
+        goods = repo.report_goods(session, report_ids=[r.id for r in reports if r.id is not None])
+    if scope == "m" and target is not None:
+        title = t.gettext("Trade conditions: {name}").format(
+            name=catalogue.market_labels[target].in_lang(lang)
+        )
+    elif scope == "g" and target is not None:
+        title = t.gettext("Trade conditions: {name}").format(
+            name=catalogue.commodity_labels[target].in_lang(lang)
+        )
+    else:
+        title = t.gettext("Trade conditions")
+    if total == 0:
+        empty = t.gettext("No trade-condition reports for this yet.")
+        return Reply(text=f"<b>{esc(title)}</b>\n{esc(empty)}")
+    pages = math.ceil(total / REPORTS_PER_PAGE)
+    page = min(page, pages)
+    views = [_report_view(r, goods.get(r.id or 0, []), catalogue, lang) for r in reports]
+    text = browse.conditions_page(title, views, page=page, pages=pages, t=t)
+    return Reply(text=text, buttons=_pager("c", page, pages, scope, target))
+
+
+def _report_view(
+    report: TradeReport, goods: list[int], catalogue: Catalogue, lang: str
+) -> browse.ReportView:
+    return browse.ReportView(
+        place=catalogue.market_labels[report.market_id].in_lang(lang),
+        observed=PartialDate(report.observed_on, report.observed_precision),
+        topics=tuple(report.topics or ()),
+        direction=report.direction,
+        channel=report.channel,
+        border_status=report.border_status,
+        market_activity=report.market_activity,
+        enforcement=report.enforcement,
+        goods=tuple(
+            catalogue.commodity_labels[g].in_lang(lang)
+            for g in goods
+            if g in catalogue.commodity_labels
+        ),
+        summary=report.summary,
+        source_name=report.source_name,
+        source_url=report.source_url,
+        reliability=report.reliability,
+    )
+
+
+def _pager(kind: str, page: int, pages: int, *fields: object) -> tuple[tuple[Button, ...], ...]:
+    if pages <= 1:
+        return ()
+    row = []
+    if page > 1:
+        row.append(Button("◀️", callbacks.encode(kind, *fields, page - 1)))
+    row.append(Button(f"{page}/{pages}", callbacks.encode(kind, *fields, page)))
+    if page < pages:
+        row.append(Button("▶️", callbacks.encode(kind, *fields, page + 1)))
+    return (tuple(row),)
+
+
+def commodity_list(engine: Engine, catalogue: Catalogue, *, page: int, lang: str) -> Reply:
+    """Render a page of commodities, each a button that answers its price."""
+    t = translator(lang)
+    with Session(engine) as session:
+        counts = repo.figure_counts(session, by="commodity")
+    ids = sorted(
+        catalogue.commodity_labels,
+        key=lambda i: (-counts.get(i, 0), catalogue.commodity_labels[i].en.lower()),
+    )
+    return _list(
+        ids,
+        page,
+        lang,
+        t.gettext("Commodities"),
+        "lc",
+        label=lambda i: catalogue.commodity_labels[i].in_lang(lang),
+        count=lambda i: counts.get(i, 0),
+        data=lambda i: callbacks.encode("p", i),
+    )
+
+
+def market_list(engine: Engine, catalogue: Catalogue, *, page: int, lang: str) -> Reply:
+    """Render a page of places, each a button that shows its latest figures."""
+    t = translator(lang)
+    with Session(engine) as session:
+        counts = repo.figure_counts(session, by="market")
+
+    def total(i: int) -> int:
+        return sum(counts.get(m, 0) for m in catalogue.descendants(i))
+
+    ids = sorted(
+        catalogue.market_labels, key=lambda i: (-total(i), catalogue.market_labels[i].en.lower())
+    )
+    return _list(
+        ids,
+        page,
+        lang,
+        t.gettext("Markets and places"),
+        "lm",
+        label=lambda i: catalogue.market_labels[i].in_lang(lang),
+        count=total,
+        data=lambda i: callbacks.encode("m", i),
+    )
+
+
+def _list(ids, page, lang, title, kind, *, label, count, data) -> Reply:  # type: ignore[no-untyped-def]
+    t = translator(lang)
+    pages = max(1, math.ceil(len(ids) / ENTRIES_PER_PAGE))
+    page = min(max(1, page), pages)
+    chunk = ids[(page - 1) * ENTRIES_PER_PAGE : page * ENTRIES_PER_PAGE]
+    entries = [
+        t.ngettext("{name}: {n} figure", "{name}: {n} figures", count(i)).format(
+            name=label(i), n=count(i)
+        )
+        for i in chunk
+    ]
+    text = browse.list_page(title, entries, page=page, pages=pages, t=t)
+    rows = [
+        tuple(Button(label(i), data(i)) for i in chunk[k : k + 2]) for k in range(0, len(chunk), 2)
+    ]
+    return Reply(text=text, buttons=(*rows, *_pager(kind, page, pages)))
+
+
+def market_overview(
+    engine: Engine, catalogue: Catalogue, market_id: int, *, today: date, lang: str
+) -> Reply:
+    """Render the latest figure of every commodity in a place (and the places inside it)."""
+    if market_id not in catalogue.market_labels:
+        raise NotFound("This button is no longer valid.")
+    t = translator(lang)
+    with Session(engine) as session:
+        rows = repo.latest_in_markets(
+            session, market_ids=catalogue.descendants(market_id), limit=60
+        )
+    items = [to_observation(r, catalogue, lang=lang) for r in rows]
+    text = browse.overview(
+        catalogue.market_labels[market_id].in_lang(lang), items, today=today, t=t
+    )
+    buttons = (
+        (Button("📰 " + t.gettext("Trade conditions"), callbacks.encode("c", "m", market_id, 1)),),
+    )
+    return Reply(text=text, buttons=buttons)

@@ -1,0 +1,134 @@
+"""Questions, buttons, charts and inline mode through the strict emulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+USER = 5151
+
+
+async def replies(chat, text, quiet=1.2, **kw):
+    got = await chat.reply_to(USER, text, timeout=20, quiet=quiet, **kw)
+    assert got, f"no reply to {text!r}"
+    return got
+
+
+def text_of(messages):
+    return "\n".join((m.get("text") or m.get("caption") or "") for m in messages)
+
+
+def buttons(message):
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [b for row in rows for b in row]
+
+
+async def tap(chat, message, label_part):
+    button = next(b for b in buttons(message) if label_part in b["text"])
+    before = max((m["seq"] for m in await chat.messages(message["chat_id"])), default=0)
+    sent = await chat.tap(USER, message["chat_id"], message["message_id"], button["callback_data"])
+    return sent, await chat.collect(message["chat_id"], before, timeout=20, quiet=0.6)
+
+
+async def no_failed_calls(chat):
+    failed = [(c["method"], c.get("description")) for c in await chat.calls() if not c["ok"]]
+    assert failed == []
+
+
+async def test_did_you_mean_buttons_edit_the_message_into_the_answer(chat):
+    assert "Sinuiju" in text_of(
+        await replies(chat, "/price rcie sinuiju")
+    )  # one clear typo: answered
+    [question] = await replies(chat, "/price ric")
+    assert "Which commodity did you mean" in question["text"]
+    labels = [b["text"] for b in buttons(question)]
+    assert "rice" in labels and all(
+        len(b["callback_data"].encode()) <= 64 for b in buttons(question)
+    )
+    sent, after = await tap(chat, question, "rice")
+    edited = [m for m in after if m["message_id"] == question["message_id"]]
+    assert edited and edited[0]["edited"] and "Observed" in edited[0]["text"]
+    answer = await chat.callback_answer(sent["callback_query_id"])
+    assert answer["answered"]
+    await no_failed_calls(chat)
+
+
+async def test_answer_has_conversion_and_change(chat):
+    text = text_of(await replies(chat, "rice hyesan"))
+    assert "KPW/kg" in text and "Source:" in text
+
+
+async def test_compare_puts_markets_side_by_side(chat):
+    text = text_of(await replies(chat, "/compare rice"))
+    assert "markets compared" in text and "Pyongyang" in text and "Sinuiju" in text
+
+
+async def test_trend_sends_a_chart_with_sources_in_the_caption(chat):
+    messages = await replies(chat, "/trend rice", quiet=1.0)
+    photo = next(m for m in messages if m["kind"] == "photo")
+    assert "Sources:" in photo["caption"] and len(photo["caption"]) <= 1024
+    png = await chat.file_bytes(photo["file_id"])
+    assert png.startswith(b"\x89PNG")
+    await no_failed_calls(chat)
+
+
+async def test_trend_with_too_few_points_is_a_table(chat):
+    text = text_of(await replies(chat, "/trend potato"))
+    assert "Too few figures for a chart" in text
+
+
+async def test_conditions_page_with_buttons_that_edit(chat):
+    [first] = await replies(chat, "/conditions hyesan")
+    assert "Trade conditions: Hyesan" in first["text"] and "Daily NK" in first["text"]
+    assert "page 1 of" in first["text"]
+    _, after = await tap(chat, first, "▶")
+    page2 = next(m for m in after if m["message_id"] == first["message_id"])
+    assert "page 2 of" in page2["text"] and page2["text"] != first["text"]
+    await no_failed_calls(chat)
+
+
+async def test_commodity_list_buttons_answer_for_the_entry(chat):
+    [listing] = await replies(chat, "/commodities")
+    assert "Commodities" in listing["text"] and len(buttons(listing)) > 5
+    _, after = await tap(chat, listing, "rice")
+    assert any("Observed" in (m.get("text") or "") for m in after)
+
+
+async def test_market_list_shows_an_overview(chat):
+    [listing] = await replies(chat, "/markets")
+    _, after = await tap(chat, listing, "Hyesan")
+    assert any("latest figures" in (m.get("text") or "") for m in after)
+
+
+async def test_inline_mode_returns_one_result_per_market(chat):
+    sent = await chat.inline(USER, "rice")
+    record = {}
+    for _ in range(100):
+        record = await chat.inline_answer(sent["inline_query_id"])
+        if record.get("answered"):
+            break
+        await asyncio.sleep(0.1)
+    results = record["answer"]["results"]
+    assert 1 < len(results) <= 50
+    titles = [r["title"] for r in results]
+    assert len({t.split(":")[0] for t in titles}) == len(titles)  # one per market
+
+
+async def test_korean_user_gets_korean_names_and_settings_switch_language(chat):
+    text = text_of(await replies(chat, "혜산 쌀값", language_code="ko"))
+    assert "혜산" in text and "쌀" in text
+    [menu] = await replies(chat, "/settings")
+    _, after = await tap(chat, menu, "English")
+    assert any("Language: English" in (m.get("text") or "") for m in after)
+    text = text_of(await replies(chat, "rice hyesan"))
+    assert "Hyesan" in text
+
+
+async def test_bad_questions_get_helpful_answers(chat):
+    assert "year 3000" in text_of(
+        await replies(chat, "rice in the year 3000")
+    ) or "3000" in text_of(await replies(chat, "rice in the year 3000"))
+    assert "No figures" in text_of(await replies(chat, "gold hyesan"))
+    await no_failed_calls(chat)
