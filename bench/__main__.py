@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from bench import resolver
+from bench import answer, resolver
 
 
 def main() -> None:
+    resolvers()
+    answers()
+
+
+def resolvers() -> None:
     print("Resolver, 5,000 commodities x 3 names, p95 per query:")
     r = resolver.run()
     print(
@@ -18,6 +23,18 @@ def main() -> None:
         f"  one-typo queries: {r['right']:.0%} answered with their entry, "
         f"{r['wrong']:.0%} with another one, the rest asked or not found"
     )
+
+
+def answers() -> None:
+    print("Question to reply text on 1,000,000 price observations (SQLite), p95:")
+    r = answer.run()
+    print(f"  built in {r['build_seconds']:.0f} s")
+    print(
+        f"  full answer {r['answer'] * 1e3:.2f} ms, reference (resolve + one indexed query, raw) "
+        f"{r['reference'] * 1e3:.2f} ms"
+    )
+    print(f"  answer / reference = {r['ratio']:.2f} (target <= 3)")
+    print(f"  memory growth over the run: {r['rss_growth_mb']:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,17 @@ class PriceObservation(SQLModel, table=True):
         # "Latest price of X in Y" walks this index backwards and stops at the first live row.
         Index("ix_price_series_latest", "commodity_id", "market_id", "sort_on", "id"),
         Index("ix_price_market_latest", "market_id", "sort_on"),
+        # A series' highest figure (record highs) is one seek to the end of this index.
+        Index(
+            "ix_price_series_high",
+            "commodity_id",
+            "market_id",
+            "price_type",
+            "currency",
+            "unit",
+            "source_name",
+            "price_high",
+        ),
         UniqueConstraint("natural_key", name="uq_price_natural_key"),
     )
 

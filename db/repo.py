@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import func, or_
+from sqlalchemy import Date, Row, Select, bindparam, func, literal, or_, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -150,70 +151,149 @@ def recent_prices(
     per_market: int = 12,
     start: date | None = None,
     end: date | None = None,
-) -> list[PriceObservation]:
+) -> list[Row]:
     """Return up to `per_market` latest live figures per market for one commodity, newest first.
 
-    With `start`/`end`, only figures observed in that period count (undated ones never do).
+    Rows are plain result rows (attribute access like the model, none of the ORM cost). With
+    `start`/`end`, only figures observed in that period count (undated ones never do).
     """
-    ranked = select(
-        PriceObservation.id,
-        func.row_number()
-        .over(
-            partition_by=PriceObservation.market_id,
-            order_by=(col(PriceObservation.sort_on).desc(), col(PriceObservation.id).desc()),
-        )
-        .label("rank"),
-    ).where(
-        PriceObservation.commodity_id == commodity_id, col(PriceObservation.deleted_at).is_(None)
-    )
-    if market_ids is not None:
-        ranked = ranked.where(col(PriceObservation.market_id).in_(list(market_ids)))
+    p = PriceObservation.__table__.c
+    where = [p.commodity_id == commodity_id, p.deleted_at.is_(None)]
     if start is not None or end is not None:
-        ranked = ranked.where(col(PriceObservation.observed_on).is_not(None))
+        where.append(p.observed_on.is_not(None))
     if start is not None:
-        ranked = ranked.where(PriceObservation.sort_on >= start)
+        where.append(p.sort_on >= start)
     if end is not None:
-        ranked = ranked.where(PriceObservation.sort_on <= end)
-    sub = ranked.subquery()
-    query = (
-        select(PriceObservation)
-        .join(sub, sub.c.id == PriceObservation.id)
-        .where(sub.c.rank <= per_market)
-        .order_by(col(PriceObservation.sort_on).desc(), col(PriceObservation.id).desc())
-    )
-    return list(session.exec(query))
-
-
-SeriesKey = tuple[int, str, str, str, str]
-
-
-def series_highs(
-    session: Session, *, commodity_id: int, market_ids: Sequence[int], exclude_ids: Sequence[int]
-) -> dict[SeriesKey, tuple[float, int]]:
-    """Return (highest high, number of figures) per series, leaving out the given figures."""
-    p = PriceObservation
-    query = (
+        where.append(p.sort_on <= end)
+    newest_first = (p.sort_on.desc(), p.id.desc())
+    if market_ids is not None and len(market_ids) == 1:
+        # One market: walk the series index backwards and stop; the statement is built once.
+        params = {
+            "commodity_id": commodity_id,
+            "market_id": market_ids[0],
+            "start": start,
+            "end": end,
+        }
+        query = _one_market_statement(per_market, start is not None, end is not None)
+        return list(session.connection().execute(query, params))
+    if market_ids is not None:
+        where.append(p.market_id.in_(list(market_ids)))
+    ranked = (
         select(
-            p.market_id,
-            p.price_type,
-            p.currency,
-            p.unit,
-            func.lower(p.source_name),
-            func.max(p.price_high),
-            func.count(),
+            p.id,
+            func.row_number().over(partition_by=p.market_id, order_by=newest_first).label("rank"),
         )
-        .where(
-            p.commodity_id == commodity_id,
-            col(p.market_id).in_(list(market_ids)),
-            col(p.deleted_at).is_(None),
-            col(p.observed_on).is_not(None),
-            col(p.id).not_in(list(exclude_ids)),
-        )
-        .group_by(p.market_id, p.price_type, p.currency, p.unit, func.lower(p.source_name))
+        .where(*where)
+        .subquery()
     )
-    return {
-        (m, pt, cur, unit, src): (high, n) for m, pt, cur, unit, src, high, n in session.exec(query)
+    query = (
+        select(PriceObservation.__table__)
+        .join(ranked, ranked.c.id == p.id)
+        .where(ranked.c.rank <= per_market)
+        .order_by(*newest_first)
+    )
+    return list(session.connection().execute(query))
+
+
+@cache
+def _one_market_statement(limit: int, has_start: bool, has_end: bool) -> Select:
+    p = PriceObservation.__table__.c
+    where = [
+        p.commodity_id == bindparam("commodity_id"),
+        p.market_id == bindparam("market_id"),
+        p.deleted_at.is_(None),
+    ]
+    if has_start or has_end:
+        where.append(p.observed_on.is_not(None))
+    if has_start:
+        where.append(p.sort_on >= bindparam("start", type_=Date))
+    if has_end:
+        where.append(p.sort_on <= bindparam("end", type_=Date))
+    return (
+        select(PriceObservation.__table__)
+        .where(*where)
+        .order_by(p.sort_on.desc(), p.id.desc())
+        .limit(limit)
+    )
+
+
+def series_context(
+    session: Session, *, row: Row, rate_commodities: dict[str, int]
+) -> dict[tuple[str, str], Row]:
+    """Return, in one round trip of index seeks, what a figure is judged against.
+
+    ("high", "") is the series' highest other dated figure; (currency, "before"/"after") are the
+    same market's market rates nearest in date. An undated figure only gets undated rates from
+    the same report.
+    """
+    currencies = tuple(sorted(rate_commodities))
+    query = _context_statement(len(currencies), row.sort_on == UNDATED)
+    params = {
+        "commodity_id": row.commodity_id,
+        "market_id": row.market_id,
+        "price_type": row.price_type,
+        "currency": row.currency,
+        "unit": row.unit,
+        "source_name": row.source_name,
+        "id": row.id,
+        "sort_on": row.sort_on,
+        "source_url": row.source_url,
+        "undated": UNDATED,
     }
+    for index, currency in enumerate(currencies):
+        params[f"rate_{index}"] = rate_commodities[currency]
+    out: dict[tuple[str, str], Row] = {}
+    for found in session.connection().execute(query, params):
+        if found.ctx_kind == "high":
+            out[("high", "")] = found
+        else:
+            out[(currencies[found.ctx_index], found.ctx_kind)] = found
+    return out
+
+
+@cache
+def _context_statement(rate_count: int, undated: bool) -> Select:
+    p = PriceObservation.__table__.c
+    table = PriceObservation.__table__
+    parts = [
+        select(table, literal("high").label("ctx_kind"), literal(-1).label("ctx_index"))
+        .where(
+            p.commodity_id == bindparam("commodity_id"),
+            p.market_id == bindparam("market_id"),
+            p.price_type == bindparam("price_type"),
+            p.currency == bindparam("currency"),
+            p.unit == bindparam("unit"),
+            p.source_name == bindparam("source_name"),
+            p.deleted_at.is_(None),
+            # observed_on, not sort_on: a range on sort_on would steer the planner off the index.
+            p.observed_on.is_not(None),
+            p.id != bindparam("id"),
+        )
+        .order_by(p.price_high.desc())
+        .limit(1)
+    ]
+    for index in range(rate_count):
+        for kind in ("before", "after"):
+            q = select(
+                table, literal(kind).label("ctx_kind"), literal(index).label("ctx_index")
+            ).where(
+                p.commodity_id == bindparam(f"rate_{index}"),
+                p.market_id == bindparam("market_id"),
+                p.price_type == "market",
+                p.deleted_at.is_(None),
+            )
+            if undated:
+                q = q.where(
+                    p.sort_on == bindparam("undated", type_=Date),
+                    p.source_url == bindparam("source_url"),
+                )
+            sort_on = bindparam("sort_on", type_=Date)
+            if kind == "before":
+                q = q.where(p.sort_on <= sort_on).order_by(p.sort_on.desc(), p.id.desc())
+            else:
+                q = q.where(p.sort_on > sort_on).order_by(p.sort_on, p.id)
+            parts.append(q.limit(1))
+    return union_all(*(part.subquery().select() for part in parts))
 
 
 def nearest_rates(

@@ -18,7 +18,7 @@ from bot.domain.render import MAX_CAPTION, esc, shorten
 from bot.domain.replies import Reply
 from bot.i18n import translator
 from bot.services.catalogue import Catalogue
-from bot.services.prices import Question, _nearest, _rate_commodities, to_observation
+from bot.services.prices import Question, _nearest, to_observation
 from db import repo
 from db.models import PriceObservation
 
@@ -64,7 +64,11 @@ def compare(
         rates = repo.nearest_rates(
             session,
             observations=list(chosen.values()),
-            rate_commodities=_rate_commodities(catalogue, question.commodity_id),
+            rate_commodities={
+                code: cid
+                for code, cid in catalogue.currency_commodities.items()
+                if cid != question.commodity_id
+            },
         )
     compare_rows = []
     for row in chosen.values():

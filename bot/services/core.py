@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -32,6 +33,7 @@ PUBLIC_COMMANDS = (
     ("help", N_("What I can do")),
 )
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+TOUCH_INTERVAL_SECONDS = 600.0
 
 
 def utc_now() -> datetime:
@@ -49,6 +51,8 @@ class Services:
     catalogue: Catalogue = field(init=False)
     # Filled in from getMe at start; used in help texts.
     bot_username: str = "jangmadang_bot"
+    # telegram id -> (reply language, monotonic time of the last write).
+    _seen: dict[int, tuple[str, float]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.catalogue = load_catalogue(self.engine)
@@ -65,7 +69,14 @@ class Services:
     def touch_user(
         self, *, telegram_id: int, username: str | None, language_code: str | None
     ) -> str:
-        """Record that a user talked to the bot; return the language to answer in."""
+        """Record that a user talked to the bot; return the language to answer in.
+
+        Writes at most once per user every few minutes: a question should not cost a write.
+        """
+        seen = self._seen.get(telegram_id)
+        clock = time.monotonic()
+        if seen is not None and clock - seen[1] < TOUCH_INTERVAL_SECONDS:
+            return seen[0]
         with Session(self.engine) as session:
             user = repo.touch_user(
                 session,
@@ -76,6 +87,9 @@ class Services:
             )
             language = user.language or self.settings.default_language
             session.commit()
+        if len(self._seen) > 100_000:
+            self._seen.clear()
+        self._seen[telegram_id] = (language, clock)
         return language
 
     def is_owner(self, telegram_id: int) -> bool:
@@ -154,6 +168,7 @@ class Services:
                 session, telegram_id=telegram_id, language=language, now=self.now()
             )
             session.commit()
+        self._seen[telegram_id] = (language, time.monotonic())
         return self.settings_menu(lang=language)
 
     def callback(self, data: str | None, *, telegram_id: int, lang: str) -> Reply:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -190,46 +191,35 @@ def _no_figures(name: str, place: str | None, question: Question, t: Translator)
 
 
 def market_prices(
-    session: Session, rows: Sequence[PriceObservation], catalogue: Catalogue, *, lang: str
+    session: Session, rows: Sequence[Row], catalogue: Catalogue, *, lang: str
 ) -> list[MarketPrice]:
     """Group figures (newest first) by market: latest, previous of its series, record, conversion."""
-    by_market: OrderedDict[int, list[PriceObservation]] = OrderedDict()
+    by_market: OrderedDict[int, list[Row]] = OrderedDict()
     for row in rows:
         by_market.setdefault(row.market_id, []).append(row)
-    latest_rows = [market_rows[0] for market_rows in by_market.values()]
-    if not latest_rows:
-        return []
-    commodity_id = latest_rows[0].commodity_id
-    highs = repo.series_highs(
-        session,
-        commodity_id=commodity_id,
-        market_ids=list(by_market),
-        exclude_ids=[r.id or 0 for r in latest_rows],
-    )
-    rates = repo.nearest_rates(
-        session,
-        observations=latest_rows,
-        rate_commodities=_rate_commodities(catalogue, commodity_id),
-    )
     items = []
     for market_rows in by_market.values():
         latest = market_rows[0]
         series = [r for r in market_rows if _series(r) == _series(latest)]
         previous = series[1] if len(series) > 1 else None
         observation = to_observation(latest, catalogue, lang=lang)
-        high, count = highs.get((latest.market_id, *_series(latest)), (None, 0))
+        target = conversion_target(latest.currency)
+        context = repo.series_context(
+            session, row=latest, rate_commodities=_rate_commodities(catalogue, latest, target)
+        )
+        highest = context.get(("high", ""))
+        # A record needs history: at least two earlier dated figures of the same series.
         record = (
             latest.observed_on is not None
-            and high is not None
-            and count >= 2
-            and latest.price_high > high
+            and highest is not None
+            and sum(1 for r in series[1:] if r.observed_on is not None) >= 2
+            and latest.price_high > highest.price_high
         )
-        target = conversion_target(latest.currency)
-        market_rates = {
-            cur: _nearest(observation, rows_, catalogue, lang)
-            for cur, rows_ in rates.get(latest.id or 0, {}).items()
-        }
-        converted = convert(observation, market_rates, target) if target else None
+        rates = {}
+        for currency in {key for key, kind in context if kind in ("before", "after")}:
+            near = [context[(currency, k)] for k in ("before", "after") if (currency, k) in context]
+            rates[currency] = _nearest(observation, near, catalogue, lang)
+        converted = convert(observation, rates, target) if target else None
         items.append(
             MarketPrice(
                 latest=observation,
@@ -241,17 +231,20 @@ def market_prices(
     return items
 
 
-def _rate_commodities(catalogue: Catalogue, commodity_id: int) -> dict[str, int]:
-    # A rate series is not converted with itself.
+def _rate_commodities(catalogue: Catalogue, row: Row, target: str | None) -> dict[str, int]:
+    """Return the rate series needed to convert a figure into `target` through won."""
+    if target is None:
+        return {}
+    wanted = {row.currency, target} - {"KPW"}
     return {
-        code: cid for code, cid in catalogue.currency_commodities.items() if cid != commodity_id
+        code: cid
+        for code, cid in catalogue.currency_commodities.items()
+        if code in wanted and cid != row.commodity_id
     }
 
 
-def _nearest(
-    observation: Observation, rows: list[PriceObservation], catalogue: Catalogue, lang: str
-) -> Rate:
-    def gap(row: PriceObservation) -> int:
+def _nearest(observation: Observation, rows: list[Row], catalogue: Catalogue, lang: str) -> Rate:
+    def gap(row: Row) -> int:
         if observation.observed.value is None or row.observed_on is None:
             return 0
         return abs((row.observed_on - observation.observed.value).days)
@@ -271,12 +264,12 @@ def _nearest(
     )
 
 
-def _series(row: PriceObservation) -> tuple[str, str, str, str]:
+def _series(row: Row) -> tuple[str, str, str, str]:
     # A change of unit, currency, price type or source starts a new series (as FEWS NET does).
-    return (row.price_type, row.currency, row.unit, row.source_name.casefold())
+    return (row.price_type, row.currency, row.unit, row.source_name)
 
 
-def to_observation(row: PriceObservation, catalogue: Catalogue, *, lang: str) -> Observation:
+def to_observation(row: Row | PriceObservation, catalogue: Catalogue, *, lang: str) -> Observation:
     """Turn a stored row into the domain view used for rendering."""
     assert row.id is not None
     return Observation(
