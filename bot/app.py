@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import basic, prices, taps
+from bot.handlers import admin, basic, prices, taps
 from bot.handlers.common import SERVICES_KEY
 from bot.handlers.errors import error_handler
 from bot.i18n import translator
@@ -47,6 +47,9 @@ async def post_init(application: Application) -> None:
             )
         except TelegramError as exc:
             logger.warning("Could not set the command menu (%s): %s", lang, exc)
+    # Admins see their commands in their own chat; the handlers still check every id.
+    for admin_id in services.admin.all_admin_ids():
+        await admin.set_admin_menu(application.bot, services, admin_id, show=True)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -79,12 +82,40 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data[SERVICES_KEY] = services or Services(settings=settings, engine=engine)
+    svc = services or Services(settings=settings, engine=engine)
+    application.bot_data[SERVICES_KEY] = svc
 
     # Greeting, help and settings.
     application.add_handler(CommandHandler("start", basic.start))
     application.add_handler(CommandHandler("help", basic.help_command))
     application.add_handler(CommandHandler("settings", basic.settings_command))
+    # Editors: each handler checks the numeric id and the private chat itself.
+    for name, callback in (
+        ("addprice", admin.addprice),
+        ("addreport", admin.addreport),
+        ("cancel", admin.cancel),
+        ("mine", admin.mine),
+        ("undo", admin.undo),
+        ("delete", admin.delete),
+        ("edit", admin.edit),
+        ("alias", admin.alias),
+        ("audit", admin.audit),
+        ("export", admin.export),
+        ("grant", admin.grant),
+        ("revoke", admin.revoke),
+    ):
+        application.add_handler(CommandHandler(name, callback))
+    # Answers to an open guided form come before questions; CSV files are imports.
+    application.add_handler(
+        MessageHandler(
+            filters.TEXT
+            & ~filters.COMMAND
+            & filters.ChatType.PRIVATE
+            & admin.HasOpenForm(lambda: svc),
+            admin.form_text,
+        )
+    )
+    application.add_handler(MessageHandler(filters.Document.ALL, admin.upload))
     # Questions: commands, then plain text in private chats.
     application.add_handler(CommandHandler("price", prices.price_command))
     application.add_handler(CommandHandler("compare", prices.compare_command))

@@ -1,15 +1,19 @@
-"""The `jangmadang` command line: run, demo, ask, emulator, seed, db upgrade."""
+"""The `jangmadang` command line: run, demo, ask, emulator, seed, import, export, db upgrade."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from config.settings import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.services.importer import ImportResult
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +162,182 @@ def emulator(
         asyncio.run(serve())
     except KeyboardInterrupt:
         typer.echo("Stopped.")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV file: project columns or WFP/HDX food prices.")],
+    user: Annotated[
+        int | None, typer.Option("--user", help="Telegram user id recorded as the importer.")
+    ] = None,
+) -> None:
+    """Import a price CSV all or nothing: every row is checked before any is stored."""
+    from bot.services.catalogue import load_catalogue
+    from bot.services.core import utc_now
+    from bot.services.importer import import_prices
+
+    if not file.is_file():
+        typer.echo(f"jangmadang: no such file: {file}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    with file.open("rb") as source, _ImportProgress() as progress:
+        result = import_prices(
+            engine,
+            load_catalogue(engine),
+            source,
+            name=file.name,
+            entered_by=user,
+            now=utc_now(),
+            progress=progress,
+        )
+    if result.errors:
+        _print_rejection(result)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{result.rows:,} rows: {result.added:,} added, {result.duplicates:,} duplicates skipped, "
+        f"{result.new_series:,} new series."
+    )
+
+
+def _print_rejection(result: ImportResult) -> None:
+    typer.echo(f"Nothing imported: {result.error_count:,} bad rows.", err=True)
+    for error in result.errors:
+        typer.echo(f"line {error.line}: {error.message}", err=True)
+    if result.error_count > len(result.errors):
+        typer.echo(f"... and {result.error_count - len(result.errors):,} more", err=True)
+
+
+class _ImportProgress:
+    """Counts checked rows, then draws a bar while rows are stored (on stderr)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+        self.tty = sys.stderr.isatty()
+        self.counting = False
+
+    def __enter__(self) -> _ImportProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end_count()
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None:
+            if self.tty:
+                sys.stderr.write(f"\rChecking rows: {done:,}")
+                sys.stderr.flush()
+                self.counting = True
+            return
+        if self.bar is None:
+            self._end_count()
+            self.bar = typer.progressbar(length=total, label="Storing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def _end_count(self) -> None:
+        if self.counting:
+            sys.stderr.write("\n")
+            self.counting = False
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    commodity: Annotated[
+        str | None, typer.Option("--commodity", help="Only this commodity (exact name).")
+    ] = None,
+    market: Annotated[
+        str | None, typer.Option("--market", help="Only this place and the places inside it.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Export the live price figures as CSV, in the format `import` reads."""
+    import io
+    import os
+    import tempfile
+
+    from bot.domain.dates import PartialDate
+    from bot.domain.errors import DomainError
+    from bot.services.catalogue import load_catalogue
+    from bot.services.exporter import export_prices
+    from bot.services.records import resolve_exactly
+
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    catalogue = load_catalogue(engine)
+    try:
+        commodity_id = (
+            resolve_exactly(
+                catalogue.commodities, catalogue.commodity_slugs, commodity, "commodity"
+            )[0]
+            if commodity
+            else None
+        )
+        market_ids = (
+            catalogue.descendants(
+                resolve_exactly(catalogue.markets, catalogue.market_slugs, market, "market")[0]
+            )
+            if market
+            else None
+        )
+        start = PartialDate.parse(since).value if since else None
+        end = PartialDate.parse(until).end if until else None
+    except DomainError as exc:
+        typer.echo(f"jangmadang: {exc.user_message}", err=True)
+        raise typer.Exit(2) from None
+
+    def write(out: TextIO) -> int:
+        return export_prices(
+            engine,
+            catalogue,
+            out,
+            commodity_id=commodity_id,
+            market_ids=market_ids,
+            start=start,
+            end=end,
+        )
+
+    if output is None:
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            count = write(out)
+        finally:
+            out.flush()
+            out.detach()
+        typer.echo(f"Exported {count:,} rows.", err=True)
+        return
+    # Write beside the target, then rename: a failed export never leaves half a file.
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        typer.echo(f"jangmadang: no such folder: {folder}", err=True)
+        raise typer.Exit(2)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".part")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        # mkstemp makes the file private; the export gets the permissions of any new file.
+        os.chmod(temp, 0o666 & ~umask)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+        os.replace(temp, output)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"Exported {count:,} rows to {output}.")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from db.models import (
     UNDATED,
+    AuditLog,
     ChatUser,
     Commodity,
     CommodityAlias,
@@ -503,3 +504,91 @@ def set_user_language(
     user.language = language
     user.last_seen_at = now
     return user
+
+
+def admin_ids(session: Session) -> list[int]:
+    """Return the ids of users granted admin rights in the database."""
+    return list(session.exec(select(ChatUser.telegram_id).where(ChatUser.role == "admin")))
+
+
+def set_role(
+    session: Session, *, telegram_id: int, role: str, now: datetime
+) -> tuple[str | None, ChatUser]:
+    """Set a user's role, creating the user row if needed; return the previous role and the user."""
+    user = session.get(ChatUser, telegram_id)
+    before = user.role if user is not None else None
+    if user is None:
+        user = ChatUser(telegram_id=telegram_id, created_at=now)
+        session.add(user)
+    user.role = role
+    return before, user
+
+
+def add_audit(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    before: dict | None,
+    after: dict | None,
+    now: datetime,
+) -> None:
+    """Stage one audit row."""
+    session.add(
+        AuditLog(
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            created_at=now,
+        )
+    )
+
+
+def recent_audit(session: Session, *, limit: int = 20) -> list[AuditLog]:
+    """Return the newest audit rows."""
+    return list(session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)))
+
+
+def entries_by(
+    session: Session, *, telegram_id: int, limit: int = 10
+) -> list[PriceObservation | TradeReport]:
+    """Return a user's newest live price figures and reports, newest first."""
+    prices = list(
+        session.exec(
+            select(PriceObservation)
+            .where(
+                PriceObservation.entered_by == telegram_id,
+                col(PriceObservation.deleted_at).is_(None),
+            )
+            .order_by(col(PriceObservation.created_at).desc(), col(PriceObservation.id).desc())
+            .limit(limit)
+        )
+    )
+    reports = list(
+        session.exec(
+            select(TradeReport)
+            .where(TradeReport.entered_by == telegram_id, col(TradeReport.deleted_at).is_(None))
+            .order_by(col(TradeReport.created_at).desc(), col(TradeReport.id).desc())
+            .limit(limit)
+        )
+    )
+    both: list[PriceObservation | TradeReport] = [*prices, *reports]
+    both.sort(key=lambda row: row.created_at, reverse=True)
+    return both[:limit]
+
+
+def add_alias(
+    session: Session, *, kind: str, owner_id: int, text: str, lang: str, normalized: str
+) -> None:
+    """Stage a new alias of a commodity (`kind="commodity"`) or a place."""
+    if kind == "commodity":
+        session.add(
+            CommodityAlias(commodity_id=owner_id, text=text, lang=lang, normalized=normalized)
+        )
+    else:
+        session.add(MarketAlias(market_id=owner_id, text=text, lang=lang, normalized=normalized))

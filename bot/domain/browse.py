@@ -58,7 +58,7 @@ def _label(value: str, t: Translator) -> str:
     return t.gettext(LABELS[value]) if value in LABELS else value
 
 
-def report_block(report: ReportView, t: Translator = ENGLISH) -> str:
+def report_block(report: ReportView, t: Translator = ENGLISH, *, summary_limit: int = 1200) -> str:
     """Render one report: place and date, the situation in facts, the story, the source."""
     _ = t.gettext
     lines = [f"📍 <b>{esc(report.place)}</b> — {esc(report.observed.label(t))}"]
@@ -77,7 +77,7 @@ def report_block(report: ReportView, t: Translator = ENGLISH) -> str:
         lines.append(esc(_("Goods: {value}").format(value=", ".join(report.goods))))
     if report.enforcement:
         lines.append(esc(_("Enforcement: {value}").format(value=report.enforcement)))
-    lines.append(esc(shorten(report.summary, 1200)))
+    lines.append(esc(shorten(report.summary, summary_limit)))
     grade = (
         _("reliability {grade}").format(grade=esc(report.reliability))
         if report.reliability

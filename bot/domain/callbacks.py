@@ -17,6 +17,11 @@ KINDS = {
     "lm": "market list",  # lm:page
     "m": "market overview",  # m:market
     "set": "settings",  # set:key:value
+    "ok": "confirm a pending entry",  # ok:token
+    "no": "cancel a pending entry",  # no:token
+    "pick": "choose a name for a pending entry",  # pick:token:what:id
+    "new": "create a missing name for a pending entry",  # new:token:what
+    "f": "answer a step of a guided form",  # f:value
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -101,8 +102,9 @@ def parse_unit(text: str) -> Unit:
     qty_text, name = match.groups()
     name = (name or "").strip()
     qty = float(qty_text) if qty_text else 1.0
-    if qty <= 0:
-        raise InvalidInput(f"“{raw}”: a unit needs a positive quantity.")
+    # A quantity written with hundreds of digits parses as infinity.
+    if not math.isfinite(qty) or qty <= 0:
+        raise InvalidInput(f"“{raw}”: a unit needs a sensible positive quantity.")
     if lowered in ("unspecified", "not stated"):
         # Some sources give no unit; the figure is kept but never converted or compared.
         return Unit(UNSPECIFIED, UNSPECIFIED, 1.0)

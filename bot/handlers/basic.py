@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.domain.replies import Reply
+from bot.handlers.admin import set_admin_menu
 from bot.handlers.common import send_reply, services, user_language
 
 
@@ -16,13 +20,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     text = services(context).start_text(first_name=user.first_name if user else None, lang=lang)
     await send_reply(update.effective_message, Reply(text=text))
+    chat = update.effective_chat
+    # A menu set before the editor ever opened this chat failed ("chat not found"): retry now.
+    if (
+        user is not None
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+        and await asyncio.to_thread(services(context).admin.is_admin, user.id)
+    ):
+        await set_admin_menu(context.bot, services(context), user.id, show=True)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List what the bot can do."""
     assert update.effective_message is not None
     lang = await user_language(update, context)
-    await send_reply(update.effective_message, Reply(text=services(context).help_text(lang=lang)))
+    user_id = update.effective_user.id if update.effective_user else None
+    text = await asyncio.to_thread(services(context).help_text, lang=lang, telegram_id=user_id)
+    await send_reply(update.effective_message, Reply(text=text))
 
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,7 +15,7 @@ from bot.domain.render import esc
 from bot.domain.replies import Button, Reply
 from bot.i18n import translator
 from bot.services.catalogue import Catalogue
-from bot.services.prices import to_observation
+from bot.services.prices import check_length, to_observation
 from db import repo
 from db.models import TradeReport
 
@@ -30,6 +30,7 @@ def conditions(
     text = text.strip()
     if not text:
         return conditions_page(engine, catalogue, scope="a", target=None, page=page, lang=lang)
+    check_length(text)
     place = catalogue.markets.resolve(text)
     if place.match is not None:
         return conditions_page(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -17,11 +17,35 @@ from bot.domain.prices import STALE_AFTER_DAYS
 from bot.domain.replies import Button, InlineResult, Reply
 from bot.i18n import translator
 from bot.services import analysis, browse, prices
+from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, load_catalogue
+from bot.services.entries import Entries
+from bot.services.files import Files
+from bot.services.forms import Forms
+from bot.services.pending import PendingStore
 from config.settings import SUPPORTED_LANGUAGES, Settings
 from db import repo
 
 # (command, description) for the menu; the order is the order users see.
+ADMIN_COMMANDS = (
+    (
+        "addprice",
+        N_('Add a price: /addprice lingzhi hyesan 500-1200 CNY/kg 2024-11 source:"Daily NK"'),
+    ),
+    ("addreport", N_("Add a trade-condition report (guided)")),
+    ("mine", N_("My latest entries")),
+    ("undo", N_("Revert my last entry (24 hours)")),
+    ("delete", N_("Delete an entry: /delete ID")),
+    ("edit", N_("Correct an entry: /edit ID FIELD VALUE")),
+    ("alias", N_("Add a name: /alias lingzhi 靈芝")),
+    ("export", N_("Prices as CSV: /export [commodity] [market]")),
+    ("audit", N_("Recent changes")),
+    ("cancel", N_("Stop a guided entry")),
+)
+OWNER_COMMANDS = (
+    ("grant", N_("Make someone an admin: /grant ID")),
+    ("revoke", N_("Remove admin rights: /revoke ID")),
+)
 PUBLIC_COMMANDS = (
     ("price", N_("Latest price: /price lingzhi hyesan")),
     ("compare", N_("All markets side by side: /compare rice")),
@@ -56,6 +80,11 @@ class Services:
 
     def __post_init__(self) -> None:
         self.catalogue = load_catalogue(self.engine)
+        self.pending = PendingStore()
+        self.admin = Admin(self)
+        self.entries = Entries(self)
+        self.forms = Forms(self)
+        self.files = Files(self)
 
     def reload_catalogue(self) -> None:
         """Rebuild the name index after the catalogue changed."""
@@ -207,6 +236,28 @@ class Services:
             )
         if cb.kind == "set" and cb.fields[:1] == ("lang",) and len(cb.fields) == 2:
             return self.set_language(telegram_id=telegram_id, language=cb.fields[1])
+        if cb.kind in ("ok", "no", "pick", "new", "f"):
+            if not self.admin.is_admin(telegram_id):
+                raise InvalidInput("Only admins can do this.")
+            token = cb.fields[0] if cb.fields else ""
+            if cb.kind == "ok":
+                return self.entries.confirm(admin_id=telegram_id, token=token)
+            if cb.kind == "no":
+                self.forms.cancel(admin_id=telegram_id)
+                return self.entries.cancel(admin_id=telegram_id, token=token)
+            if cb.kind == "pick" and len(cb.fields) == 3:
+                return self.entries.pick(
+                    admin_id=telegram_id, token=token, what=cb.fields[1], entry_id=cb.int_at(2)
+                )
+            if cb.kind == "new" and len(cb.fields) == 2:
+                return self.entries.create(admin_id=telegram_id, token=token, what=cb.fields[1])
+            if cb.kind == "f":
+                reply = self.forms.answer(admin_id=telegram_id, value=":".join(cb.fields))
+                if reply is None:
+                    raise InvalidInput(
+                        "This form has expired; start again with /addprice or /addreport."
+                    )
+                return reply
         raise InvalidInput("This button is no longer valid.")
 
     def _question(self, cb: callbacks.Callback) -> prices.Question:
@@ -233,10 +284,11 @@ class Services:
             "/help lists everything I can do."
         ).format(name=name)
 
-    def help_text(self, *, lang: str) -> str:
-        """Return the command list and how to ask."""
+    def help_text(self, *, lang: str, telegram_id: int | None = None) -> str:
+        """Return the command list and how to ask; editors also see their commands."""
         _ = translator(lang).gettext
-        lines = [f"<b>{render.esc(_('What I can do'))}</b>", ""]
+        title = _("What I can do")
+        lines = [f"<b>{render.esc(title)}</b>", ""]
         lines += [
             f"/{name} — {render.esc(_(description))}" for name, description in PUBLIC_COMMANDS
         ]
@@ -257,6 +309,18 @@ class Services:
                 "official rate."
             ).format(days=STALE_AFTER_DAYS),
         ]
+        if telegram_id is not None and self.admin.is_admin(telegram_id):
+            editor = _("For editors (private chat)")
+            lines += ["", f"<b>{render.esc(editor)}</b>"]
+            commands = (*ADMIN_COMMANDS, *(OWNER_COMMANDS if self.is_owner(telegram_id) else ()))
+            lines += [f"/{name} — {render.esc(_(description))}" for name, description in commands]
+            lines.append(
+                render.esc(
+                    _(
+                        "Send a CSV file (WFP/HDX or this bot's columns) to import it, all or nothing."
+                    )
+                )
+            )
         return "\n".join(lines)
 
     def unknown_command_text(self, command: str, *, lang: str) -> str:

@@ -29,6 +29,20 @@ PRICE_USAGE = N_(
     "<code>/price 쌀 혜산</code>, <code>/price 灵芝</code> or <code>rice sinuiju last month</code>."
 )
 MAX_INLINE_RESULTS = 50
+# A question names a commodity, maybe a place and a time; matching cost grows with length, so
+# anything much longer is refused before any matching is done.
+MAX_QUESTION_CHARS = 120
+MAX_QUESTION_WORDS = 12
+TOO_LONG = N_(
+    "That is a long message. Ask about one commodity, optionally a place and a time, "
+    "e.g. <code>rice hyesan last month</code>."
+)
+
+
+def check_length(text: str) -> None:
+    """Refuse a question too long to be one (cheaply, before matching)."""
+    if len(text) > MAX_QUESTION_CHARS or len(text.split()) > MAX_QUESTION_WORDS:
+        raise InvalidInput(TOO_LONG, is_html=True)
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,7 @@ def resolve_question(
     """Resolve commodity, place and period; a Reply with buttons when a name is unclear."""
     if not text.strip():
         raise InvalidInput(PRICE_USAGE, is_html=True)
+    check_length(text)
     parsed = parse_query(
         text, commodities=catalogue.commodities, markets=catalogue.markets, today=today
     )
@@ -293,7 +308,7 @@ def inline_results(
     engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
 ) -> list[InlineResult]:
     """Return up to 50 ready-to-post answers, one per market, for an inline query."""
-    if not text.strip():
+    if not text.strip() or len(text) > MAX_QUESTION_CHARS or len(text.split()) > MAX_QUESTION_WORDS:
         return []
     parsed = parse_query(
         text, commodities=catalogue.commodities, markets=catalogue.markets, today=today

@@ -61,7 +61,7 @@ async def test_bad_input_gets_helpful_replies(chat):
         chat, "<b>rice</b> & <script>"
     )  # escaped, so the strict emulator accepts the reply
     assert await ask(chat, "😀" * 50)
-    assert await ask(chat, "rice " * 800)
+    assert "long message" in await ask(chat, "rice " * 800)
     assert await ask(chat, "'; DROP TABLE priceobservation; --")
     assert "500-1,200" in await ask(chat, "/price lingzhi")  # the table is still there
     await no_failed_calls(chat)

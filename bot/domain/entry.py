@@ -1,0 +1,398 @@
+"""The admin's one-line price entry: names, price, currency and unit, date, then key:value options.
+
+    lingzhi hyesan 500-1200 CNY/kg 2024-11 grade:"good quality" source:"Daily NK" rel:B2
+
+The line becomes a draft of raw strings that `draft_to_row` hands to `price_record_from_row`, so a
+figure typed in chat and a row imported from a CSV file pass the same validator.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import partial
+
+from bot.domain.answers import PRICE_TYPE_LABELS
+from bot.domain.dates import PartialDate
+from bot.domain.errors import InvalidInput
+from bot.domain.matching import Resolution, Resolver
+from bot.domain.prices import Figure
+from bot.domain.query import parse_query
+from bot.domain.records import PriceRecord
+from bot.domain.render import esc, link, shorten
+from bot.domain.text import month_of_word
+from bot.domain.units import CURRENCIES, UNSPECIFIED, parse_unit
+
+# Phone keyboards turn straight quotes into curly ones; any quote of a family closes any other.
+_DOUBLE_QUOTES, _SINGLE_QUOTES = '"“”„‟«»', "'‘’‚‛"
+_DASHES = "-–—~〜"  # NFKC has already turned the full-width ～ into ~
+_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_AMOUNT_RE = re.compile(rf"^(-?)([$¥₩€₽])?({_NUM})(?:[{_DASHES}]({_NUM}))?([{_DASHES}]?)(.*)$")
+# YYYY-MM(-DD) is never a price: as a range it would run backwards. With a dot only 01-12 make a
+# month (2024.11), so that 2000.5 and 1999.50 stay prices.
+_DATE_SHAPE_RE = re.compile(
+    r"^(?:19|20)[0-9]{2}(?:[-/][0-9]{1,2}(?:[-/][0-9]{1,2})?|\.(?:0[1-9]|1[0-2])(?:\.[0-9]{1,2})?)$"
+)
+_NUMERIC_DATE_RE = re.compile(r"^(\d{4})(?:[-./](\d{1,2})(?:[-./](\d{1,2}))?)?$")
+_CJK_DATE_RE = re.compile(
+    r"^(\d{4})\s*[년年](?:\s*(\d{1,2})\s*[월月](?:\s*(\d{1,2})\s*[일日号])?)?$"
+)
+_WORD_DATE_RE = re.compile(r"^(?:(\d{1,2}) )?([a-z]+)\.? (?:(\d{1,2})(?:st|nd|rd|th)?,? )?(\d{4})$")
+_RELATIVE_DAYS = {"today": 0, "오늘": 0, "今天": 0, "yesterday": 1, "어제": 1, "昨天": 1}
+_OPTION_RE = re.compile(r"^([^\W\d_][\w-]*)[:=]")
+_OPTION_KEYS = {
+    **dict.fromkeys(("grade", "quality", "등급"), "grade"),
+    **dict.fromkeys(("source", "src", "출처"), "source"),
+    **dict.fromkeys(("url", "link", "링크"), "url"),
+    **dict.fromkeys(("rel", "reliability", "신뢰도"), "reliability"),
+    **dict.fromkeys(("type", "pricetype", "price_type", "price-type", "유형"), "price_type"),
+    **dict.fromkeys(("note", "notes", "메모"), "note"),
+    **dict.fromkeys(("reported", "published", "보도"), "reported"),
+    **dict.fromkeys(("date", "on", "날짜"), "date"),
+}
+_OPTIONS_HELP = "grade:, source:, url:, rel:, type:, note:, reported: or date:"
+# Unquoted words after one of these continue its value: source:Daily NK needs no quotes.
+_TEXT_OPTIONS = ("grade", "source", "note", "price_type")
+_SYMBOLS = {"$": "USD", "¥": "CNY", "₩": "KPW", "€": "EUR", "₽": "RUB"}
+_CURRENCY_WORDS = {
+    **{code.casefold(): code for code in CURRENCIES},
+    **{k.casefold(): v for k, v in _SYMBOLS.items()},
+    **dict.fromkeys(("won", "원", "북한원"), "KPW"),
+    **dict.fromkeys(("yuan", "rmb", "元", "块", "위안", "위안화", "인민폐", "人民币"), "CNY"),
+    **dict.fromkeys(("dollar", "dollars", "us$", "달러", "딸라", "美元"), "USD"),
+}
+# Longer names are a sentence, and slow to resolve (time grows with the cube of a Korean or Chinese
+# text's length); the longest real pair is about 60 letters, or 20 Hangul or Chinese characters.
+_MAX_NAME_WORDS, _MAX_NAME_CHARS, _MAX_CJK_CHARS = 10, 80, 30
+_OPTION_FIELDS = ("date", "grade", "source", "url", "reliability", "price_type", "note", "reported")
+_REQUIRED = {"commodity": "commodity_text", "market": "market_text"} | {
+    name: name for name in ("price", "currency", "unit", "source")
+}
+# Row column -> draft field.
+_ROW_COLUMNS = {"source_url": "url", "pricetype": "price_type", "reported_date": "reported"} | {
+    name: name
+    for name in ("price", "currency", "unit", "date", "grade", "source", "reliability", "note")
+}
+_nfkc = partial(unicodedata.normalize, "NFKC")
+_PRECISION = {"day": "exact day", "month": "month only", "year": "year only"}
+
+
+@dataclass(frozen=True)
+class PriceDraft:
+    """What a one-line entry says, as raw text, with the names resolved and what went wrong."""
+
+    names: str
+    commodity_text: str | None
+    market_text: str | None
+    commodity: Resolution
+    market: Resolution | None
+    price: str | None = None
+    currency: str | None = None
+    unit: str | None = None
+    date: str | None = None
+    grade: str | None = None
+    source: str | None = None
+    url: str | None = None
+    reliability: str | None = None
+    price_type: str | None = None
+    note: str | None = None
+    reported: str | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    bare: str  # the part before the first quote, where an option key may stand
+    quoted: bool  # a quoted word is always a name, never a price
+
+
+def parse_price_entry(
+    text: str, *, commodities: Resolver, markets: Resolver, today: date
+) -> PriceDraft:
+    """Read the text after /addprice into a draft; never raise, list the problems instead."""
+    words, problems = _words(text)
+    options, positional = _sort_words(words, problems)
+    at = next((i for i, w in enumerate(positional) if _is_price(w)), len(positional))
+    names = " ".join(w.text for w in positional[:at])
+    price = currency = unit = None
+    if at < len(positional):
+        symbol, price, dash, attached = _amount(positional[at].text)  # type: ignore[misc]
+        following = [w.text for w in positional[at + 1 :]]
+        if price.startswith("-"):
+            problems.append(f"The price {price} is below zero; a price must be above zero.")
+        if "-" not in price and not attached:
+            price, attached, following = _merge_range(price, dash, following)
+        currency, unit, when, problem = _read_tail([attached, *following], price=price, today=today)
+        if symbol and currency and symbol != currency:
+            problem = f"Two currencies: {symbol} and {currency}; keep the one reported."
+        currency = symbol or currency
+        problems.extend([problem] if problem else [])
+        if when:
+            _set_option(options, "date", when, problems)
+    elif text.strip():
+        problems.append("No price found: write it after the names, like 500, 500-1200 or 8,130.")
+    for field in ("date", "reported"):
+        if options.get(field):
+            options[field] = read_date(options[field], today=today) or options[field]
+    commodity_text, market_text, commodity, market = _resolve(names, commodities, markets, problems)
+    return PriceDraft(
+        names, commodity_text, market_text, commodity, market, price, currency, unit,
+        **{field: options.get(field) or None for field in _OPTION_FIELDS},
+        problems=tuple(problems),
+    )  # fmt: skip
+
+
+def missing_fields(draft: PriceDraft) -> list[str]:
+    """Return the fields the admin still has to give, in the order a guided entry asks for them."""
+    return [name for name, attr in _REQUIRED.items() if not getattr(draft, attr)]
+
+
+def draft_to_row(draft: PriceDraft, *, commodity_slug: str, market_slug: str) -> dict[str, str]:
+    """Build the row `price_record_from_row` validates, as a CSV import would give it."""
+    row = {column: getattr(draft, attr) or "" for column, attr in _ROW_COLUMNS.items()}
+    row.update(commodity=commodity_slug, market=market_slug, pricetype=row["pricetype"] or "retail")
+    return row
+
+
+def render_preview(record: PriceRecord, *, commodity: str, market: str) -> str:
+    """Render every field of a record as it will be stored, for the admin to confirm."""
+    unit, observed, url = record.unit, record.observed, record.source_url
+    figure = Figure(record.low, record.high, record.currency, unit.text)
+    canonical = unit.base if unit.quantity == 1 else f"{unit.quantity:g} {unit.base}"
+    reported = PartialDate(record.reported_on, "day").label() if record.reported_on else None
+    when = f"{observed.label()} ({_PRECISION[observed.precision]})" if observed.value else None
+    as_base = canonical != unit.text and unit.base != UNSPECIFIED
+    lines = (
+        f"Commodity: <b>{esc(commodity)}</b>",
+        f"Market: <b>{esc(market)}</b>",
+        f"Price: <b>{esc(figure.text())}</b>"
+        + (" (range as reported)" if record.low != record.high else ""),
+        *([f"Unit: {esc(unit.text)} = {esc(canonical)}"] if as_base else []),
+        f"Date: {esc(when or 'not stated')}",
+        f"Reported: {esc(reported or 'not stated')}",
+        f"Price type: {esc(PRICE_TYPE_LABELS.get(record.price_type, record.price_type))}",
+        f"Grade: {esc(record.grade or 'not stated')}",
+        f"Source: {link(record.source_name, url)}",
+        # The link hides its address; the admin must see which page is cited.
+        *([f"Address: {esc(shorten(url, 200))}"] if url else []),
+        f"Reliability: {esc(record.reliability or 'not graded')}",
+        f"Note: {esc(record.note or 'none')}",
+    )
+    return "\n".join(lines)
+
+
+def read_date(text: str, *, today: date | None = None) -> str | None:
+    """Return a date written as 2024.11, Nov 2024, 3 Nov 2024 or 2024년 11월 as 2024-11(-03)."""
+    raw = " ".join(_nfkc(text).split()).casefold()
+    if today is not None and raw in _RELATIVE_DAYS:
+        return (today - timedelta(days=_RELATIVE_DAYS[raw])).isoformat()
+    if match := _NUMERIC_DATE_RE.match(raw) or _CJK_DATE_RE.match(raw):
+        year, month, day = match.groups()
+    elif match := _WORD_DATE_RE.match(raw):
+        day_before, word, day_after, year = match.groups()
+        number = month_of_word(word)
+        if number is None or number < 1 or (day_before and day_after):
+            return None
+        month, day = str(number), day_before or day_after
+    else:
+        return None
+    # Out-of-range months and days are kept, so the validator can say the date is not real.
+    return "-".join([year, *(part.zfill(2) for part in (month, day) if part)])
+
+
+def _words(text: str) -> tuple[list[_Word], list[str]]:
+    """Split a line like a shell: quotes group words, and a quoted part may follow `key:`."""
+    words: list[_Word] = []
+    problems: list[str] = []
+    chars: list[str] = []
+    bare: str | None = None
+    closers, opened_at = "", 0
+
+    def flush() -> None:
+        nonlocal bare
+        if chars or bare is not None:
+            joined = "".join(chars)
+            words.append(_Word(joined, joined if bare is None else bare, bare is not None))
+        chars.clear()
+        bare = None
+
+    for i, ch in enumerate(text):
+        if closers:
+            # An apostrophe inside a word (people’s) does not close a single quote.
+            if ch in closers and (closers == _DOUBLE_QUOTES or not text[i + 1 : i + 2].isalnum()):
+                closers = ""
+            else:
+                chars.append(ch)
+        elif ch.isspace():
+            flush()
+        elif ch in _DOUBLE_QUOTES or (ch in _SINGLE_QUOTES and (not chars or chars[-1] in ":=")):
+            closers = _DOUBLE_QUOTES if ch in _DOUBLE_QUOTES else _SINGLE_QUOTES
+            opened_at = i
+            if bare is None:
+                bare = "".join(chars)
+        else:
+            chars.append(ch)
+    if closers:
+        after = shorten(text[opened_at + 1 :].strip(), 30)
+        problems.append(f"The quote {text[opened_at]} before “{after}” is never closed.")
+    flush()
+    return words, problems
+
+
+def _option(word: _Word) -> tuple[str, str] | tuple[None, None]:
+    match = _OPTION_RE.match(word.bare)
+    if match is None or word.text.casefold().startswith(("http://", "https://")):
+        return None, None
+    return match.group(1), word.text[match.end() :]
+
+
+def _sort_words(words: list[_Word], problems: list[str]) -> tuple[dict[str, str], list[_Word]]:
+    """Separate key:value options, bare web addresses and dates from the names and the price."""
+    options: dict[str, str] = {}
+    positional: list[_Word] = []
+    current: str | None = None  # the text option that unquoted words go on filling
+    price_seen, pending = False, words[::-1]
+    while pending:
+        word = pending.pop()
+        key, value = _option(word)
+        if key is not None and value is not None:
+            field, current = _OPTION_KEYS.get(key.casefold()), None
+            if field is None:
+                problems.append(f"Unknown option “{shorten(key, 30)}:”. Use {_OPTIONS_HELP}.")
+                continue
+            if not value and not word.quoted:
+                # "source: Daily" with a space after the colon, as phones like to type it.
+                if not pending or _option(pending[-1])[0] is not None:
+                    problems.append(f"The option {key}: has no value.")
+                    continue
+                value = pending.pop().text
+            if _set_option(options, field, value.strip(), problems) and field in _TEXT_OPTIONS:
+                current = field
+            continue
+        # Names are compared normalised anyway; this turns ５００ and ～ into 500 and ~.
+        text = _nfkc(word.text)
+        is_url = not word.quoted and text.casefold().startswith(("http://", "https://"))
+        is_date = not word.quoted and bool(_DATE_SHAPE_RE.match(text))
+        if current and price_seen and not (is_url or is_date or _amount(text) or _currency(text)):
+            options[current] = f"{options[current]} {word.text}"
+            continue
+        current = None
+        if is_url:
+            _set_option(options, "url", word.text, problems)
+        elif is_date:
+            _set_option(options, "date", text, problems)
+        else:
+            positional.append(_Word(text, "", word.quoted))
+            price_seen = price_seen or _is_price(positional[-1])
+    return options, positional
+
+
+def _set_option(options: dict[str, str], field: str, value: str, problems: list[str]) -> bool:
+    if field in options:
+        what = field.replace("_", " ")
+        problems.append(f"The {what} is given twice: “{options[field]}” and “{value}”; keep one.")
+        return False
+    options[field] = value
+    return True
+
+
+def _is_price(word: _Word) -> bool:
+    return not word.quoted and _amount(word.text) is not None
+
+
+def _amount(word: str) -> tuple[str | None, str, str, str] | None:
+    """Return (currency of a $ sign, amount, dangling dash, currency glued on) for a price word."""
+    match = _AMOUNT_RE.match(_nfkc(word))
+    if match is None:
+        return None
+    sign, symbol, low, high, dash, rest = match.groups()
+    # 3-city, 2nd, 500kg, 500-kg: a name or a slip, not a price.
+    if (dash and (high or rest)) or (rest and not (rest.startswith("/") or _currency(rest))):
+        return None
+    return _SYMBOLS.get(symbol or ""), sign + (f"{low}-{high}" if high else low), dash, rest
+
+
+def _currency(text: str) -> str | None:  # CNY, 원, $/kg
+    return _CURRENCY_WORDS.get(text.partition("/")[0].casefold())
+
+
+def _merge_range(amount: str, dash: str, following: list[str]) -> tuple[str, str, list[str]]:
+    """Join a range typed with spaces: 500 - 1200, 500 to 1200, 500 -1200, 500- 1200."""
+    second, used = None, 0
+    if dash and following:
+        second, used = _amount(following[0]), 1
+    elif len(following) > 1 and (following[0] in _DASHES or following[0].casefold() == "to"):
+        second, used = _amount(following[1]), 2
+    elif following and following[0][:1] in _DASHES:
+        second, used = _amount(following[0][1:]), 1
+    if second is None or second[0] or second[2] or "-" in second[1]:
+        return amount, "", following
+    return f"{amount}-{second[1]}", second[3], following[used:]
+
+
+def _read_tail(parts: list[str], *, price: str, today: date) -> tuple[str | None, ...]:
+    """Read what follows the price: currency, unit, date; return a problem for anything else."""
+    parts = [p for p in parts if p]
+    currency = _currency(parts[0]) if parts else None
+    if currency:
+        parts = ["".join(parts[0].partition("/")[1:]), *parts[1:]]  # CNY/kg leaves /kg
+    parts, needs_unit = [p for p in parts if p], False
+    if parts and parts[0].casefold() in ("per", "/"):
+        parts, needs_unit = parts[1:], True
+    elif parts and parts[0].startswith("/"):
+        parts, needs_unit = [parts[0][1:], *parts[1:]], True
+    unit, parts = _take_unit(parts, needs_unit, today)
+    when = " ".join(parts)
+    if not parts or read_date(when, today=today):
+        return currency, unit, when or None, None
+    if _amount(parts[0]) is not None:
+        problem = (
+            f"Two prices: “{price}” and “{shorten(parts[0], 30)}”. Write a range as 500-1200, "
+            "and put a name that is a number in quotes."
+        )
+    else:
+        problem = (
+            f"I could not read “{shorten(when, 40)}” after the price: write the currency and unit "
+            "(CNY/kg, KPW per 600 g, 원/kg), then the date (2024-11)."
+        )
+    return currency, unit, None, problem
+
+
+def _take_unit(parts: list[str], needed: bool, today: date) -> tuple[str | None, list[str]]:
+    """Take the longest run of words that is a unit and leaves a date or nothing behind."""
+    if not parts or (not needed and read_date(" ".join(parts), today=today)):
+        return None, parts
+    for size in range(min(3, len(parts)), 0, -1):
+        unit, rest = " ".join(parts[:size]), " ".join(parts[size:])
+        if _is_unit(unit) and (not rest or read_date(rest, today=today)):
+            return unit, parts[size:]
+    if not needed:
+        return None, parts
+    # After "CNY/" or "per" the next words are the unit even when unknown: the validator says so.
+    size = 2 if len(parts) > 1 and parts[0].replace(".", "", 1).isdigit() else 1
+    return " ".join(parts[:size]), parts[size:]
+
+
+def _is_unit(text: str) -> bool:
+    try:
+        return bool(parse_unit(text))
+    except InvalidInput:
+        return False
+
+
+def _resolve(
+    names: str, commodities: Resolver, markets: Resolver, problems: list[str]
+) -> tuple[str | None, str | None, Resolution, Resolution | None]:
+    words = names.split()
+    if not words:
+        return None, None, Resolution(query=""), None
+    wide = sum(not ch.isascii() for ch in names)
+    if len(words) > _MAX_NAME_WORDS or len(names) > _MAX_NAME_CHARS or wide > _MAX_CJK_CHARS:
+        problems.append(f"“{shorten(names, 40)}” is too long: write just the commodity and market.")
+        return None, None, Resolution(query=names), None
+    # No `today`: a number among the names is part of a name, not a time to cut out.
+    parsed = parse_query(names, commodities=commodities, markets=markets)
+    return parsed.commodity_text or None, parsed.market_text, parsed.commodity, parsed.market

@@ -1,0 +1,398 @@
+"""Admin use cases: rights, corrections with an audit trail, aliases and new catalogue names."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from bot.domain.dates import PartialDate
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.records import price_record_from_row
+from bot.domain.render import esc
+from bot.domain.replies import Reply
+from bot.domain.text import compact, script_of
+from bot.services.records import price_row
+from db import repo
+from db.models import ChatUser, Commodity, Market, PriceObservation, TradeReport
+
+if TYPE_CHECKING:
+    from bot.services.core import Services
+
+logger = logging.getLogger(__name__)
+
+UNDO_WINDOW = timedelta(hours=24)
+# /edit field -> the import column it changes.
+EDITABLE = {
+    "price": "price",
+    "currency": "currency",
+    "unit": "unit",
+    "date": "date",
+    "grade": "grade",
+    "source": "source",
+    "url": "source_url",
+    "rel": "reliability",
+    "reliability": "reliability",
+    "note": "note",
+    "type": "pricetype",
+    "reported": "reported_date",
+}
+_LANG_OF_SCRIPT = {"latin": "en", "hangul": "ko", "han": "zh"}
+
+
+class Admin:
+    """What admins can do; every mutation writes an audit row in the same transaction."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # Rights
+
+    def is_admin(self, telegram_id: int) -> bool:
+        """Tell whether an id is an owner (ADMIN_IDS) or was granted admin rights."""
+        if telegram_id in self.s.settings.admin_ids:
+            return True
+        with Session(self.s.engine) as session:
+            user = session.get(ChatUser, telegram_id)
+            return user is not None and user.role == "admin"
+
+    def all_admin_ids(self) -> list[int]:
+        """Return owners and granted admins, for their command menus."""
+        with Session(self.s.engine) as session:
+            granted = repo.admin_ids(session)
+        return sorted({*self.s.settings.admin_ids, *granted})
+
+    def set_admin(self, *, owner_id: int, target: str, grant: bool) -> tuple[Reply, int]:
+        """Grant or revoke admin rights by numeric id; only owners may."""
+        if owner_id not in self.s.settings.admin_ids:
+            raise InvalidInput("Only owners (ADMIN_IDS) can grant or revoke admin rights.")
+        if not re.fullmatch(r"\d{1,15}", target.strip()):
+            raise InvalidInput("Give the numeric Telegram id: /grant 123456789.")
+        target_id = int(target)
+        if target_id in self.s.settings.admin_ids:
+            raise InvalidInput("That id is an owner; owners are set in ADMIN_IDS.")
+        role = "admin" if grant else "user"
+        with Session(self.s.engine) as session:
+            before, _ = repo.set_role(session, telegram_id=target_id, role=role, now=self.s.now())
+            repo.add_audit(
+                session,
+                actor_id=owner_id,
+                action="grant" if grant else "revoke",
+                entity="chatuser",
+                entity_id=str(target_id),
+                before={"role": before},
+                after={"role": role},
+                now=self.s.now(),
+            )
+            session.commit()
+        text = f"{target_id} is now an admin." if grant else f"{target_id} is no longer an admin."
+        return Reply(text=esc(text)), target_id
+
+    # Corrections
+
+    def mine(self, *, admin_id: int) -> Reply:
+        """List my newest entries with their ids."""
+        with Session(self.s.engine) as session:
+            rows = repo.entries_by(session, telegram_id=admin_id, limit=15)
+        if not rows:
+            return Reply(text="You have not entered anything yet.")
+        lines = ["<b>Your latest entries</b>"]
+        for row in rows:
+            lines.append(self._describe(row))
+        lines.append(
+            "\n/undo reverts the newest (within 24 hours); /delete ID and /edit ID FIELD VALUE change any."
+        )
+        return Reply(text="\n".join(lines))
+
+    def _describe(self, row: PriceObservation | TradeReport) -> str:
+        labels = self.s.catalogue
+        when = row.created_at.strftime("%Y-%m-%d %H:%M")
+        if isinstance(row, PriceObservation):
+            figure = (
+                f"{row.price_low:g}"
+                if row.price_low == row.price_high
+                else f"{row.price_low:g}-{row.price_high:g}"
+            )
+            return esc(
+                f"#{row.id} {labels.commodity_labels[row.commodity_id].en}, "
+                f"{labels.market_labels[row.market_id].en}: {figure} {row.currency}/{row.unit} "
+                f"({row.source_name}) · {when}"
+            )
+        return esc(
+            f"report r{row.id} {labels.market_labels[row.market_id].en}: {row.summary[:60]}… · {when}"
+        )
+
+    def undo(self, *, admin_id: int) -> Reply:
+        """Soft-delete my newest entry if it is less than 24 hours old."""
+        with Session(self.s.engine) as session:
+            rows = repo.entries_by(session, telegram_id=admin_id, limit=1)
+            if not rows:
+                raise NotFound("There is nothing of yours to undo.")
+            row = rows[0]
+            if self.s.now() - row.created_at > UNDO_WINDOW:
+                raise InvalidInput(
+                    "Your last entry is more than 24 hours old; use /delete ID instead."
+                )
+            self._soft_delete(session, row, actor_id=admin_id, action="undo")
+            session.commit()
+            return Reply(text="Undone: " + self._describe(row))
+
+    def delete(self, *, admin_id: int, ident: str) -> Reply:
+        """Soft-delete a figure (#ID) or a report (rID)."""
+        with Session(self.s.engine) as session:
+            row = self._find(session, ident)
+            self._soft_delete(session, row, actor_id=admin_id, action="delete")
+            session.commit()
+            return Reply(
+                text="Deleted: "
+                + self._describe(row)
+                + "\nIt no longer appears in answers or digests."
+            )
+
+    def _find(self, session: Session, ident: str) -> PriceObservation | TradeReport:
+        raw = ident.strip().lstrip("#")
+        model: type[PriceObservation] | type[TradeReport] = PriceObservation
+        if raw[:1].lower() == "r":
+            model, raw = TradeReport, raw[1:]
+        if not raw.isdigit() or len(raw) > 12:
+            raise InvalidInput("Give the id shown by /mine, e.g. /delete 123 (or r7 for a report).")
+        row = session.get(model, int(raw))
+        if row is None or row.deleted_at is not None:
+            raise NotFound("No entry #{ident} (it may already be deleted).", ident=raw)
+        return row
+
+    def _soft_delete(
+        self, session: Session, row: PriceObservation | TradeReport, *, actor_id: int, action: str
+    ) -> None:
+        now = self.s.now()
+        row.deleted_at = now
+        entity = "priceobservation" if isinstance(row, PriceObservation) else "tradereport"
+        repo.add_audit(
+            session,
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=str(row.id),
+            before={"deleted_at": None},
+            after={"deleted_at": now.isoformat()},
+            now=now,
+        )
+
+    def edit(self, *, admin_id: int, args: list[str]) -> Reply:
+        """Change one field of a figure, re-validating the whole figure."""
+        if len(args) < 3:
+            raise InvalidInput(
+                "Use /edit ID FIELD VALUE, e.g. /edit 123 price 500-1200. Fields: {fields}.",
+                fields=", ".join(sorted(EDITABLE)),
+            )
+        ident, field_name, value = args[0], args[1].lower(), " ".join(args[2:])
+        if field_name not in EDITABLE:
+            raise InvalidInput("You can edit: {fields}.", fields=", ".join(sorted(EDITABLE)))
+        with Session(self.s.engine) as session:
+            row = self._find(session, ident)
+            if not isinstance(row, PriceObservation):
+                raise InvalidInput("Reports are corrected with /delete and a new /addreport.")
+            before = row_fields(row, self.s.catalogue)
+            fields = dict(before)
+            fields[EDITABLE[field_name]] = value
+            if field_name == "price":
+                fields["price_low"] = fields["price_high"] = ""
+            record = price_record_from_row(fields, today=self.s.now().date())
+            fresh = price_row(
+                record, self.s.catalogue, entered_by=row.entered_by, now=row.created_at
+            )
+            if fresh.natural_key != row.natural_key and repo.price_exists(
+                session, natural_key=fresh.natural_key
+            ):
+                raise InvalidInput(
+                    "An identical figure is already stored; delete this one instead."
+                )
+            for key, val in fresh.model_dump(
+                exclude={"id", "created_at", "entered_by", "deleted_at"}
+            ).items():
+                setattr(row, key, val)
+            after = row_fields(row, self.s.catalogue)
+            repo.add_audit(
+                session,
+                actor_id=admin_id,
+                action="update",
+                entity="priceobservation",
+                entity_id=str(row.id),
+                before=_diff(before, after),
+                after=_diff(after, before),
+                now=self.s.now(),
+            )
+            session.commit()
+            return Reply(text="Updated: " + self._describe(row))
+
+    def audit(self) -> Reply:
+        """Show the newest audit rows."""
+        with Session(self.s.engine) as session:
+            rows = repo.recent_audit(session, limit=20)
+        if not rows:
+            return Reply(text="The audit log is empty.")
+        lines = ["<b>Audit log</b> (newest first)"]
+        for row in rows:
+            change = ""
+            if row.before or row.after:
+                change = f": {row.before or {}} → {row.after or {}}"
+            lines.append(
+                esc(
+                    f"{row.created_at:%Y-%m-%d %H:%M} {row.actor_id} {row.action} {row.entity} {row.entity_id or ''}{change}"
+                )[:500]
+            )
+        return Reply(text="\n".join(lines))
+
+    # Names
+
+    def add_alias(self, *, admin_id: int, args: list[str]) -> Reply:
+        """Add another name to a commodity: /alias <commodity> <alias>."""
+        text = " ".join(args).strip()
+        if "=" in text:
+            name, alias = (part.strip() for part in text.split("=", 1))
+        elif len(args) >= 2:
+            name, alias = args[0], " ".join(args[1:])
+        else:
+            raise InvalidInput(
+                "Use /alias COMMODITY ALIAS, e.g. /alias lingzhi 靈芝 (or /alias wild ginseng = 산삼)."
+            )
+        hits = self.s.catalogue.commodities.exact(name)
+        if len(hits) != 1:
+            raise NotFound(
+                "“{name}” is not exactly one commodity; use its English name or slug.", name=name
+            )
+        entry = hits[0]
+        key = compact(alias)
+        if not key or len(alias) > 120:
+            raise InvalidInput("The alias must be 1-120 characters.")
+        taken = [
+            e
+            for e in (
+                *self.s.catalogue.commodities.exact(alias),
+                *self.s.catalogue.markets.exact(alias),
+            )
+        ]
+        if taken:
+            raise InvalidInput(
+                "“{alias}” already names {other}.", alias=alias, other=taken[0].display
+            )
+        with Session(self.s.engine) as session:
+            repo.add_alias(
+                session,
+                kind="commodity",
+                owner_id=entry.id,
+                text=alias,
+                lang=_LANG_OF_SCRIPT[script_of(key)],
+                normalized=key,
+            )
+            repo.add_audit(
+                session,
+                actor_id=admin_id,
+                action="create",
+                entity="commodityalias",
+                entity_id=str(entry.id),
+                before=None,
+                after={"alias": alias},
+                now=self.s.now(),
+            )
+            session.commit()
+        self.s.reload_catalogue()
+        return Reply(text=esc(f"“{alias}” now means {entry.display}."))
+
+    def create_name(self, *, admin_id: int, kind: str, text: str) -> int:
+        """Create a commodity or a place from a name nothing matched; return its id."""
+        name = " ".join(text.split())
+        key = compact(name)
+        if not key or len(name) > 120:
+            raise InvalidInput("A new name must be 1-120 characters.")
+        if self.s.catalogue.commodities.exact(name) or self.s.catalogue.markets.exact(name):
+            raise InvalidInput("“{name}” already exists.", name=name)
+        script = script_of(key)
+        ascii_slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        slug = (
+            ascii_slug
+            if script == "latin" and ascii_slug
+            else f"{kind}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+        )
+        names: dict[str, Any] = {
+            "name_en": name,
+            "name_ko": name if script == "hangul" else None,
+            "name_zh": name if script == "han" else None,
+        }
+        now = self.s.now()
+        with Session(self.s.engine) as session:
+            if kind == "commodity":
+                row: Commodity | Market = repo.upsert_commodity(
+                    session,
+                    values={
+                        "slug": slug,
+                        "category": "uncategorised",
+                        "default_unit": "kg",
+                        **names,
+                    },
+                    aliases=[(name, _LANG_OF_SCRIPT[script], key)],
+                    now=now,
+                )
+            else:
+                country = session.exec(select(Market).where(Market.slug == "north-korea")).first()
+                row = repo.upsert_market(
+                    session,
+                    values={
+                        "slug": slug,
+                        "kind": "city",
+                        "parent_id": country.id if country else None,
+                        **names,
+                    },
+                    aliases=[(name, _LANG_OF_SCRIPT[script], key)],
+                    now=now,
+                )
+            repo.add_audit(
+                session,
+                actor_id=admin_id,
+                action="create",
+                entity=kind,
+                entity_id=slug,
+                before=None,
+                after={"name": name},
+                now=now,
+            )
+            session.commit()
+            new_id = row.id
+        self.s.reload_catalogue()
+        assert new_id is not None
+        return new_id
+
+
+def _diff(a: dict[str, str], b: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in a.items() if b.get(k) != v}
+
+
+def row_fields(row: PriceObservation, catalogue: Any) -> dict[str, str]:
+    """Return a stored figure as the import columns price_record_from_row validates."""
+    observed = PartialDate(row.observed_on, row.observed_precision)
+    price = (
+        f"{row.price_low:g}"
+        if row.price_low == row.price_high
+        else f"{row.price_low:g}-{row.price_high:g}"
+    )
+    return {
+        "date": observed.iso(),
+        "market": next(s for s, i in catalogue.market_slugs.items() if i == row.market_id),
+        "commodity": next(s for s, i in catalogue.commodity_slugs.items() if i == row.commodity_id),
+        "unit": row.unit,
+        "pricetype": row.price_type,
+        "currency": row.currency,
+        "price": price,
+        "price_low": "",
+        "price_high": "",
+        "grade": row.grade or "",
+        "source": row.source_name,
+        "source_url": row.source_url or "",
+        "reliability": row.reliability or "",
+        "note": row.note or "",
+        "reported_date": row.reported_on.isoformat() if row.reported_on else "",
+    }

@@ -1,0 +1,284 @@
+"""Adding figures and reports from chat: a one-line entry or a guided form, a preview, then Confirm."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot.domain import browse, callbacks
+from bot.domain.entry import draft_to_row, missing_fields, parse_price_entry, render_preview
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.matching import Resolution
+from bot.domain.records import (
+    MAX_SUMMARY,
+    TradeReportRecord,
+    price_record_from_row,
+    trade_report_from_row,
+)
+from bot.domain.render import esc
+from bot.domain.replies import Button, Reply
+from bot.services.catalogue import Catalogue
+from bot.services.pending import Pending
+from bot.services.records import price_row, trade_report_row
+from db import repo
+
+if TYPE_CHECKING:
+    from bot.services.core import Services
+
+logger = logging.getLogger(__name__)
+ADDPRICE_EXAMPLE = (
+    '<code>/addprice lingzhi hyesan 500-1200 CNY/kg 2024-11 grade:"good quality" '
+    'source:"Daily NK" url:https://... rel:B2</code>'
+)
+
+
+class Entries:
+    """Drafts that become rows only when their admin taps Confirm."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # One-line price entry
+
+    def price_from_line(self, *, admin_id: int, text: str) -> Reply:
+        """Parse `/addprice ...`, settle unclear names with buttons, then preview."""
+        catalogue = self.s.catalogue
+        draft = parse_price_entry(
+            text, commodities=catalogue.commodities, markets=catalogue.markets, today=self.s.today()
+        )
+        if draft.problems:
+            problems = "\n".join(draft.problems)
+            raise InvalidInput(problems)
+        pending = self.s.pending.add(
+            admin_id=admin_id,
+            kind="price",
+            data={"draft": draft, "commodity_id": None, "market_id": None},
+        )
+        return self._advance(pending)
+
+    def _advance(self, pending: Pending) -> Reply:
+        draft = pending.data["draft"]
+        for what, key, text, resolution in (
+            ("c", "commodity_id", draft.commodity_text, draft.commodity),
+            ("m", "market_id", draft.market_text, draft.market),
+        ):
+            if pending.data[key] is not None:
+                continue
+            if resolution is not None and resolution.match is not None:
+                pending.data[key] = resolution.match.entry.id
+                continue
+            if not text:
+                self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+                name = "commodity" if what == "c" else "market"
+                raise InvalidInput(
+                    f"The {name} is missing. Example: " + ADDPRICE_EXAMPLE, is_html=True
+                )
+            return self._ask_name(pending, what, text, resolution)
+        missing = [f for f in missing_fields(draft) if f not in ("commodity", "market")]
+        if missing:
+            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            raise InvalidInput(
+                "Missing: {fields}. Add them to the line, or send /addprice alone for a guided entry.",
+                fields=", ".join(missing),
+            )
+        catalogue = self.s.catalogue
+        commodity_slug = _slug(catalogue.commodity_slugs, pending.data["commodity_id"])
+        market_slug = _slug(catalogue.market_slugs, pending.data["market_id"])
+        row = draft_to_row(draft, commodity_slug=commodity_slug, market_slug=market_slug)
+        return self._preview_price(pending, row)
+
+    def _preview_price(self, pending: Pending, row: dict[str, str]) -> Reply:
+        try:
+            record = price_record_from_row(row, today=self.s.today())
+        except InvalidInput:
+            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            raise
+        observation = price_row(
+            record, self.s.catalogue, entered_by=pending.admin_id, now=self.s.now()
+        )
+        with Session(self.s.engine) as session:
+            if repo.price_exists(session, natural_key=observation.natural_key):
+                self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+                raise InvalidInput(
+                    "This figure is already stored (same commodity, market, date, price and source)."
+                )
+        pending.kind = "price"
+        pending.data["row"] = row
+        labels = self.s.catalogue
+        preview = render_preview(
+            record,
+            commodity=labels.commodity_labels[observation.commodity_id].en,
+            market=labels.market_labels[observation.market_id].en,
+        )
+        return _confirm(pending, "<b>Check and confirm</b>\n" + preview)
+
+    def _ask_name(
+        self, pending: Pending, what: str, text: str, resolution: Resolution | None
+    ) -> Reply:
+        catalogue = self.s.catalogue
+        labels = catalogue.commodity_labels if what == "c" else catalogue.market_labels
+        name = "commodity" if what == "c" else "market"
+        candidates = resolution.candidates if resolution is not None else ()
+        rows = [
+            (
+                Button(
+                    labels[c.entry.id].en, callbacks.encode("pick", pending.token, what, c.entry.id)
+                ),
+            )
+            for c in candidates[:5]
+        ]
+        rows.append(
+            (Button(f"➕ New {name} “{text[:30]}”", callbacks.encode("new", pending.token, what)),)
+        )
+        rows.append((Button("✖️ Cancel", callbacks.encode("no", pending.token)),))
+        pending.data[f"{what}_text"] = text
+        question = (
+            f"Which {name} is “{esc(text)}”?"
+            if candidates
+            else f"I know no {name} called “{esc(text)}”."
+        )
+        return Reply(text=question, buttons=tuple(rows))
+
+    def pick(self, *, admin_id: int, token: str, what: str, entry_id: int | None) -> Reply:
+        """Settle a name with the button the admin tapped, then go on."""
+        pending = self._pending(token, admin_id)
+        labels = (
+            self.s.catalogue.commodity_labels if what == "c" else self.s.catalogue.market_labels
+        )
+        if entry_id not in labels:
+            raise InvalidInput("This button is no longer valid.")
+        pending.data["commodity_id" if what == "c" else "market_id"] = entry_id
+        return self._continue(pending)
+
+    def create(self, *, admin_id: int, token: str, what: str) -> Reply:
+        """Create the name nothing matched (with it as an alias), then go on."""
+        pending = self._pending(token, admin_id)
+        text = pending.data.get(f"{what}_text")
+        if not text or what not in ("c", "m"):
+            raise InvalidInput("This button is no longer valid.")
+        new_id = self.s.admin.create_name(
+            admin_id=admin_id, kind="commodity" if what == "c" else "market", text=text
+        )
+        pending.data["commodity_id" if what == "c" else "market_id"] = new_id
+        return self._continue(pending)
+
+    def _continue(self, pending: Pending) -> Reply:
+        if pending.kind == "form-price":
+            return self.s.forms.resume(pending)
+        return self._advance(pending)
+
+    def _pending(self, token: str, admin_id: int) -> Pending:
+        pending = self.s.pending.get(token, admin_id=admin_id)
+        if pending is None:
+            raise NotFound("This entry has expired or was already handled; nothing was saved.")
+        return pending
+
+    # Confirm or cancel
+
+    def confirm(self, *, admin_id: int, token: str) -> Reply:
+        """Write the previewed entry (only Confirm writes), with its audit row."""
+        pending = self.s.pending.pop(token, admin_id=admin_id)
+        if pending is None or "row" not in pending.data:
+            raise NotFound("This entry has expired or was already handled; nothing was saved.")
+        now = self.s.now()
+        with Session(self.s.engine) as session:
+            if pending.kind in ("price", "form-price"):
+                record = price_record_from_row(pending.data["row"], today=self.s.today())
+                row = price_row(record, self.s.catalogue, entered_by=admin_id, now=now)
+                if repo.price_exists(session, natural_key=row.natural_key):
+                    raise InvalidInput("This figure is already stored; nothing was added.")
+                repo.add_price(session, observation=row)
+                session.flush()
+                entity, ident = "priceobservation", f"#{row.id}"
+                after = {k: v for k, v in pending.data["row"].items() if v}
+            else:
+                record = trade_report_from_row(pending.data["row"], today=self.s.today())
+                report, goods = trade_report_row(
+                    record, self.s.catalogue, entered_by=admin_id, now=now
+                )
+                if repo.trade_report_exists(session, natural_key=report.natural_key):
+                    raise InvalidInput("This report is already stored; nothing was added.")
+                repo.add_trade_report(session, report=report, commodity_ids=goods)
+                entity, ident = "tradereport", f"r{report.id}"
+                after = {k: v[:200] for k, v in pending.data["row"].items() if v}
+                row = report
+            repo.add_audit(
+                session,
+                actor_id=admin_id,
+                action="create",
+                entity=entity,
+                entity_id=str(row.id),
+                before=None,
+                after=after,
+                now=now,
+            )
+            session.commit()
+        logger.info("Admin %s added %s %s", admin_id, entity, ident)
+        return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
+
+    def cancel(self, *, admin_id: int, token: str) -> Reply:
+        """Drop a pending entry."""
+        self.s.pending.pop(token, admin_id=admin_id)
+        return Reply(text="Cancelled; nothing was saved.")
+
+    # Reports (from the guided form)
+
+    def preview_report(self, pending: Pending, row: dict[str, str]) -> Reply:
+        """Validate a report row and show it with Confirm / Cancel."""
+        try:
+            record = trade_report_from_row(row, today=self.s.today())
+            trade_report_row(
+                record, self.s.catalogue, entered_by=pending.admin_id, now=self.s.now()
+            )
+        except InvalidInput:
+            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            raise
+        pending.data["row"] = row
+        return _confirm(
+            pending, "<b>Check and confirm</b>\n" + report_preview(record, self.s.catalogue)
+        )
+
+    def preview_form_price(self, pending: Pending, row: dict[str, str]) -> Reply:
+        """Validate a price row from the guided form and show it with Confirm / Cancel."""
+        return self._preview_price(pending, row)
+
+
+def report_preview(record: TradeReportRecord, catalogue: Catalogue) -> str:
+    """Render a report as it will be stored."""
+    place = catalogue.markets.exact(record.place)
+    goods = []
+    for text in record.commodities:
+        hits = catalogue.commodities.exact(text)
+        goods.append(hits[0].display if hits else text)
+    view = browse.ReportView(
+        place=place[0].display if place else record.place,
+        observed=record.observed,
+        topics=record.topics,
+        direction=record.direction,
+        channel=record.channel,
+        border_status=record.border_status,
+        market_activity=record.market_activity,
+        enforcement=record.enforcement,
+        goods=tuple(goods),
+        summary=record.summary,
+        source_name=record.source_name,
+        source_url=record.source_url,
+        reliability=record.reliability,
+    )
+    return browse.report_block(view, summary_limit=MAX_SUMMARY)
+
+
+def _confirm(pending: Pending, text: str) -> Reply:
+    buttons = (
+        (
+            Button("✅ Confirm", callbacks.encode("ok", pending.token)),
+            Button("✖️ Cancel", callbacks.encode("no", pending.token)),
+        ),
+    )
+    return Reply(text=text, buttons=buttons)
+
+
+def _slug(slugs: dict[str, int], ident: Any) -> str:
+    return next(slug for slug, i in slugs.items() if i == ident)

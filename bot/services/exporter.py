@@ -1,0 +1,115 @@
+"""Exporting live price figures as CSV: WFP/HDX columns first, then the project's own."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TextIO
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from bot.domain.dates import PartialDate
+from bot.services.catalogue import Catalogue
+from bot.services.importer import KNOWN_COLUMNS
+from db.models import Market, PriceObservation
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = KNOWN_COLUMNS
+# Rows fetched from the database per round trip; the file is never held in memory.
+CHUNK = 2000
+PRICES: Table = PriceObservation.__table__  # type: ignore[attr-defined]
+MARKETS: Table = Market.__table__  # type: ignore[attr-defined]
+
+
+def export_prices(
+    engine: Engine,
+    catalogue: Catalogue,
+    out: TextIO,
+    *,
+    commodity_id: int | None = None,
+    market_ids: Sequence[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Write the live figures as CSV in the import format, in entry order; return the count."""
+    p = PRICES.c
+    query = select(PRICES).where(p.deleted_at.is_(None)).order_by(p.id)
+    if commodity_id is not None:
+        query = query.where(p.commodity_id == commodity_id)
+    if market_ids is not None:
+        query = query.where(p.market_id.in_(list(market_ids)))
+    if start is not None or end is not None:
+        # A period never includes figures whose date is unknown.
+        query = query.where(p.observed_on.is_not(None))
+    if start is not None:
+        query = query.where(p.sort_on >= start)
+    if end is not None:
+        query = query.where(p.sort_on <= end)
+    commodities = {e.id: (e.slug, e.kind) for e in catalogue.commodities.entries}
+    markets = {e.id: e.slug for e in catalogue.markets.entries}
+    # csv writes None as an empty cell.
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    with engine.connect() as conn:
+        places = {
+            row.id: (row.latitude, row.longitude)
+            for row in conn.execute(select(MARKETS.c.id, MARKETS.c.latitude, MARKETS.c.longitude))
+        }
+        provinces = {m: _province(catalogue, markets, m) for m in markets}
+        for row in conn.execution_options(yield_per=CHUNK).execute(query):
+            commodity, category = commodities[row.commodity_id]
+            latitude, longitude = places.get(row.market_id, (None, None))
+            low, high = number(row.price_low), number(row.price_high)
+            writer.writerow(
+                (
+                    PartialDate(row.observed_on, row.observed_precision).iso(),
+                    provinces.get(row.market_id, ""),
+                    "",
+                    markets[row.market_id],
+                    latitude,
+                    longitude,
+                    category,
+                    commodity,
+                    row.unit,
+                    "actual",
+                    row.price_type,
+                    row.currency,
+                    low if low == high else f"{low}-{high}",
+                    "",
+                    low,
+                    high,
+                    row.grade,
+                    row.source_name,
+                    row.source_url,
+                    row.reliability,
+                    row.note,
+                    row.reported_on.isoformat() if row.reported_on else None,
+                )
+            )
+            count += 1
+    logger.info("Exported %d price rows", count)
+    return count
+
+
+def number(value: float) -> str:
+    """Write a price so that it reads back as the same float: no exponent, no trailing .0."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    # repr is the shortest text that reads back as this float; Decimal spells it out in full.
+    return format(Decimal(repr(value)), "f")
+
+
+def _province(catalogue: Catalogue, slugs: dict[int, str], market_id: int) -> str:
+    """Return the slug of the province a place lies in (the place itself for a province)."""
+    current: int | None = market_id
+    while current is not None:
+        if catalogue.market_kind.get(current) == "province":
+            return slugs[current]
+        current = catalogue.market_parent.get(current)
+    return ""
