@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import run_service, send_reply, services, user_language
 
-
-def _args(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return " ".join(context.args or [])
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
-async def price_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /price <commodity> [market] [period]."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message,
-        await run_service(services(context).ask, _args(context), lang=lang),
-    )
+def _asking(method: str, *, with_args: bool = True, doc: str = "") -> Handler:
+    """Make a command handler: unpack the arguments, call one service method, reply."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        lang = await user_language(update, context)
+        call = getattr(services(context), method)
+        args = (" ".join(context.args or []),) if with_args else ()
+        await send_reply(message, await run_service(call, *args, lang=lang))
+
+    handler.__doc__ = doc
+    return handler
+
+
+price_command = _asking("ask", doc="Answer /price <commodity> [market] [period].")
+compare_command = _asking("compare", doc="Answer /compare <commodity> [period].")
+trend_command = _asking("trend", doc="Answer /trend <commodity> [market] [period] with a chart.")
+conditions_command = _asking("conditions", doc="Answer /conditions [place or commodity].")
+commodities_command = _asking(
+    "commodities", with_args=False, doc="Answer /commodities with a paged list."
+)
+markets_command = _asking("markets", with_args=False, doc="Answer /markets with a paged list.")
 
 
 async def price_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -29,51 +45,3 @@ async def price_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     lang = await user_language(update, context)
     await send_reply(message, await run_service(services(context).ask, message.text, lang=lang))
-
-
-async def compare_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /compare <commodity> [period]."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message,
-        await run_service(services(context).compare, _args(context), lang=lang),
-    )
-
-
-async def trend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /trend <commodity> [market] [period] with a chart."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message,
-        await run_service(services(context).trend, _args(context), lang=lang),
-    )
-
-
-async def conditions_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /conditions [place or commodity]."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message,
-        await run_service(services(context).conditions, _args(context), lang=lang),
-    )
-
-
-async def commodities_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /commodities with a paged list."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message, await run_service(services(context).commodities, lang=lang)
-    )
-
-
-async def markets_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer /markets with a paged list."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    await send_reply(
-        update.effective_message, await run_service(services(context).markets, lang=lang)
-    )

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.dates import PartialDate
 from bot.services.catalogue import Catalogue
-from bot.services.importer import KNOWN_COLUMNS
+from bot.services.csvfile import KNOWN_COLUMNS
 from db.models import Market, PriceObservation
 
 logger = logging.getLogger(__name__)

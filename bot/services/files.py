@@ -50,6 +50,7 @@ class Files:
     def export_csv(self, text: str) -> tuple[str, bytes]:
         """Return (file name, CSV bytes) of the live figures, optionally for one commodity and place."""
         commodity_id = market_ids = None
+        start = end = None
         if text.strip():
             check_length(text)
             parsed = parse_query(
@@ -68,9 +69,19 @@ class Files:
                         "No single place matches “{text}”.", text=parsed.market_text or ""
                     )
                 market_ids = self.s.catalogue.descendants(parsed.market.match.entry.id)
+            if parsed.period_problem:
+                raise InvalidInput(parsed.period_problem)
+            if parsed.period is not None:
+                start, end = parsed.period.start, parsed.period.end
         out = io.StringIO()
         count = export_prices(
-            self.s.engine, self.s.catalogue, out, commodity_id=commodity_id, market_ids=market_ids
+            self.s.engine,
+            self.s.catalogue,
+            out,
+            commodity_id=commodity_id,
+            market_ids=market_ids,
+            start=start,
+            end=end,
         )
         if count == 0:
             raise InvalidInput("Nothing to export for that.")

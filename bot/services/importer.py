@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import logging
 import shutil
 import tempfile
@@ -29,24 +27,20 @@ from bot.domain.records import (
 )
 from bot.domain.units import UNSPECIFIED, Unit, parse_unit
 from bot.services.catalogue import Catalogue
+from bot.services.csvfile import (
+    HDX_MARKERS,
+    HDX_SOURCE,
+    KNOWN_COLUMNS,
+    PRICE_COLUMNS,
+    REQUIRED,
+    FileError,
+    read_records,
+)
 from bot.services.records import resolve_exactly
 from db.models import UNDATED, AuditLog, PriceObservation
 
 logger = logging.getLogger(__name__)
 
-REQUIRED = ("date", "market", "commodity", "unit", "currency")
-PRICE_COLUMNS = ("price", "price_low", "price_high")
-KNOWN_COLUMNS = (
-    # WFP food prices on HDX, then the project's own columns.
-    "date", "admin1", "admin2", "market", "latitude", "longitude", "category", "commodity",
-    "unit", "priceflag", "pricetype", "currency", "price", "usdprice",
-    "price_low", "price_high", "grade", "source", "source_url", "reliability", "note",
-    "reported_date",
-)  # fmt: skip
-# WFP files carry no source column; their figures are credited to where they were published.
-HDX_SOURCE = "WFP (HDX)"
-HDX_MARKERS = ("priceflag", "usdprice")
-NOT_UTF8 = "the file is not UTF-8 text (save it as CSV UTF-8)"
 MAX_LISTED = 200
 CHECK_PROGRESS_EVERY = 10_000
 # Verdicts are remembered per group of cells; past this many a memo starts again, so a file of
@@ -81,10 +75,6 @@ class ImportResult:
     new_series: int
     errors: tuple[RowError, ...]
     error_count: int
-
-
-class _FileError(Exception):
-    """(line, message): the file cannot be read any further (bad encoding, broken CSV)."""
 
 
 class _RowInvalid(Exception):
@@ -184,7 +174,7 @@ def _check(
             errors.append(RowError(line, message))
 
     try:
-        records = _records(source, start)
+        records = read_records(source, start)
         header = _header(next(records, None), catalogue, today)
         if isinstance(header, RowError):
             return ImportResult(0, 0, 0, 0, (header,), 1)
@@ -198,7 +188,7 @@ def _check(
             rows += 1
             if progress is not None and rows % CHECK_PROGRESS_EVERY == 0:
                 progress(rows, None)
-    except _FileError as exc:
+    except FileError as exc:
         reject(*exc.args)
     if not rows and not error_count:
         reject(2, "The file has a header but no rows.")
@@ -211,7 +201,7 @@ def _check(
 
 def _rows(parser: _Parser, source: BinaryIO, start: int) -> Iterator[_Row]:
     """Pass 2: yield the rows again, known to be valid."""
-    records = _records(source, start)
+    records = read_records(source, start)
     next(records)
     parse = parser.parse
     for _line, cells in records:
@@ -467,56 +457,3 @@ def _header(
         )
     hdx = "source" not in columns and any(c in columns for c in HDX_MARKERS)
     return _Parser(columns, len(names), HDX_SOURCE if hdx else "", catalogue, today)
-
-
-def _records(source: BinaryIO, start: int) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, cells) per non-blank record, skipping WFP's HXL tag row after the header."""
-    source.seek(start)
-    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, strict=True)
-    line, records = 1, 0
-    try:
-        for cells in reader:
-            if records == 0 or any(cells):
-                records += 1
-                if records != 2 or not _is_hxl(cells):
-                    yield line, cells
-            line = reader.line_num + 1
-    except UnicodeDecodeError:
-        raise _FileError(_undecodable_line(source, start), NOT_UTF8) from None
-    except csv.Error as exc:
-        raise _FileError(line, _csv_problem(str(exc))) from None
-    finally:
-        text.detach()
-
-
-def _is_hxl(cells: list[str]) -> bool:
-    tags = [c.strip() for c in cells if c.strip()]
-    return bool(tags) and all(t.startswith("#") for t in tags)
-
-
-def _undecodable_line(source: BinaryIO, start: int) -> int:
-    """Return the first line that is not UTF-8 (a newline byte never sits inside a character)."""
-    source.seek(start)
-    line = 0
-    for line, raw in enumerate(source, start=1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return line
-    return max(line, 1)
-
-
-def _csv_problem(error: str) -> str:
-    if "unexpected end of data" in error:
-        return "A quote opened in this row is never closed: the file ends inside a quoted cell."
-    if "field larger than field limit" in error:
-        return (
-            f"A cell here is longer than {csv.field_size_limit():,} characters, far beyond any "
-            "column's limit (a note holds 2,000): too much text, or a quote left open."
-        )
-    if "expected after" in error:
-        return "Broken CSV: a closing quote must be followed by a comma or the end of the line."
-    if "NUL" in error:
-        return "Broken CSV: the line holds a NUL byte, so this is not a CSV text file."
-    return f"Broken CSV: {error}."

@@ -125,3 +125,17 @@ def test_rejected_entries_never_write(services, engine, parts):
     if reply.buttons and reply.buttons[0][0].data.startswith("ok:"):
         services.entries.cancel(admin_id=OWNER, token=reply.buttons[0][0].data.split(":")[1])
     assert count(engine) == before
+
+
+def test_chat_export_filters_by_commodity_place_and_period(services, engine, catalogue):
+    from tests.factories import add_price
+
+    add_price(engine, catalogue, now=NOW, date="2025-05-01", price="7000")
+    add_price(engine, catalogue, now=NOW, date="2026-05-01", price="8000")
+    add_price(engine, catalogue, now=NOW, market="sinuiju", date="2026-05-01", price="8100")
+    name, data = services.files.export_csv("rice hyesan in 2026")
+    text = data.decode()
+    assert name.endswith(".csv") and text.startswith("date,")
+    assert "8000" in text and "7000" not in text and "8100" not in text
+    with pytest.raises(DomainError):
+        services.files.export_csv("gold")

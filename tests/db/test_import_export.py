@@ -11,8 +11,9 @@ from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, select
 
 from bot.services.catalogue import load_catalogue
+from bot.services.csvfile import NOT_UTF8
 from bot.services.exporter import COLUMNS, export_prices, number
-from bot.services.importer import MAX_LISTED, NOT_UTF8, ImportResult, import_prices
+from bot.services.importer import MAX_LISTED, ImportResult, import_prices
 from bot.services.seed import load_sample
 from config.paths import SAMPLE_PRICES_CSV
 from db.models import AuditLog, PriceObservation

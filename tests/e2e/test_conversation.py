@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.handlers.errors import APOLOGY
+from tests.e2e.conftest import failed_calls
 
 pytestmark = pytest.mark.e2e
 USER = 4242
@@ -18,12 +19,7 @@ async def ask(chat, text, **kw):
 
 
 async def no_failed_calls(chat):
-    failed = [
-        (c["method"], c.get("description"), c["params"].get("text", "")[:80])
-        for c in await chat.calls()
-        if not c["ok"]
-    ]
-    assert failed == []
+    assert await failed_calls(chat) == []
 
 
 async def test_start_and_help(chat):

@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from tests.e2e.conftest import failed_calls
+
 pytestmark = pytest.mark.e2e
 USER = 5151
 
@@ -33,8 +35,7 @@ async def tap(chat, message, label_part):
 
 
 async def no_failed_calls(chat):
-    failed = [(c["method"], c.get("description")) for c in await chat.calls() if not c["ok"]]
-    assert failed == []
+    assert await failed_calls(chat) == []
 
 
 async def test_did_you_mean_buttons_edit_the_message_into_the_answer(chat):

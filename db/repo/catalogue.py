@@ -1,0 +1,292 @@
+"""Catalogue, users, trade reports, rights and audit: Session first, keyword-only arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import (
+    AuditLog,
+    ChatUser,
+    Commodity,
+    CommodityAlias,
+    Market,
+    MarketAlias,
+    PriceObservation,
+    TradeReport,
+    TradeReportCommodity,
+)
+
+
+def upsert_commodity(
+    session: Session, *, values: dict, aliases: Iterable[tuple[str, str, str]], now: datetime
+) -> Commodity:
+    """Create or update a commodity by slug and add any (text, lang, normalized) alias it lacks."""
+    row = session.exec(select(Commodity).where(Commodity.slug == values["slug"])).first()
+    if row is None:
+        row = Commodity(**values, created_at=now)
+        session.add(row)
+        session.flush()
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    known = set(
+        session.exec(select(CommodityAlias.normalized).where(CommodityAlias.commodity_id == row.id))
+    )
+    for text, lang, normalized in aliases:
+        if normalized and normalized not in known:
+            known.add(normalized)
+            session.add(
+                CommodityAlias(commodity_id=row.id, text=text, lang=lang, normalized=normalized)
+            )
+    return row
+
+
+def upsert_market(
+    session: Session, *, values: dict, aliases: Iterable[tuple[str, str, str]], now: datetime
+) -> Market:
+    """Create or update a place by slug and add any alias it lacks."""
+    row = session.exec(select(Market).where(Market.slug == values["slug"])).first()
+    if row is None:
+        row = Market(**values, created_at=now)
+        session.add(row)
+        session.flush()
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    known = set(session.exec(select(MarketAlias.normalized).where(MarketAlias.market_id == row.id)))
+    for text, lang, normalized in aliases:
+        if normalized and normalized not in known:
+            known.add(normalized)
+            session.add(MarketAlias(market_id=row.id, text=text, lang=lang, normalized=normalized))
+    return row
+
+
+def commodities_with_aliases(session: Session) -> list[tuple[Commodity, list[CommodityAlias]]]:
+    """Return every commodity with its aliases."""
+    aliases: dict[int, list[CommodityAlias]] = {}
+    for alias in session.exec(select(CommodityAlias)):
+        aliases.setdefault(alias.commodity_id, []).append(alias)
+    return [
+        (c, aliases.get(c.id or 0, []))
+        for c in session.exec(select(Commodity).order_by(Commodity.id))
+    ]
+
+
+def markets_with_aliases(session: Session) -> list[tuple[Market, list[MarketAlias]]]:
+    """Return every place with its aliases."""
+    aliases: dict[int, list[MarketAlias]] = {}
+    for alias in session.exec(select(MarketAlias)):
+        aliases.setdefault(alias.market_id, []).append(alias)
+    return [
+        (m, aliases.get(m.id or 0, [])) for m in session.exec(select(Market).order_by(Market.id))
+    ]
+
+
+def count_commodities(session: Session) -> int:
+    """Return how many commodities the catalogue holds."""
+    return session.exec(select(func.count()).select_from(Commodity)).one()
+
+
+def trade_report_exists(session: Session, *, natural_key: str) -> bool:
+    """Tell whether a report with this natural key is already stored."""
+    return (
+        session.exec(select(TradeReport.id).where(TradeReport.natural_key == natural_key)).first()
+        is not None
+    )
+
+
+def add_trade_report(
+    session: Session, *, report: TradeReport, commodity_ids: Sequence[int]
+) -> TradeReport:
+    """Stage a trade-condition report and its linked goods."""
+    session.add(report)
+    session.flush()
+    for commodity_id in sorted(set(commodity_ids)):
+        session.add(TradeReportCommodity(report_id=report.id, commodity_id=commodity_id))
+    return report
+
+
+def markets_by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Market]:
+    """Return places keyed by id."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return {
+        m.id: m
+        for m in session.exec(select(Market).where(col(Market.id).in_(wanted)))
+        if m.id is not None
+    }
+
+
+def child_market_ids(session: Session, *, parent_id: int) -> list[int]:
+    """Return the ids of the places inside a province or country (two levels down)."""
+    level1 = list(session.exec(select(Market.id).where(Market.parent_id == parent_id)))
+    level2 = (
+        list(session.exec(select(Market.id).where(col(Market.parent_id).in_(level1))))
+        if level1
+        else []
+    )
+    return [i for i in (*level1, *level2) if i is not None]
+
+
+def touch_user(
+    session: Session, *, telegram_id: int, username: str | None, language: str | None, now: datetime
+) -> ChatUser:
+    """Create or refresh a chat user; an explicit language choice is never overwritten."""
+    user = session.get(ChatUser, telegram_id)
+    if user is None:
+        user = ChatUser(
+            telegram_id=telegram_id, username=username, language=language, created_at=now
+        )
+        session.add(user)
+    else:
+        user.username = username
+    user.last_seen_at = now
+    return user
+
+
+def trade_reports(
+    session: Session,
+    *,
+    market_ids: Sequence[int] | None = None,
+    commodity_id: int | None = None,
+    offset: int = 0,
+    limit: int = 3,
+) -> tuple[list[TradeReport], int]:
+    """Return one page of live trade-condition reports, newest first, and the total count."""
+    t = TradeReport
+    where = [col(t.deleted_at).is_(None)]
+    if market_ids is not None:
+        where.append(col(t.market_id).in_(list(market_ids)))
+    if commodity_id is not None:
+        linked = select(TradeReportCommodity.report_id).where(
+            TradeReportCommodity.commodity_id == commodity_id
+        )
+        where.append(col(t.id).in_(linked))
+    total = session.exec(select(func.count()).select_from(t).where(*where)).one()
+    query = (
+        select(t)
+        .where(*where)
+        .order_by(col(t.sort_on).desc(), col(t.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(query)), total
+
+
+def report_goods(session: Session, *, report_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Return the commodity ids linked to each report."""
+    if not report_ids:
+        return {}
+    out: dict[int, list[int]] = {}
+    query = select(TradeReportCommodity).where(
+        col(TradeReportCommodity.report_id).in_(list(report_ids))
+    )
+    for link in session.exec(query):
+        out.setdefault(link.report_id, []).append(link.commodity_id)
+    return out
+
+
+def set_user_language(
+    session: Session, *, telegram_id: int, language: str, now: datetime
+) -> ChatUser:
+    """Store a user's chosen reply language."""
+    user = session.get(ChatUser, telegram_id)
+    if user is None:
+        user = ChatUser(telegram_id=telegram_id, created_at=now)
+        session.add(user)
+    user.language = language
+    user.last_seen_at = now
+    return user
+
+
+def admin_ids(session: Session) -> list[int]:
+    """Return the ids of users granted admin rights in the database."""
+    return list(session.exec(select(ChatUser.telegram_id).where(ChatUser.role == "admin")))
+
+
+def set_role(
+    session: Session, *, telegram_id: int, role: str, now: datetime
+) -> tuple[str | None, ChatUser]:
+    """Set a user's role, creating the user row if needed; return the previous role and the user."""
+    user = session.get(ChatUser, telegram_id)
+    before = user.role if user is not None else None
+    if user is None:
+        user = ChatUser(telegram_id=telegram_id, created_at=now)
+        session.add(user)
+    user.role = role
+    return before, user
+
+
+def add_audit(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    before: dict | None,
+    after: dict | None,
+    now: datetime,
+) -> None:
+    """Stage one audit row."""
+    session.add(
+        AuditLog(
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            created_at=now,
+        )
+    )
+
+
+def recent_audit(session: Session, *, limit: int = 20) -> list[AuditLog]:
+    """Return the newest audit rows."""
+    return list(session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)))
+
+
+def entries_by(
+    session: Session, *, telegram_id: int, limit: int = 10
+) -> list[PriceObservation | TradeReport]:
+    """Return a user's newest live price figures and reports, newest first."""
+    prices = list(
+        session.exec(
+            select(PriceObservation)
+            .where(
+                PriceObservation.entered_by == telegram_id,
+                col(PriceObservation.deleted_at).is_(None),
+            )
+            .order_by(col(PriceObservation.created_at).desc(), col(PriceObservation.id).desc())
+            .limit(limit)
+        )
+    )
+    reports = list(
+        session.exec(
+            select(TradeReport)
+            .where(TradeReport.entered_by == telegram_id, col(TradeReport.deleted_at).is_(None))
+            .order_by(col(TradeReport.created_at).desc(), col(TradeReport.id).desc())
+            .limit(limit)
+        )
+    )
+    both: list[PriceObservation | TradeReport] = [*prices, *reports]
+    both.sort(key=lambda row: row.created_at, reverse=True)
+    return both[:limit]
+
+
+def add_alias(
+    session: Session, *, kind: str, owner_id: int, text: str, lang: str, normalized: str
+) -> None:
+    """Stage a new alias of a commodity (`kind="commodity"`) or a place."""
+    if kind == "commodity":
+        session.add(
+            CommodityAlias(commodity_id=owner_id, text=text, lang=lang, normalized=normalized)
+        )
+    else:
+        session.add(MarketAlias(market_id=owner_id, text=text, lang=lang, normalized=normalized))
