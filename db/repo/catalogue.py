@@ -20,48 +20,38 @@ from db.models import (
     TradeReportCommodity,
 )
 
+Aliases = Iterable[tuple[str, str, str]]
+
 
 def upsert_commodity(
-    session: Session, *, values: dict, aliases: Iterable[tuple[str, str, str]], now: datetime
+    session: Session, *, values: dict, aliases: Aliases, now: datetime
 ) -> Commodity:
     """Create or update a commodity by slug and add any (text, lang, normalized) alias it lacks."""
-    row = session.exec(select(Commodity).where(Commodity.slug == values["slug"])).first()
+    return _upsert(session, Commodity, CommodityAlias, "commodity_id", values, aliases, now)
+
+
+def upsert_market(session: Session, *, values: dict, aliases: Aliases, now: datetime) -> Market:
+    """Create or update a place by slug and add any alias it lacks."""
+    return _upsert(session, Market, MarketAlias, "market_id", values, aliases, now)
+
+
+def _upsert(session, model, alias_model, owner_column, values, aliases, now):  # type: ignore[no-untyped-def]
+    row = session.exec(select(model).where(model.slug == values["slug"])).first()
     if row is None:
-        row = Commodity(**values, created_at=now)
+        row = model(**values, created_at=now)
         session.add(row)
         session.flush()
     else:
         for key, value in values.items():
             setattr(row, key, value)
-    known = set(
-        session.exec(select(CommodityAlias.normalized).where(CommodityAlias.commodity_id == row.id))
-    )
+    owner = getattr(alias_model, owner_column)
+    known = set(session.exec(select(alias_model.normalized).where(owner == row.id)))
     for text, lang, normalized in aliases:
         if normalized and normalized not in known:
             known.add(normalized)
             session.add(
-                CommodityAlias(commodity_id=row.id, text=text, lang=lang, normalized=normalized)
+                alias_model(**{owner_column: row.id}, text=text, lang=lang, normalized=normalized)
             )
-    return row
-
-
-def upsert_market(
-    session: Session, *, values: dict, aliases: Iterable[tuple[str, str, str]], now: datetime
-) -> Market:
-    """Create or update a place by slug and add any alias it lacks."""
-    row = session.exec(select(Market).where(Market.slug == values["slug"])).first()
-    if row is None:
-        row = Market(**values, created_at=now)
-        session.add(row)
-        session.flush()
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    known = set(session.exec(select(MarketAlias.normalized).where(MarketAlias.market_id == row.id)))
-    for text, lang, normalized in aliases:
-        if normalized and normalized not in known:
-            known.add(normalized)
-            session.add(MarketAlias(market_id=row.id, text=text, lang=lang, normalized=normalized))
     return row
 
 
