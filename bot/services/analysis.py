@@ -114,9 +114,7 @@ def trend(engine: Engine, catalogue: Catalogue, question: Question, *, lang: str
     """Chart a commodity's history, one line per market with its low-high band; a table if too few points."""
     t = translator(lang)
     english = translator("en")
-    market_ids = (
-        catalogue.descendants(question.market_id) if question.market_id is not None else None
-    )
+    market_ids = question.market_ids(catalogue)
     with Session(engine) as session:
         rows = repo.price_history(
             session,

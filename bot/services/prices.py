@@ -55,6 +55,10 @@ class Question:
     end: date | None = None
     period_label: str | None = None
 
+    def market_ids(self, catalogue: Catalogue) -> list[int] | None:
+        """Return the asked place and every place inside it, or None for all places."""
+        return catalogue.descendants(self.market_id) if self.market_id is not None else None
+
     def callback(self, kind: str = "p") -> str:
         return callbacks.encode(kind, self.commodity_id, self.market_id, self.start, self.end)
 
@@ -146,9 +150,7 @@ def price_reply(
 ) -> Reply:
     """Render the latest figures for a resolved question."""
     t = translator(lang)
-    market_ids = (
-        catalogue.descendants(question.market_id) if question.market_id is not None else None
-    )
+    market_ids = question.market_ids(catalogue)
     with Session(engine) as session:
         rows = repo.recent_prices(
             session,
