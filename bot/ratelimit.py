@@ -1,22 +1,43 @@
-"""Outgoing request pacing: Telegram's overall and group limits plus about one message a second per private chat."""
+"""Outgoing request pacing: Telegram's overall and group limits, about one message a second per
+private chat, and a shared pause when Telegram answers 429."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+logger = logging.getLogger(__name__)
 
 # Telegram asks bots not to send more than about one message per second to one chat; short
 # bursts pass, so a multi-part answer goes out at once and a fast typist is paced.
 PRIVATE_CHAT_RATE = 1.0
 PRIVATE_CHAT_BURST = 3
+GROUP_PER_MINUTE = 20
+# Passed as rate_limit_args by the digest sender: it paces chats itself and handles 429 itself,
+# so its requests skip the per-chat limiters and are never retried here.
+BROADCAST = -1
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Seconds Telegram asked to wait (PTB gives an int or a timedelta depending on its settings)."""
+    value: Any = exc.retry_after
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
 
 class ChatPacedRateLimiter(BaseRateLimiter[int]):
-    """AIORateLimiter (overall 30/s, 20/min per group, RetryAfter retries) plus per-private-chat pacing."""
+    """Overall 30/s, 20/min per group, ~1/s per private chat; 429 pauses every request.
+
+    A 429 (RetryAfter) holds all requests, answers and broadcasts alike, for retry_after
+    seconds; ordinary requests are then retried (up to `max_retries`), broadcast requests are
+    handed back to the sender, which requeues them.
+    """
 
     def __init__(
         self,
@@ -24,28 +45,65 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         overall_max_rate: float = 30,
         private_rate: float = PRIVATE_CHAT_RATE,
         private_burst: int = PRIVATE_CHAT_BURST,
+        group_per_minute: float = GROUP_PER_MINUTE,
         max_retries: int = 2,
     ) -> None:
-        self._inner = AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
+        self._overall = AsyncLimiter(overall_max_rate, 1)
         self._rate = private_rate
         self._burst = private_burst
+        self._group_rate = group_per_minute
+        self._max_retries = max_retries
         self._private: dict[int, AsyncLimiter] = {}
+        self._groups: dict[int, AsyncLimiter] = {}
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._paused_until = 0.0
 
     async def initialize(self) -> None:
-        await self._inner.initialize()
+        return None
 
     async def shutdown(self) -> None:
-        await self._inner.shutdown()
+        return None
 
-    def _limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._private) > 4096:
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for `seconds` (extending a pause already running)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        if until <= self._paused_until:
+            return
+        self._paused_until = until
+        self._resume.clear()
+        logger.warning("Flood control: all sending paused for %.0f s", seconds)
+
+        def resume() -> None:
+            if loop.time() >= self._paused_until - 0.01:
+                self._resume.set()
+
+        loop.call_later(seconds, resume)
+
+    async def wait_resumed(self) -> None:
+        await self._resume.wait()
+
+    def _limiter(self, table: dict[int, AsyncLimiter], chat_id: int, size: float, period: float) -> AsyncLimiter:
+        if len(table) > 4096:
             # Drop idle limiters so memory follows active chats, not all chats ever seen.
-            for key, limiter in list(self._private.items()):
-                if limiter.has_capacity(self._burst):
-                    del self._private[key]
-        if chat_id not in self._private:
-            self._private[chat_id] = AsyncLimiter(self._burst, self._burst / self._rate)
-        return self._private[chat_id]
+            for key, limiter in list(table.items()):
+                if limiter.has_capacity(size):
+                    del table[key]
+        if chat_id not in table:
+            table[chat_id] = AsyncLimiter(size, period)
+        return table[chat_id]
+
+    def _chat_limiter(self, chat_id: int | None) -> Any:
+        if chat_id is None:
+            return contextlib.nullcontext()
+        if chat_id > 0:
+            return self._limiter(self._private, chat_id, self._burst, self._burst / self._rate)
+        return self._limiter(self._groups, chat_id, self._group_rate, 60)
 
     async def process_request(
         self,
@@ -59,12 +117,16 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         chat_id: int | None = None
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(data.get("chat_id"))  # type: ignore[arg-type]
-        pace = (
-            self._limiter(chat_id)
-            if chat_id is not None and chat_id > 0
-            else contextlib.nullcontext()
-        )
-        async with pace:
-            return await self._inner.process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+        broadcast = rate_limit_args == BROADCAST
+        retries = 0 if broadcast else self._max_retries
+        for attempt in range(retries + 1):
+            await self._resume.wait()
+            pace = contextlib.nullcontext() if broadcast else self._chat_limiter(chat_id)
+            async with pace, self._overall:
+                try:
+                    return await callback(*args, **kwargs)
+                except RetryAfter as exc:
+                    self.pause(retry_seconds(exc))
+                    if attempt == retries:
+                        raise
+        raise AssertionError("unreachable")

@@ -34,6 +34,8 @@ async def polling(
             yield application
         finally:
             await application.updater.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
             await application.stop()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Seconds PTB waits on the Bot API; generous because long polling holds requests open.
     request_timeout: float = 30.0
+    # Digests and alerts: the sender's pace (messages/s overall, per chat, per group per minute),
+    # how many sends are in flight, and how long one send may take before it is retried.
+    send_budget: float = Field(default=25.0, gt=0, le=1000)
+    send_chat_interval: float = Field(default=1.0, ge=0)
+    send_group_per_minute: float = Field(default=20.0, gt=0)
+    send_concurrency: int = Field(default=16, ge=1, le=256)
+    send_timeout: float = Field(default=15.0, gt=0)
+    send_max_attempts: int = Field(default=5, ge=1)
+    # False for a process that only answers questions (another one sends).
+    send_digests: bool = True
+    # How often due digests are queued, and the sender lease's lifetime (seconds).
+    digest_tick_seconds: float = Field(default=30.0, gt=0)
+    sender_lease_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -194,6 +194,16 @@ class Subscription(SQLModel, table=True):
     updated_at: datetime
 
 
+class DigestBody(SQLModel, table=True):
+    """A composed digest or alert, stored once and shared by every delivery with the same filters."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Hash of filter set, cadence, language and composing hour (or the alert's observation).
+    key: str = Field(max_length=64, unique=True)
+    parts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(index=True)
+
+
 class DigestDelivery(SQLModel, table=True):
     """One digest owed to one subscription for one period: the ledger the sender drains."""
 
@@ -204,7 +214,10 @@ class DigestDelivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: int = Field(foreign_key="subscription.id")
-    period_key: str = Field(max_length=32)  # e.g. 2026-W48 or 2026-11-28
+    # digest: 2026-W48 or 2026-11-28; alert: alert:<observation id>
+    period_key: str = Field(max_length=32)
+    kind: str = Field(default="digest", max_length=8)  # digest, alert
+    body_id: int | None = Field(default=None, foreign_key="digestbody.id")
     status: str = Field(default="pending", max_length=10)  # pending, sending, sent, blocked, failed
     attempts: int = 0
     due_at: datetime

@@ -16,13 +16,14 @@ from bot.domain.i18n import N_
 from bot.domain.prices import STALE_AFTER_DAYS
 from bot.domain.replies import Button, InlineResult, Reply
 from bot.i18n import translator
-from bot.services import analysis, browse, prices
+from bot.services import analysis, browse, digests, prices
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, load_catalogue
 from bot.services.entries import Entries
 from bot.services.files import Files
 from bot.services.forms import Forms
 from bot.services.pending import PendingStore
+from bot.services.subscriptions import Subscriptions
 from config.settings import SUPPORTED_LANGUAGES, Settings
 from db import repo
 
@@ -40,6 +41,7 @@ ADMIN_COMMANDS = (
     ("alias", N_("Add a name: /alias lingzhi 靈芝")),
     ("export", N_("Prices as CSV: /export [commodity] [market]")),
     ("audit", N_("Recent changes")),
+    ("stats", N_("Subscribers and deliveries")),
     ("cancel", N_("Stop a guided entry")),
 )
 OWNER_COMMANDS = (
@@ -53,7 +55,12 @@ PUBLIC_COMMANDS = (
     ("conditions", N_("Trade conditions: /conditions hyesan")),
     ("commodities", N_("Browse the commodities")),
     ("markets", N_("Browse markets and places")),
-    ("settings", N_("Language and preferences")),
+    ("subscribe", N_("Weekly digest: /subscribe rice hyesan")),
+    ("subscriptions", N_("What this chat is subscribed to")),
+    ("digest", N_("Preview this chat's digest now")),
+    ("unsubscribe", N_("Stop a digest")),
+    ("timezone", N_("Digest time zone: /timezone Europe/Berlin")),
+    ("settings", N_("Language, digest day, hour and time zone")),
     ("help", N_("What I can do")),
 )
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
@@ -85,6 +92,9 @@ class Services:
         self.entries = Entries(self)
         self.forms = Forms(self)
         self.files = Files(self)
+        self.subscriptions = Subscriptions(self)
+        # Set by the application to wake the sender when something was queued.
+        self.on_queued: Callable[[], None] = lambda: None
 
     def reload_catalogue(self) -> None:
         """Rebuild the name index after the catalogue changed."""
@@ -174,22 +184,30 @@ class Services:
             self.engine, self.catalogue, text, today=self.today(), lang=lang
         )
 
-    def settings_menu(self, *, lang: str) -> Reply:
-        """Show the user's settings with buttons to change them."""
+    def settings_menu(self, *, lang: str, chat_id: int | None = None) -> Reply:
+        """Show the settings with buttons: language, and the chat's digest schedule."""
         t = translator(lang)
         name = LANGUAGE_NAMES.get(lang, lang)
         title = t.gettext("Settings")
         text = f"<b>{render.esc(title)}</b>\n" + render.esc(
             t.gettext("Language: {language}").format(language=name)
         )
-        buttons = tuple(
-            Button(("✅ " if code == lang else "") + label, callbacks.encode("set", "lang", code))
-            for code, label in LANGUAGE_NAMES.items()
+        buttons: tuple[tuple[Button, ...], ...] = (
+            tuple(
+                Button(
+                    ("✅ " if code == lang else "") + label, callbacks.encode("set", "lang", code)
+                )
+                for code, label in LANGUAGE_NAMES.items()
+            ),
         )
-        return Reply(text=text, buttons=(buttons,))
+        if chat_id is not None:
+            schedule, schedule_buttons = self.subscriptions.schedule_text(chat_id=chat_id, lang=lang)
+            text += "\n" + schedule
+            buttons += schedule_buttons
+        return Reply(text=text, buttons=buttons)
 
     def set_language(self, *, telegram_id: int, language: str) -> Reply:
-        """Store the reply language a user chose and show the settings in it."""
+        """Store the reply language a user chose (their digests follow it) and show the settings."""
         if language not in SUPPORTED_LANGUAGES:
             raise InvalidInput("This button is no longer valid.")
         with Session(self.engine) as session:
@@ -197,8 +215,17 @@ class Services:
                 session, telegram_id=telegram_id, language=language, now=self.now()
             )
             session.commit()
+        # A user's private chat has the user's id; their digests follow their language.
+        self.subscriptions.set_language(chat_id=telegram_id, language=language)
         self._seen[telegram_id] = (language, time.monotonic())
-        return self.settings_menu(lang=language)
+        return self.settings_menu(lang=language, chat_id=telegram_id)
+
+    def prices_added(self, observation_ids: list[int]) -> int:
+        """Queue price alerts for new figures that escalate their series; wake the sender."""
+        queued = digests.check_alerts(self.engine, self.catalogue, observation_ids, now=self.now())
+        if queued:
+            self.on_queued()
+        return queued
 
     def callback(self, data: str | None, *, telegram_id: int, lang: str) -> Reply:
         """Turn a button tap into the reply it stands for."""

@@ -216,6 +216,8 @@ class Entries:
             )
             session.commit()
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
+        if entity == "priceobservation" and row.id is not None:
+            self.s.prices_added([row.id])
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:

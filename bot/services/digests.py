@@ -1,0 +1,448 @@
+"""Digests and alerts: what a filter set saw move, composed once per distinct filter set."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from bot.domain import digest, render
+from bot.domain.dates import PartialDate
+from bot.domain.prices import STALE_AFTER_DAYS, Figure, change_between
+from bot.domain.schedule import Schedule, catch_up, period_key, period_length
+from bot.i18n import translator
+from bot.services.catalogue import Catalogue
+from db import repo
+from db.models import UNDATED, PriceObservation, Subscription, TradeReport, TradeReportCommodity
+
+logger = logging.getLogger(__name__)
+
+FOUR_WEEKS = timedelta(days=28)
+P = PriceObservation
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a subscription watches: commodity ids and place ids (empty = everything)."""
+
+    commodity_ids: tuple[int, ...] = ()
+    market_ids: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Canonical text of the filter set; equal filters share one composed digest."""
+        goods = ",".join(str(i) for i in sorted(set(self.commodity_ids))) or "*"
+        places = ",".join(str(i) for i in sorted(set(self.market_ids))) or "*"
+        return f"c:{goods}|m:{places}"
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> Filters:
+        return cls(tuple(subscription.commodity_ids or ()), tuple(subscription.market_ids or ()))
+
+
+def schedule_of(subscription: Subscription) -> Schedule:
+    return Schedule(
+        cadence=subscription.cadence,
+        weekday=subscription.weekday,
+        hour=subscription.hour,
+        timezone=subscription.timezone,
+    )
+
+
+def scope_label(catalogue: Catalogue, filters: Filters, lang: str) -> str:
+    """Name what a filter set watches: "Rice, Corn · Hyesan" or "all commodities · all markets"."""
+    _ = translator(lang).gettext
+    goods = ", ".join(catalogue.commodity_labels[i].in_lang(lang) for i in filters.commodity_ids if i in catalogue.commodity_labels)
+    places = ", ".join(catalogue.market_labels[i].in_lang(lang) for i in filters.market_ids if i in catalogue.market_labels)
+    return f"{goods or _('all commodities')} · {places or _('all markets')}"
+
+
+def _series_columns():  # type: ignore[no-untyped-def]
+    return (
+        P.id,
+        P.commodity_id,
+        P.market_id,
+        P.price_low,
+        P.price_high,
+        P.currency,
+        P.unit,
+        P.observed_on,
+        P.observed_precision,
+        P.sort_on,
+        P.source_name,
+        P.source_url,
+        P.reliability,
+        P.created_at,
+    )
+
+
+class Gatherer:
+    """Reads what a digest needs for one filter set with a handful of windowed queries."""
+
+    def __init__(self, session: Session, catalogue: Catalogue):
+        self.session = session
+        self.catalogue = catalogue
+
+    def _where(self, filters: Filters) -> list:
+        where: list = [col(P.deleted_at).is_(None)]
+        if filters.commodity_ids:
+            where.append(col(P.commodity_id).in_(filters.commodity_ids))
+        if filters.market_ids:
+            places: set[int] = set()
+            for market_id in filters.market_ids:
+                places.update(self.catalogue.descendants(market_id))
+            where.append(col(P.market_id).in_(sorted(places)))
+        return where
+
+    def _latest(self, filters: Filters, *extra) -> dict[tuple[int, int], Row]:  # type: ignore[no-untyped-def]
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=(P.commodity_id, P.market_id),
+                order_by=(col(P.sort_on).desc(), col(P.id).desc()),
+            )
+            .label("rank")
+        )
+        inner = select(*_series_columns(), rank).where(*self._where(filters), *extra).subquery()
+        rows = self.session.execute(select(inner).where(inner.c.rank == 1)).all()
+        return {(row.commodity_id, row.market_id): row for row in rows}
+
+    def _highs(self, filters: Filters, since: datetime) -> dict[tuple, float]:
+        rows = self.session.execute(
+            select(P.commodity_id, P.market_id, P.currency, P.unit, func.max(P.price_high))
+            .where(*self._where(filters), col(P.created_at) <= since)
+            .group_by(P.commodity_id, P.market_id, P.currency, P.unit)
+        ).all()
+        return {(c, m, cur, unit): high for c, m, cur, unit, high in rows}
+
+    def series(
+        self, filters: Filters, *, since: datetime, today: date, lang: str
+    ) -> list[digest.SeriesDigest]:
+        latest = self._latest(filters)
+        if not latest:
+            return []
+        before = self._latest(filters, col(P.created_at) <= since)
+        month_ago = self._latest(
+            filters, col(P.sort_on) <= today - FOUR_WEEKS, col(P.sort_on) > UNDATED
+        )
+        highs = self._highs(filters, since)
+        out = []
+        for pair, row in latest.items():
+            commodity_id, market_id = pair
+            if (
+                commodity_id not in self.catalogue.commodity_labels
+                or market_id not in self.catalogue.market_labels
+            ):
+                continue
+            figure = _figure(row)
+            is_new = row.created_at > since
+            previous = before.get(pair)
+            since_last = None
+            if is_new and previous is not None and previous.id != row.id:
+                since_last = change_between(_figure(previous), figure)
+            old = month_ago.get(pair)
+            four_weeks = None
+            if old is not None and old.id != row.id and row.sort_on > old.sort_on:
+                four_weeks = change_between(_figure(old), figure)
+            high_before = highs.get((commodity_id, market_id, row.currency, row.unit))
+            record = is_new and high_before is not None and row.price_high > high_before
+            age = (today - row.sort_on).days if row.sort_on > UNDATED else None
+            out.append(
+                digest.SeriesDigest(
+                    commodity=self.catalogue.commodity_labels[commodity_id].in_lang(lang),
+                    market=self.catalogue.market_labels[market_id].in_lang(lang),
+                    latest=figure,
+                    observed=PartialDate(row.observed_on, row.observed_precision),
+                    source_name=row.source_name,
+                    source_url=row.source_url,
+                    reliability=row.reliability,
+                    since_last=since_last,
+                    four_weeks=four_weeks,
+                    record_high=record,
+                    stale=age is None or age > STALE_AFTER_DAYS,
+                    is_new=is_new,
+                )
+            )
+        return out
+
+    def reports(self, filters: Filters, *, since: datetime, lang: str) -> list[digest.ReportDigest]:
+        query = (
+            select(TradeReport)
+            .where(col(TradeReport.deleted_at).is_(None), col(TradeReport.created_at) > since)
+            .order_by(col(TradeReport.sort_on).desc(), col(TradeReport.id).desc())
+            .limit(30)
+        )
+        if filters.market_ids:
+            places: set[int] = set()
+            for market_id in filters.market_ids:
+                places.update(self.catalogue.descendants(market_id))
+            query = query.where(col(TradeReport.market_id).in_(sorted(places)))
+        elif filters.commodity_ids:
+            query = query.where(
+                col(TradeReport.id).in_(
+                    select(TradeReportCommodity.report_id).where(
+                        col(TradeReportCommodity.commodity_id).in_(filters.commodity_ids)
+                    )
+                )
+            )
+        out = []
+        for report in self.session.exec(query):  # type: ignore[call-overload]
+            report = report[0] if isinstance(report, Row) else report
+            label = self.catalogue.market_labels.get(report.market_id)
+            out.append(
+                digest.ReportDigest(
+                    place=label.in_lang(lang) if label else "?",
+                    observed=PartialDate(report.observed_on, report.observed_precision),
+                    summary=report.summary,
+                    source_name=report.source_name,
+                    source_url=report.source_url,
+                )
+            )
+        return out
+
+
+def _figure(row: Row) -> Figure:
+    return Figure(low=row.price_low, high=row.price_high, currency=row.currency, unit=row.unit)
+
+
+def period_label(cadence: str, now: datetime, lang: str) -> str:
+    """Name the period a digest covers: "week to 28 Nov 2026" / "day to 28 Nov 2026"."""
+    t = translator(lang)
+    day = PartialDate(now.date(), "day").label(t)
+    if cadence == "daily":
+        return t.gettext("day to {date}").format(date=day)
+    return t.gettext("week to {date}").format(date=day)
+
+
+def compose(
+    session: Session,
+    catalogue: Catalogue,
+    filters: Filters,
+    *,
+    cadence: str,
+    lang: str,
+    now: datetime,
+    since: datetime | None = None,
+) -> list[str]:
+    """Compose one digest for a filter set as of `now` (parts ready to send)."""
+    since = since or now - period_length(cadence)
+    gatherer = Gatherer(session, catalogue)
+    data = digest.DigestInput(
+        scope=render.esc(scope_label(catalogue, filters, lang)),
+        period_label=period_label(cadence, now, lang),
+        series=tuple(gatherer.series(filters, since=since, today=now.date(), lang=lang)),
+        reports=tuple(gatherer.reports(filters, since=since, lang=lang)),
+        today=now.date(),
+    )
+    return digest.compose_digest(data, translator(lang))
+
+
+def body_key(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+@dataclass
+class EnqueueResult:
+    subscriptions: int = 0
+    deliveries: int = 0
+    composed: int = 0
+
+
+def enqueue_due(
+    engine: Engine,
+    catalogue: Catalogue,
+    *,
+    now: datetime,
+    batch: int = 2000,
+    cache: dict[tuple[str, str, str], int] | None = None,
+) -> EnqueueResult:
+    """Put every digest due by `now` into the ledger, composing once per distinct filter set.
+
+    Each batch is one transaction: ledger rows and the subscriptions' next due times are written
+    together, so a crash leaves either both or neither. A subscription that missed several
+    periods while the bot was down gets one digest, for the latest period.
+    """
+    result = EnqueueResult()
+    cache = {} if cache is None else cache
+    after_id = 0
+    while True:
+        with Session(engine) as session:
+            due = repo.due_subscriptions(session, now=now, limit=batch, after_id=after_id)
+            if not due:
+                break
+            after_id = due[-1].id or after_id
+            rows = []
+            for subscription in due:
+                filters = Filters.of(subscription)
+                group = (filters.key, subscription.cadence, subscription.language)
+                body_id = cache.get(group)
+                if body_id is None:
+                    parts = compose(
+                        session,
+                        catalogue,
+                        filters,
+                        cadence=subscription.cadence,
+                        lang=subscription.language,
+                        now=now,
+                    )
+                    key = body_key("digest", *group, now.strftime("%Y-%m-%dT%H"))
+                    body_id = repo.save_body(session, key=key, parts=parts, now=now)
+                    cache[group] = body_id
+                    result.composed += 1
+                schedule = schedule_of(subscription)
+                assert subscription.next_due_at is not None
+                latest, following = catch_up(schedule, subscription.next_due_at, now)
+                rows.append(
+                    {
+                        "subscription_id": subscription.id,
+                        "period_key": period_key(schedule, latest),
+                        "kind": "digest",
+                        "body_id": body_id,
+                        "status": "pending",
+                        "attempts": 0,
+                        "due_at": latest,
+                        "message_ids": [],
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                subscription.next_due_at = following
+                session.add(subscription)
+            session.flush()
+            result.deliveries += repo.insert_deliveries(session, rows=rows)
+            result.subscriptions += len(due)
+            session.commit()
+    return result
+
+
+def preview(
+    engine: Engine, catalogue: Catalogue, subscription: Subscription, *, now: datetime
+) -> list[str]:
+    """The digest a subscription would get now; nothing is recorded."""
+    since = subscription.last_digest_at or now - period_length(subscription.cadence)
+    with Session(engine) as session:
+        return compose(
+            session,
+            catalogue,
+            Filters.of(subscription),
+            cadence=subscription.cadence,
+            lang=subscription.language,
+            now=now,
+            since=since,
+        )
+
+
+def check_alerts(
+    engine: Engine, catalogue: Catalogue, observation_ids: Sequence[int], *, now: datetime
+) -> int:
+    """Queue alerts for new figures that escalate their series to severe or a record high.
+
+    Returns the number of alert deliveries queued. The series' alert class is stored, so a
+    second severe figure in a row does not alert again; a calmer figure lowers the class.
+    """
+    queued = 0
+    with Session(engine) as session:
+        for observation_id in observation_ids:
+            row = session.get(PriceObservation, observation_id)
+            if row is None or row.deleted_at is not None:
+                continue
+            latest = repo.latest_price(
+                session, commodity_id=row.commodity_id, market_id=row.market_id
+            )
+            if latest is None or latest.id != row.id:
+                continue  # a back-filled old figure is not news
+            previous = session.execute(
+                select(P)
+                .where(
+                    col(P.commodity_id) == row.commodity_id,
+                    col(P.market_id) == row.market_id,
+                    col(P.deleted_at).is_(None),
+                    col(P.id) != row.id,
+                    col(P.currency) == row.currency,
+                    col(P.unit) == row.unit,
+                )
+                .order_by(col(P.sort_on).desc(), col(P.id).desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            high_before = session.execute(
+                select(func.max(P.price_high)).where(
+                    col(P.commodity_id) == row.commodity_id,
+                    col(P.market_id) == row.market_id,
+                    col(P.deleted_at).is_(None),
+                    col(P.id) != row.id,
+                    col(P.currency) == row.currency,
+                    col(P.unit) == row.unit,
+                )
+            ).scalar_one_or_none()
+            figure = _figure(row)  # type: ignore[arg-type]
+            change = change_between(_figure(previous), figure) if previous is not None else None  # type: ignore[arg-type]
+            record = high_before is not None and row.price_high > high_before
+            level = digest.alert_level(change, record)
+            state = repo.alert_state(session, commodity_id=row.commodity_id, market_id=row.market_id)
+            escalated = digest.escalates(state.level if state else None, level)
+            repo.set_alert_state(
+                session,
+                commodity_id=row.commodity_id,
+                market_id=row.market_id,
+                level=level,
+                observation_id=row.id,
+                now=now,
+            )
+            if not escalated:
+                continue
+            places = [row.market_id]
+            parent = catalogue.market_parent.get(row.market_id)
+            while parent is not None:
+                places.append(parent)
+                parent = catalogue.market_parent.get(parent)
+            subscribers = repo.alert_subscribers(
+                session, commodity_id=row.commodity_id, market_ids=places
+            )
+            bodies: dict[str, int] = {}
+            deliveries = []
+            for subscription in subscribers:
+                lang = subscription.language
+                if lang not in bodies:
+                    series = digest.SeriesDigest(
+                        commodity=catalogue.commodity_labels[row.commodity_id].in_lang(lang),
+                        market=catalogue.market_labels[row.market_id].in_lang(lang),
+                        latest=figure,
+                        observed=PartialDate(row.observed_on, row.observed_precision),
+                        source_name=row.source_name,
+                        source_url=row.source_url,
+                        reliability=row.reliability,
+                        since_last=change,
+                        four_weeks=None,
+                        record_high=record,
+                        stale=False,
+                        is_new=True,
+                    )
+                    text = digest.compose_alert(series, level, change, translator(lang))
+                    bodies[lang] = repo.save_body(
+                        session, key=body_key("alert", row.id, level, lang), parts=[text], now=now
+                    )
+                deliveries.append(
+                    {
+                        "subscription_id": subscription.id,
+                        "period_key": f"alert:{row.id}",
+                        "kind": "alert",
+                        "body_id": bodies[lang],
+                        "status": "pending",
+                        "attempts": 0,
+                        "due_at": now,
+                        "message_ids": [],
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            queued += repo.insert_deliveries(session, rows=deliveries)
+        session.commit()
+    if queued:
+        logger.info("Queued %d price alerts", queued)
+    return queued

@@ -1,0 +1,530 @@
+"""Subscribing, unsubscribing, the digest schedule, previews and delivery figures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from bot.domain import callbacks, render
+from bot.domain.errors import InvalidInput
+from bot.domain.i18n import N_, Translator
+from bot.domain.replies import Button, Reply
+from bot.domain.schedule import (
+    CADENCES,
+    COMMON_TIMEZONES,
+    WEEKDAY_SHORT,
+    Schedule,
+    canonical_timezone,
+    describe,
+    next_due,
+)
+from bot.domain.watch import parse_payload, parse_watch_list, payload_for
+from bot.i18n import translator
+from bot.services import digests
+from db import repo
+from db.models import Subscription
+
+if TYPE_CHECKING:
+    from bot.services.core import Services
+
+SUBSCRIBE_USAGE = N_(
+    "<b>Subscribing</b>: <code>/subscribe</code> alone sends a weekly digest of every market; "
+    "<code>/subscribe rice corn hyesan</code> watches those goods in that place "
+    "(<code>/subscribe 쌀 혜산</code>, <code>/subscribe 灵芝</code> work too)."
+)
+MAX_SUBSCRIPTIONS_PER_CHAT = 10
+NOT_SUBSCRIBED = N_("This chat has no subscriptions. /subscribe starts one.")
+
+
+class Subscriptions:
+    """Use cases for subscriptions; the handlers have already checked who may change a chat."""
+
+    def __init__(self, services: Services):
+        self.services = services
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        return self.services.engine
+
+    @property
+    def catalogue(self):  # type: ignore[no-untyped-def]
+        return self.services.catalogue
+
+    def now(self) -> datetime:
+        return self.services.now()
+
+    # subscribing
+
+    def subscribe(
+        self, *, chat_id: int, chat_type: str, user_id: int | None, text: str, lang: str
+    ) -> Reply:
+        """Subscribe a chat to what a text names (nothing = everything)."""
+        text = text.strip()
+        if text.lower() in ("help", "?"):
+            return Reply(text=translator(lang).gettext(SUBSCRIBE_USAGE))
+        if len(text) > 200:
+            raise InvalidInput("That is too long: name a few goods and places, e.g. rice corn hyesan.")
+        watch = parse_watch_list(
+            text, commodities=self.catalogue.commodities, markets=self.catalogue.markets
+        )
+        if watch.unknown:
+            t = translator(lang)
+            lines = []
+            for unknown in watch.unknown:
+                if unknown.suggestions:
+                    names = ", ".join(c.entry.display for c in unknown.suggestions)
+                    lines.append(
+                        t.gettext("I don't know “{name}”. Did you mean: {names}?").format(
+                            name=unknown.text, names=names
+                        )
+                    )
+                else:
+                    lines.append(t.gettext("I don't know “{name}”.").format(name=unknown.text))
+            lines.append(t.gettext("Nothing was changed. /commodities and /markets list the names."))
+            return Reply(text=render.esc("\n".join(lines)))
+        return self.subscribe_ids(
+            chat_id=chat_id,
+            chat_type=chat_type,
+            user_id=user_id,
+            commodity_ids=watch.commodity_ids,
+            market_ids=watch.market_ids,
+            lang=lang,
+        )
+
+    def subscribe_payload(
+        self, *, chat_id: int, chat_type: str, user_id: int | None, payload: str, lang: str
+    ) -> Reply:
+        """Subscribe from a t.me/<bot>?start=sub_... link."""
+        parsed = parse_payload(payload)
+        if parsed is None:
+            raise InvalidInput("This subscription link is not valid. /subscribe starts one.")
+        goods, places = parsed
+        if any(i not in self.catalogue.commodity_labels for i in goods) or any(
+            i not in self.catalogue.market_labels for i in places
+        ):
+            raise InvalidInput("This subscription link is out of date. /subscribe starts one.")
+        return self.subscribe_ids(
+            chat_id=chat_id,
+            chat_type=chat_type,
+            user_id=user_id,
+            commodity_ids=goods,
+            market_ids=places,
+            lang=lang,
+        )
+
+    def subscribe_ids(
+        self,
+        *,
+        chat_id: int,
+        chat_type: str,
+        user_id: int | None,
+        commodity_ids: tuple[int, ...],
+        market_ids: tuple[int, ...],
+        lang: str,
+    ) -> Reply:
+        now = self.now()
+        filters = digests.Filters(tuple(sorted(commodity_ids)), tuple(sorted(market_ids)))
+        with Session(self.engine) as session:
+            current = repo.chat_subscriptions(session, chat_id=chat_id)
+            if len(current) >= MAX_SUBSCRIPTIONS_PER_CHAT and all(
+                s.filter_key != filters.key for s in current
+            ):
+                raise InvalidInput(
+                    "This chat already has {count} subscriptions. /unsubscribe one first.",
+                    count=len(current),
+                )
+            schedule = self._chat_schedule(session, chat_id, current, user_id)
+            language = current[0].language if current else lang
+            subscription, created = repo.add_subscription(
+                session,
+                values={
+                    "chat_id": chat_id,
+                    "chat_type": chat_type,
+                    "commodity_ids": list(filters.commodity_ids),
+                    "market_ids": list(filters.market_ids),
+                    "filter_key": filters.key,
+                    "cadence": schedule.cadence,
+                    "weekday": schedule.weekday,
+                    "hour": schedule.hour,
+                    "timezone": schedule.timezone,
+                    "language": language,
+                    "next_due_at": next_due(schedule, now),
+                    "created_by": user_id,
+                },
+                now=now,
+            )
+            session.commit()
+            session.refresh(subscription)
+        t = translator(lang)
+        scope = digests.scope_label(self.catalogue, filters, lang)
+        head = (
+            t.gettext("Subscribed: {scope}.")
+            if created
+            else t.gettext("Already subscribed: {scope}.")
+        ).format(scope=scope)
+        return Reply(
+            text="\n".join(
+                [
+                    f"✅ {render.esc(head)}",
+                    render.esc(self._when(subscription, t)),
+                    render.esc(
+                        t.gettext(
+                            "/digest shows it now, /settings changes the day, hour and time zone, "
+                            "/subscriptions lists what this chat gets."
+                        )
+                    ),
+                ]
+            ),
+            buttons=self._row_buttons(subscription, t),
+        )
+
+    def _chat_schedule(
+        self, session: Session, chat_id: int, current: list[Subscription], user_id: int | None
+    ) -> Schedule:
+        """A new subscription follows the chat's schedule, else the user's time zone, else defaults."""
+        if current:
+            return digests.schedule_of(current[0])
+        timezone = self.services.settings.default_timezone
+        if user_id is not None:
+            user = session.get(repo.ChatUser, user_id)
+            if user is not None and user.timezone:
+                timezone = user.timezone
+        return Schedule(cadence="weekly", weekday=0, hour=9, timezone=timezone)
+
+    def _when(self, subscription: Subscription, t: Translator) -> str:
+        schedule = digests.schedule_of(subscription)
+        text = describe(schedule, t)
+        if subscription.next_due_at is not None and subscription.active:
+            local = subscription.next_due_at.astimezone(_zone(schedule.timezone))
+            text += " · " + t.gettext("next: {when}").format(when=local.strftime("%Y-%m-%d %H:%M"))
+        alerts = t.gettext("price alerts on") if subscription.alerts else t.gettext("price alerts off")
+        return f"{text} · {alerts}"
+
+    def _row_buttons(self, subscription: Subscription, t: Translator) -> tuple[tuple[Button, ...], ...]:
+        alerts = t.gettext("🔕 Alerts off") if subscription.alerts else t.gettext("🔔 Alerts on")
+        return (
+            (
+                Button(alerts, callbacks.encode("sub", "al", subscription.id)),
+                Button(t.gettext("👀 Preview"), callbacks.encode("sub", "pv", subscription.id)),
+                Button(t.gettext("✖ Stop"), callbacks.encode("sub", "un", subscription.id)),
+            ),
+        )
+
+    # listing and stopping
+
+    def listing(self, *, chat_id: int, lang: str) -> Reply:
+        """List a chat's subscriptions with their schedule, share link and buttons."""
+        t = translator(lang)
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+        if not rows:
+            return Reply(text=render.esc(t.gettext(NOT_SUBSCRIBED)))
+        lines = [f"<b>{render.esc(t.gettext('Subscriptions'))}</b>"]
+        buttons: list[tuple[Button, ...]] = []
+        for number, row in enumerate(rows, 1):
+            filters = digests.Filters.of(row)
+            scope = digests.scope_label(self.catalogue, filters, lang)
+            lines.append(f"{number}. <b>{render.esc(scope)}</b>")
+            lines.append("   " + render.esc(self._when(row, t)))
+            try:
+                link = f"https://t.me/{self.services.bot_username}?start=" + payload_for(
+                    filters.commodity_ids, filters.market_ids
+                )
+                lines.append("   " + render.esc(t.gettext("Share: {link}").format(link=link)))
+            except ValueError:
+                pass
+            alerts = t.gettext("🔕 {n}") if row.alerts else t.gettext("🔔 {n}")
+            buttons.append(
+                (
+                    Button(alerts.format(n=number), callbacks.encode("sub", "al", row.id)),
+                    Button(t.gettext("👀 {n}").format(n=number), callbacks.encode("sub", "pv", row.id)),
+                    Button(t.gettext("✖ {n}").format(n=number), callbacks.encode("sub", "un", row.id)),
+                )
+            )
+        lines.append(render.esc(t.gettext("🔔 price alerts · 👀 preview · ✖ stop")))
+        return Reply(text="\n".join(lines), buttons=tuple(buttons[:8]))
+
+    def unsubscribe(self, *, chat_id: int, text: str, lang: str) -> Reply:
+        """Stop one subscription (by number or names), or all of them."""
+        t = translator(lang)
+        text = text.strip()
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+            if not rows:
+                return Reply(text=render.esc(t.gettext(NOT_SUBSCRIBED)))
+            if not text and len(rows) > 1:
+                listing = self.listing(chat_id=chat_id, lang=lang)
+                hint = t.gettext(
+                    "Which one? Tap ✖ below, or send /unsubscribe all, or /unsubscribe 2."
+                )
+                return replace(listing, text=listing.text + "\n\n" + render.esc(hint))
+            if not text or text.lower() in ("all", "전체", "모두", "全部"):
+                ids = [r.id for r in rows if r.id is not None]
+            elif text.isdigit():
+                number = int(text)
+                if not 1 <= number <= len(rows):
+                    raise InvalidInput(
+                        "There is no subscription {number}; /subscriptions lists them.",
+                        number=number,
+                    )
+                ids = [rows[number - 1].id]  # type: ignore[list-item]
+            else:
+                watch = parse_watch_list(
+                    text, commodities=self.catalogue.commodities, markets=self.catalogue.markets
+                )
+                key = digests.Filters(
+                    tuple(sorted(watch.commodity_ids)), tuple(sorted(watch.market_ids))
+                ).key
+                ids = [r.id for r in rows if r.filter_key == key and r.id is not None]
+                if watch.unknown or not ids:
+                    raise InvalidInput(
+                        "No subscription matches “{text}”; /subscriptions lists them.", text=text
+                    )
+            stopped = repo.unsubscribe(session, chat_id=chat_id, ids=ids, now=self.now())
+            session.commit()
+        return Reply(
+            text=render.esc(
+                t.ngettext(
+                    "Stopped {count} subscription. /subscribe starts again.",
+                    "Stopped {count} subscriptions. /subscribe starts again.",
+                    stopped,
+                ).format(count=stopped)
+            )
+        )
+
+    def stop_one(self, *, chat_id: int, subscription_id: int, lang: str) -> Reply:
+        with Session(self.engine) as session:
+            stopped = repo.unsubscribe(
+                session, chat_id=chat_id, ids=[subscription_id], now=self.now()
+            )
+            session.commit()
+        if not stopped:
+            raise InvalidInput("This button is no longer valid.")
+        return self.listing(chat_id=chat_id, lang=lang) if self._has_any(chat_id) else Reply(
+            text=render.esc(
+                translator(lang).gettext("Stopped. This chat has no subscriptions now; /subscribe starts one.")
+            )
+        )
+
+    def _has_any(self, chat_id: int) -> bool:
+        with Session(self.engine) as session:
+            return bool(repo.chat_subscriptions(session, chat_id=chat_id))
+
+    def toggle_alerts(self, *, chat_id: int, subscription_id: int, lang: str) -> Reply:
+        with Session(self.engine) as session:
+            row = session.get(Subscription, subscription_id)
+            if row is None or row.chat_id != chat_id or not row.active:
+                raise InvalidInput("This button is no longer valid.")
+            row.alerts = not row.alerts
+            row.updated_at = self.now()
+            session.add(row)
+            session.commit()
+        return self.listing(chat_id=chat_id, lang=lang)
+
+    def reactivate(self, *, chat_id: int) -> int:
+        """A chat that blocked the bot came back (/start): restart what delivery stopped."""
+        now = self.now()
+        with Session(self.engine) as session:
+            rows = repo.reactivate_chat(session, chat_id=chat_id, now=now)
+            for row in rows:
+                row.next_due_at = next_due(digests.schedule_of(row), now)
+                session.add(row)
+            session.commit()
+        return len(rows)
+
+    # schedule
+
+    def schedule_text(self, *, chat_id: int, lang: str) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+        """The digest part of /settings: the schedule and buttons to change it."""
+        t = translator(lang)
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+        if not rows:
+            return render.esc(t.gettext("Digests: none yet. /subscribe starts one.")), ()
+        schedule = digests.schedule_of(rows[0])
+        text = render.esc(t.gettext("Digests: {schedule}").format(schedule=describe(schedule, t)))
+        cadence = tuple(
+            Button(
+                ("✅ " if schedule.cadence == c else "") + t.gettext(_CADENCE_LABELS[c]),
+                callbacks.encode("sch", "cad", c),
+            )
+            for c in CADENCES
+        )
+        pickers = (
+            Button(t.gettext("📅 Day"), callbacks.encode("sch", "pick", "day")),
+            Button(t.gettext("🕘 Hour"), callbacks.encode("sch", "pick", "hour")),
+            Button(t.gettext("🌐 Time zone"), callbacks.encode("sch", "pick", "tz")),
+        )
+        return text, (cadence, pickers)
+
+    def picker(self, *, what: str, chat_id: int, lang: str) -> Reply:
+        t = translator(lang)
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+        if not rows:
+            raise InvalidInput(NOT_SUBSCRIBED)
+        schedule = digests.schedule_of(rows[0])
+        if what == "day":
+            buttons = [
+                Button(("✅ " if schedule.weekday == i else "") + t.gettext(name), callbacks.encode("sch", "day", i))
+                for i, name in enumerate(WEEKDAY_SHORT)
+            ]
+            rows_out = (tuple(buttons[:4]), tuple(buttons[4:]))
+            prompt = t.gettext("Which day should the weekly digest come?")
+        elif what == "hour":
+            buttons = [
+                Button(("✅ " if schedule.hour == h else "") + f"{h:02d}", callbacks.encode("sch", "hour", h))
+                for h in range(24)
+            ]
+            rows_out = tuple(tuple(buttons[i : i + 6]) for i in range(0, 24, 6))
+            prompt = t.gettext("At what hour (in {zone})?").format(zone=schedule.timezone)
+        elif what == "tz":
+            buttons = [
+                Button(("✅ " if schedule.timezone == z else "") + z, callbacks.encode("sch", "tz", i))
+                for i, z in enumerate(COMMON_TIMEZONES)
+            ]
+            rows_out = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+            prompt = t.gettext(
+                "Which time zone? Another one: send /timezone Europe/Paris (any IANA name)."
+            )
+        else:
+            raise InvalidInput("This button is no longer valid.")
+        return Reply(text=render.esc(prompt), buttons=rows_out)
+
+    def set_schedule(self, *, chat_id: int, field: str, value: str, lang: str) -> str:
+        """Change the chat's digest schedule (all its subscriptions); return the confirmation."""
+        changes: dict[str, object] = {}
+        if field == "cad" and value in CADENCES:
+            changes["cadence"] = value
+        elif field == "day" and value.isdigit() and 0 <= int(value) <= 6:
+            changes["weekday"] = int(value)
+        elif field == "hour" and value.isdigit() and 0 <= int(value) <= 23:
+            changes["hour"] = int(value)
+        elif field == "tz" and value.isdigit() and int(value) < len(COMMON_TIMEZONES):
+            changes["timezone"] = COMMON_TIMEZONES[int(value)]
+        elif field == "zone":
+            zone = canonical_timezone(value)
+            if zone is None:
+                raise InvalidInput(
+                    "“{zone}” is not a time zone I know. Use an IANA name such as Europe/Berlin, "
+                    "America/New_York or Asia/Seoul.",
+                    zone=value,
+                )
+            changes["timezone"] = zone
+        else:
+            raise InvalidInput("This button is no longer valid.")
+        now = self.now()
+        t = translator(lang)
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+            if not rows:
+                raise InvalidInput(NOT_SUBSCRIBED)
+            for row in rows:
+                for key, new in changes.items():
+                    setattr(row, key, new)
+                row.next_due_at = next_due(digests.schedule_of(row), now)
+                row.updated_at = now
+                session.add(row)
+            session.commit()
+            first = rows[0]
+            session.refresh(first)
+            return self._when(first, t)
+
+    def remember_timezone(self, *, user_id: int, text: str) -> str:
+        """Store a user's time zone (used for their future subscriptions); return its IANA name."""
+        zone = canonical_timezone(text)
+        if zone is None:
+            raise InvalidInput(
+                "“{zone}” is not a time zone I know. Use an IANA name such as Europe/Berlin, "
+                "America/New_York or Asia/Seoul.",
+                zone=text,
+            )
+        with Session(self.engine) as session:
+            user = session.get(repo.ChatUser, user_id)
+            if user is not None:
+                user.timezone = zone
+                session.add(user)
+                session.commit()
+        return zone
+
+    def set_language(self, *, chat_id: int, language: str) -> None:
+        """Digests follow the language the chat's subscriber chose."""
+        with Session(self.engine) as session:
+            for row in repo.chat_subscriptions(session, chat_id=chat_id):
+                row.language = language
+                session.add(row)
+            session.commit()
+
+    # previews and figures
+
+    def preview(self, *, chat_id: int, lang: str, subscription_id: int | None = None) -> list[str]:
+        """The chat's digests as they would go out now; nothing is recorded as delivered."""
+        with Session(self.engine) as session:
+            rows = repo.chat_subscriptions(session, chat_id=chat_id)
+        if subscription_id is not None:
+            rows = [r for r in rows if r.id == subscription_id]
+        if not rows:
+            raise InvalidInput(NOT_SUBSCRIBED)
+        parts: list[str] = []
+        for row in rows[:3]:
+            parts.extend(digests.preview(self.engine, self.catalogue, row, now=self.now()))
+        return parts
+
+    def stats(self, *, lang: str) -> Reply:
+        """Subscribers, and the last seven days' deliveries by status (admins)."""
+        t = translator(lang)
+        since = self.now() - timedelta(days=7)
+        with Session(self.engine) as session:
+            counts = repo.subscriber_counts(session)
+            deliveries = repo.delivery_stats(session, since=since)
+        lines = [
+            f"<b>{render.esc(t.gettext('Subscribers'))}</b>",
+            render.esc(
+                t.gettext(
+                    "{chats} chats with {subscriptions} active subscriptions "
+                    "({private} private, {groups} groups, {channels} channels); {alerts} with alerts"
+                ).format(
+                    chats=counts.get("active_chats", 0),
+                    subscriptions=counts.get("active_subscriptions", 0),
+                    private=counts.get("active_private", 0),
+                    groups=counts.get("active_group", 0) + counts.get("active_supergroup", 0),
+                    channels=counts.get("active_channel", 0),
+                    alerts=counts.get("alerts", 0),
+                )
+            ),
+            render.esc(
+                t.gettext("{stopped} subscriptions stopped (unsubscribed or unreachable)").format(
+                    stopped=counts.get("stopped_subscriptions", 0)
+                )
+            ),
+            "",
+            f"<b>{render.esc(t.gettext('Deliveries, last 7 days'))}</b>",
+        ]
+        if not deliveries:
+            lines.append(render.esc(t.gettext("none")))
+        for kind in ("digest", "alert"):
+            by_status = deliveries.get(kind)
+            if not by_status:
+                continue
+            label = t.gettext("digests") if kind == "digest" else t.gettext("alerts")
+            parts = ", ".join(
+                f"{t.gettext(status)} {by_status[status]:,}"
+                for status in ("sent", "pending", "sending", "blocked", "failed")
+                if status in by_status
+            )
+            lines.append(f"{render.esc(label)}: {render.esc(parts)}")
+        return Reply(text="\n".join(lines))
+
+
+_CADENCE_LABELS = {"weekly": N_("Weekly"), "daily": N_("Daily")}
+# Status names as /stats shows them (extracted for translation).
+_STATUS_NAMES = (N_("sent"), N_("pending"), N_("sending"), N_("blocked"), N_("failed"))
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

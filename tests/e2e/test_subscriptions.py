@@ -1,0 +1,243 @@
+"""Subscriptions and digests end to end: the real Application, its JobQueue tick and the sender,
+against the strict emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot import delivery
+from config.settings import Settings
+from db.models import DigestDelivery, Subscription
+from tests.conftest import NOW
+from tests.e2e.conftest import failed_calls
+
+pytestmark = pytest.mark.e2e
+USER = 5151
+OTHER = 5252
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Fast ticks and a short lease so a test sees a digest within a second or two."""
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path}/settings.sqlite3",
+        admin_ids=[9001],
+        telegram_bot_token=None,
+        digest_tick_seconds=0.3,
+        sender_lease_seconds=3,
+        send_timeout=1.0,
+    )
+
+
+@pytest.fixture
+async def bot_services(settings, e2e_engine):
+    """A clock that starts at NOW and runs: retries are due a moment later."""
+    import time
+
+    from bot.services.core import Services
+
+    start = time.monotonic()
+    return Services(
+        settings=settings,
+        engine=e2e_engine,
+        now=lambda: NOW + timedelta(seconds=time.monotonic() - start),
+    )
+
+
+async def ask(chat, text, user=USER, **kw):
+    replies = await chat.reply_to(user, text, timeout=15, quiet=1.2, **kw)
+    assert replies, f"no reply to {text!r}"
+    return replies
+
+
+def text_of(replies) -> str:
+    return "\n".join(m.get("text") or "" for m in replies)
+
+
+def subscriptions(engine, chat_id=None) -> list[Subscription]:
+    with Session(engine) as session:
+        query = select(Subscription)
+        if chat_id is not None:
+            query = query.where(Subscription.chat_id == chat_id)
+        return list(session.exec(query))
+
+
+def deliveries(engine) -> list[DigestDelivery]:
+    with Session(engine) as session:
+        return list(session.exec(select(DigestDelivery).order_by(DigestDelivery.id)))
+
+
+def make_due(engine, chat_id) -> None:
+    with Session(engine) as session:
+        for sub in session.exec(select(Subscription).where(Subscription.chat_id == chat_id)):
+            sub.next_due_at = NOW - timedelta(minutes=5)
+            session.add(sub)
+        session.commit()
+
+
+async def until(predicate, timeout=15.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        result = await asyncio.to_thread(predicate)
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+async def test_subscribe_list_preview_and_unsubscribe(chat, e2e_engine):
+    reply = text_of(await ask(chat, "/subscribe rice hyesan"))
+    assert "subscribed: rice · hyesan" in reply.lower() and "Mondays at 09:00 (Asia/Seoul)" in reply
+    (sub,) = subscriptions(e2e_engine, USER)
+    assert sub.active and sub.next_due_at > NOW
+    assert "Already subscribed" in text_of(await ask(chat, "/subscribe 쌀 혜산"))
+    listing = text_of(await ask(chat, "/subscriptions"))
+    assert "rice · hyesan" in listing.lower() and "?start=sub_c" in listing
+    preview = text_of(await ask(chat, "/digest"))
+    assert "rice" in preview.lower() and "digest" in preview.lower()
+    assert deliveries(e2e_engine) == []  # a preview records nothing
+    assert "Stopped 1 subscription" in text_of(await ask(chat, "/unsubscribe"))
+    assert not subscriptions(e2e_engine, USER)[0].active
+    assert await failed_calls(chat) == []
+
+
+async def test_unknown_names_change_nothing(chat, e2e_engine):
+    reply = text_of(await ask(chat, "/subscribe rice xylophonia"))
+    assert "xylophonia" in reply and "Nothing was changed" in reply
+    assert subscriptions(e2e_engine) == []
+
+
+async def test_a_deep_link_subscribes_in_one_tap(chat, e2e_engine, bot_services):
+    rice = bot_services.catalogue.commodity_slugs["rice"]
+    hyesan = bot_services.catalogue.market_slugs["hyesan"]
+    reply = text_of(await ask(chat, f"/start sub_c{rice}_m{hyesan}"))
+    assert "subscribed: rice · hyesan" in reply.lower()
+    assert "not valid" in text_of(await ask(chat, "/start sub_zz"))
+    assert len(subscriptions(e2e_engine)) == 1
+
+
+async def test_only_group_admins_subscribe_a_group(chat, e2e_engine):
+    group = -100777
+    await chat.open_group(group, "Traders", admin_ids=[OTHER])
+    refused = await ask(chat, "/subscribe corn", chat_id=group, chat_type="group")
+    assert "Only an admin" in text_of(refused) and subscriptions(e2e_engine) == []
+    ok = await ask(chat, "/subscribe corn", user=OTHER, chat_id=group, chat_type="group")
+    assert "subscribed: corn" in text_of(ok).lower()
+    (sub,) = subscriptions(e2e_engine)
+    assert sub.chat_id == group and sub.chat_type == "group"
+
+
+async def test_a_due_digest_is_delivered_once_and_recorded(chat, e2e_engine):
+    await ask(chat, "/subscribe")
+    make_due(e2e_engine, USER)
+    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    assert row[0].message_ids and row[0].sent_at is not None
+    pushed = await chat.sent(chat_id=USER)
+    digests = [m for m in pushed if "jangmadang digest" in m["text"].lower()]
+    assert len(digests) >= 1
+    await asyncio.sleep(1.5)  # several more ticks: nothing is sent twice
+    assert len(deliveries(e2e_engine)) == 1
+    assert len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]) == len(
+        digests
+    )
+    assert subscriptions(e2e_engine, USER)[0].last_digest_at is not None
+
+
+async def test_a_blocked_chat_is_paused_and_start_restarts_it(chat, e2e_engine):
+    await ask(chat, "/subscribe rice")
+    await chat.block(USER)
+    make_due(e2e_engine, USER)
+    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "blocked"])
+    assert "blocked" in row[0].error
+    (sub,) = subscriptions(e2e_engine, USER)
+    assert not sub.active and sub.deactivated_reason == "blocked"
+    await chat.block(USER, blocked=False)
+    await ask(chat, "/start")
+    assert subscriptions(e2e_engine, USER)[0].active
+
+
+async def test_a_migrated_group_gets_its_digest_at_the_new_id(chat, e2e_engine):
+    group, supergroup = -100888, -1001000888
+    await chat.open_group(group, "Border traders", admin_ids=[OTHER])
+    await ask(chat, "/subscribe rice", user=OTHER, chat_id=group, chat_type="group")
+    await chat.migrate(group, supergroup)
+    make_due(e2e_engine, group)
+    await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    (sub,) = subscriptions(e2e_engine)
+    assert sub.chat_id == supergroup and sub.chat_type == "supergroup"
+    assert [m for m in await chat.sent(chat_id=supergroup) if "rice" in m["text"].lower()]
+
+
+async def test_a_timed_out_send_is_retried(chat, e2e_engine, monkeypatch):
+    monkeypatch.setattr(delivery, "BACKOFF", (0.2, 0.2, 0.2, 0.2))
+    await ask(chat, "/subscribe rice")
+    await chat.stall(1, 2.5)  # longer than the 1 s send timeout
+    make_due(e2e_engine, USER)
+    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    # The first attempt timed out (the emulator dropped it), the second went through.
+    assert row[0].attempts == 2
+    assert len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]) == 1
+
+
+async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
+    await ask(chat, "/subscribe rice")
+    settings_message = (await ask(chat, "/settings"))[-1]
+    assert "Digests: Weekly, Mondays at 09:00" in settings_message["text"]
+
+    async def tap(message, label):
+        buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        (button,) = [b for b in buttons if label in b["text"]]
+        sent = await chat.tap(USER, USER, message["message_id"], button["callback_data"])
+        await asyncio.sleep(0.6)
+        (latest,) = [m for m in await chat.messages(USER) if m["message_id"] == message["message_id"]][-1:]
+        return latest
+
+    picker = await tap(settings_message, "Day")
+    menu = await tap(picker, "Wed")
+    assert "Wednesdays" in menu["text"]
+    picker = await tap(menu, "Hour")
+    menu = await tap(picker, "18")
+    assert "Wednesdays at 18:00" in menu["text"]
+    (sub,) = subscriptions(e2e_engine, USER)
+    assert (sub.weekday, sub.hour) == (2, 18)
+    local = sub.next_due_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul"))
+    assert (local.weekday(), local.hour) == (2, 18)
+    reply = text_of(await ask(chat, "/timezone europe/berlin"))
+    assert "Europe/Berlin" in reply
+    assert "not a time zone" in text_of(await ask(chat, "/timezone Mars/Olympus"))
+    assert subscriptions(e2e_engine, USER)[0].timezone == "Europe/Berlin"
+
+
+async def test_a_severe_move_alerts_subscribers_with_alerts_on(chat, e2e_engine, bot_services):
+    from tests.factories import add_price
+
+    await ask(chat, "/subscribe rice hyesan")
+    listing = (await ask(chat, "/subscriptions"))[-1]
+    buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
+    (alerts_on,) = [b for b in buttons if b["text"].startswith("🔔")]
+    await chat.tap(USER, USER, listing["message_id"], alerts_on["callback_data"])
+    await until(lambda: subscriptions(e2e_engine, USER)[0].alerts)
+    catalogue = bot_services.catalogue
+    add_price(e2e_engine, catalogue, now=NOW, date="2026-11-20", price="9000")
+    jump = add_price(e2e_engine, catalogue, now=NOW, date="2026-11-27", price="15000")
+    queued = await asyncio.to_thread(bot_services.prices_added, [jump.id])
+    assert queued == 1
+    row = await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.kind == "alert" and d.status == "sent"]
+    )
+    assert row
+    alerts = [m for m in await chat.sent(chat_id=USER) if "Price alert" in m["text"]]
+    assert len(alerts) == 1 and "15,000" in alerts[0]["text"]
+
+
+async def test_stats_are_for_admins(chat, e2e_engine):
+    await ask(chat, "/subscribe rice")
+    assert "Only admins" in text_of(await ask(chat, "/stats"))
+    stats = text_of(await ask(chat, "/stats", user=9001))
+    assert "1 chats with 1 active subscriptions" in stats or "1 chat" in stats
