@@ -60,7 +60,9 @@ def scope_label(catalogue: Catalogue, filters: Filters, lang: str) -> str:
     _ = translator(lang).gettext
     goods = ", ".join(catalogue.commodity_labels[i].in_lang(lang) for i in filters.commodity_ids if i in catalogue.commodity_labels)
     places = ", ".join(catalogue.market_labels[i].in_lang(lang) for i in filters.market_ids if i in catalogue.market_labels)
-    return f"{goods or _('all commodities')} · {places or _('all markets')}"
+    all_goods = _("all commodities")
+    all_places = _("all markets")
+    return f"{goods or all_goods} · {places or all_places}"
 
 
 def _series_columns():  # type: ignore[no-untyped-def]

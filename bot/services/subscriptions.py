@@ -222,7 +222,8 @@ class Subscriptions:
             rows = repo.chat_subscriptions(session, chat_id=chat_id)
         if not rows:
             return Reply(text=render.esc(t.gettext(NOT_SUBSCRIBED)))
-        lines = [f"<b>{render.esc(t.gettext('Subscriptions'))}</b>"]
+        title = t.gettext("Subscriptions")
+        lines = [f"<b>{render.esc(title)}</b>"]
         buttons: list[tuple[Button, ...]] = []
         for number, row in enumerate(rows, 1):
             filters = digests.Filters.of(row)
@@ -480,8 +481,10 @@ class Subscriptions:
         with Session(self.engine) as session:
             counts = repo.subscriber_counts(session)
             deliveries = repo.delivery_stats(session, since=since)
+        subscribers_title = t.gettext("Subscribers")
+        deliveries_title = t.gettext("Deliveries, last 7 days")
         lines = [
-            f"<b>{render.esc(t.gettext('Subscribers'))}</b>",
+            f"<b>{render.esc(subscribers_title)}</b>",
             render.esc(
                 t.gettext(
                     "{chats} chats with {subscriptions} active subscriptions "
@@ -501,7 +504,7 @@ class Subscriptions:
                 )
             ),
             "",
-            f"<b>{render.esc(t.gettext('Deliveries, last 7 days'))}</b>",
+            f"<b>{render.esc(deliveries_title)}</b>",
         ]
         if not deliveries:
             lines.append(render.esc(t.gettext("none")))

@@ -1,0 +1,225 @@
+"""kill -9 during a broadcast, restart, and count who got their digest: none skipped, no doubles.
+
+Each trial: a fresh seeded SQLite database with N subscribers due now, the offline emulator in
+this process, and the real bot (`jangmadang run`) in a child process. Once sending has started
+the child is killed with SIGKILL at a random moment; the ledger is read at that instant; a new
+child is started and left to finish. A chat that got its digest twice is only acceptable when
+the ledger had not recorded it as sent at the kill (the send was in flight).
+
+Run the trials behind the README's figure: `python -m tests.e2e.crashrun --trials 20`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
+from bot.runtime import demo_token
+from bot.services.catalogue import load_catalogue, sync_catalogue
+from bot.services.digests import Filters
+from bot.services.seed import load_sample
+from db.engine import make_engine, upgrade
+from db.models import DigestDelivery, Subscription
+
+HEADER = "jangmadang digest"
+
+
+@dataclass
+class TrialResult:
+    subscribers: int
+    sent_before_kill: int
+    in_flight_at_kill: int
+    skipped: int
+    duplicates_known: int
+    duplicates_in_flight: int
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _prepare(path: Path, subscribers: int) -> None:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    now = datetime.now(UTC)
+    sync_catalogue(engine, now=now)
+    load_sample(engine, now=now)
+    catalogue = load_catalogue(engine)
+    goods = sorted(catalogue.commodity_labels)[:10]
+    places = sorted(catalogue.market_labels)[:5]
+    rows = []
+    for i in range(subscribers):
+        # Narrow filters: each digest is one message, so messages per chat = deliveries.
+        filters = Filters((goods[i % len(goods)],), (places[i % len(places)],))
+        rows.append(
+            {
+                "chat_id": 10_000 + i,
+                "chat_type": "private",
+                "commodity_ids": list(filters.commodity_ids),
+                "market_ids": list(filters.market_ids),
+                "filter_key": filters.key,
+                "cadence": "weekly",
+                "weekday": 0,
+                "hour": 9,
+                "timezone": "UTC",
+                "language": "en",
+                "alerts": False,
+                "active": True,
+                "next_due_at": now - timedelta(minutes=1),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    with Session(engine) as session:
+        session.connection().execute(insert(Subscription), rows)
+        session.commit()
+    engine.dispose()
+
+
+def _child(root: str, token: str, db: Path, budget: float) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_URL": root,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SEND_BUDGET": str(budget),
+        "DIGEST_TICK_SECONDS": "0.5",
+        "SENDER_LEASE_SECONDS": "10",
+        "LOG_LEVEL": "WARNING",
+        "ADMIN_IDS": "",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def _ledger(db: Path) -> list[DigestDelivery]:
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with Session(engine) as session:
+            return list(session.exec(select(DigestDelivery)))
+    finally:
+        engine.dispose()
+
+
+async def trial(
+    *, subscribers: int = 120, budget: float = 60.0, seed: int | None = None, workdir: Path
+) -> TrialResult:
+    rng = random.Random(seed)
+    db = workdir / f"crash-{seed}-{time.monotonic_ns()}.sqlite3"
+    _prepare(db, subscribers)
+    token = demo_token()
+    emulator = Emulator(
+        EmulatorConfig(token=token, latency_ms=(5, 40), global_rate=budget * 1.5)
+    )
+    root = await emulator.start()
+    client = EmulatorClient(root)
+    child = None
+    try:
+        await client.open_chats(range(10_000, 10_000 + subscribers))
+        child = _child(root, token, db, budget)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while (await client.stats())["sends_ok"] < 1:
+            if loop.time() > deadline or child.poll() is not None:
+                raise RuntimeError("the bot did not start sending")
+            await asyncio.sleep(0.05)
+        # Somewhere in the broadcast (it lasts about subscribers / budget seconds).
+        await asyncio.sleep(rng.uniform(0.0, 0.8 * subscribers / budget))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        at_kill = await asyncio.to_thread(_ledger, db)
+        known = {d.subscription_id for d in at_kill if d.status == "sent"}
+        in_flight = {d.subscription_id for d in at_kill if d.status == "sending"}
+        child = _child(root, token, db, budget)
+        deadline = loop.time() + 120
+        while True:
+            rows = await asyncio.to_thread(_ledger, db)
+            if len(rows) == subscribers and all(
+                r.status in ("sent", "blocked", "failed") for r in rows
+            ):
+                break
+            if loop.time() > deadline or child.poll() is not None:
+                raise RuntimeError("the restarted bot did not finish the broadcast")
+            await asyncio.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(child.wait, 30)
+        child = None
+        per_chat = Counter(
+            m["chat_id"] for m in await client.sent() if HEADER in m["text"].lower()
+        )
+        # Subscription ids were inserted in chat order: id = chat - 10_000 + 1.
+        skipped = sum(1 for i in range(subscribers) if per_chat[10_000 + i] == 0)
+        doubles = {chat - 10_000 + 1 for chat, count in per_chat.items() if count > 1}
+        return TrialResult(
+            subscribers=subscribers,
+            sent_before_kill=len(known),
+            in_flight_at_kill=len(in_flight),
+            skipped=skipped,
+            duplicates_known=len(doubles & known),
+            duplicates_in_flight=len(doubles - known),
+            statuses=dict(Counter(r.status for r in rows)),
+        )
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
+        await client.aclose()
+        await emulator.stop()
+
+
+async def _main(trials: int, subscribers: int, budget: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        totals = Counter()
+        for n in range(trials):
+            result = await trial(
+                subscribers=subscribers, budget=budget, seed=n, workdir=Path(tmp)
+            )
+            totals.update(
+                skipped=result.skipped,
+                duplicates_known=result.duplicates_known,
+                duplicates_in_flight=result.duplicates_in_flight,
+                in_flight=result.in_flight_at_kill,
+            )
+            print(
+                f"trial {n + 1:2}: killed after {result.sent_before_kill:4} sent, "
+                f"{result.in_flight_at_kill} in flight; skipped {result.skipped}, "
+                f"doubles known {result.duplicates_known}, "
+                f"doubles in flight {result.duplicates_in_flight}; {result.statuses}",
+                flush=True,
+            )
+        print(
+            f"{trials} trials x {subscribers} subscribers: skipped {totals['skipped']}, "
+            f"duplicates among known outcomes {totals['duplicates_known']}, "
+            f"repeats of in-flight sends {totals['duplicates_in_flight']} "
+            f"(of {totals['in_flight']} in flight)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--budget", type=float, default=60.0)
+    args = parser.parse_args()
+    asyncio.run(_main(args.trials, args.subscribers, args.budget))
+
+
+if __name__ == "__main__":
+    main()
