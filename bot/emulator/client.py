@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,44 @@ def _messages(chat_id: int | None, after: int) -> _Req:
 def _wait(chat_id: int | None, after: int, timeout: float) -> _Req:
     query = _clean({"chat_id": chat_id, "after": after, "timeout": timeout})
     return _Req("GET", "/wait", query=query, pick="messages", timeout=timeout + _SLACK)
+
+
+def _open_chats(user_ids: Iterable[int], language_code: str | None) -> _Req:
+    body = _clean({"user_ids": list(user_ids), "language_code": language_code})
+    return _Req("POST", "/open_chats", body, pick="opened")
+
+
+def _open_group(
+    chat_id: int, title: str, chat_type: str, admin_ids: Iterable[int], username: str | None
+) -> _Req:
+    body = {
+        "chat_id": chat_id,
+        "title": title,
+        "type": chat_type,
+        "admin_ids": list(admin_ids),
+        **_clean({"username": username}),
+    }
+    return _Req("POST", "/open_group", body)
+
+
+def _migrate(chat_id: int, new_chat_id: int) -> _Req:
+    return _Req("POST", "/migrate", {"chat_id": chat_id, "new_chat_id": new_chat_id})
+
+
+def _stall(count: int, seconds: float, deliver: bool) -> _Req:
+    return _Req("POST", "/stall", {"count": count, "seconds": seconds, "deliver": deliver})
+
+
+def _stats(by_chat: bool) -> _Req:
+    return _Req("GET", "/stats", query={"by_chat": "1"} if by_chat else {})
+
+
+def _sent(method: str | None, chat_id: int | None) -> _Req:
+    return _Req("GET", "/sent", query=_clean({"method": method, "chat_id": chat_id}), pick="sent")
+
+
+def _without_ok(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "ok"}
 
 
 def _handle(req: _Req, response: httpx.Response) -> Any:
@@ -160,6 +199,59 @@ class EmulatorClient:
         """Make a user (or the bot) an administrator of a group."""
         body = {"chat_id": chat_id, "user_id": user_id, "admin": admin}
         return await self._do(_Req("POST", "/admin", body))
+
+    async def open_chats(self, user_ids: Iterable[int], language_code: str | None = None) -> int:
+        """Open private chats with these users as if each sent /start, without updates.
+
+        Returns how many chats were newly opened (already open ones are not counted).
+        """
+        return await self._do(_open_chats(user_ids, language_code))
+
+    async def open_group(
+        self,
+        chat_id: int,
+        title: str,
+        type: str = "group",
+        admin_ids: Iterable[int] = (),
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Create (or refresh) a group, supergroup or channel the bot is a member of."""
+        return await self._do(_open_group(chat_id, title, type, admin_ids, username))
+
+    async def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """Upgrade a group to a supergroup; the old id then answers "upgraded" errors."""
+        return await self._do(_migrate(chat_id, new_chat_id))
+
+    async def delete_chat(self, chat_id: int) -> dict[str, Any]:
+        """Make the bot forget a chat, so calls to it get 400 "chat not found"."""
+        return await self._do(_Req("POST", "/delete_chat", {"chat_id": chat_id}))
+
+    async def deactivate_user(self, user_id: int, deactivated: bool = True) -> dict[str, Any]:
+        """Delete (or restore) a user's account: sends to them get 403 "user is deactivated"."""
+        body = {"user_id": user_id, "deactivated": deactivated}
+        return await self._do(_Req("POST", "/deactivate_user", body))
+
+    async def stall(self, count: int, seconds: float, deliver: bool = False) -> dict[str, Any]:
+        """Hold the next `count` sending calls for `seconds` each before processing them.
+
+        A stalled call whose client disconnects meanwhile is dropped undelivered, unless
+        `deliver` is set (Telegram sometimes delivers a message whose request timed out).
+        """
+        return await self._do(_stall(count, seconds, deliver))
+
+    async def stats(self, by_chat: bool = False) -> dict[str, Any]:
+        """Count sending calls by outcome since the last reset (per chat if `by_chat`)."""
+        return _without_ok(await self._do(_stats(by_chat)))
+
+    async def sent(
+        self, method: str | None = None, chat_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
+        return await self._do(_sent(method, chat_id))
+
+    async def reset_stats(self) -> None:
+        """Forget the statistics and the sent log, keeping chats and messages."""
+        await self._do(_Req("POST", "/reset_stats", {}))
 
     async def configure(self, **kw: Any) -> dict[str, Any]:
         """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""
@@ -279,6 +371,57 @@ class SyncEmulatorClient:
         return self._do(
             _Req("POST", "/admin", {"chat_id": chat_id, "user_id": user_id, "admin": admin})
         )
+
+    def open_chats(self, user_ids: Iterable[int], language_code: str | None = None) -> int:
+        """Open private chats with these users as if each sent /start, without updates.
+
+        Returns how many chats were newly opened (already open ones are not counted).
+        """
+        return self._do(_open_chats(user_ids, language_code))
+
+    def open_group(
+        self,
+        chat_id: int,
+        title: str,
+        type: str = "group",
+        admin_ids: Iterable[int] = (),
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Create (or refresh) a group, supergroup or channel the bot is a member of."""
+        return self._do(_open_group(chat_id, title, type, admin_ids, username))
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """Upgrade a group to a supergroup; the old id then answers "upgraded" errors."""
+        return self._do(_migrate(chat_id, new_chat_id))
+
+    def delete_chat(self, chat_id: int) -> dict[str, Any]:
+        """Make the bot forget a chat, so calls to it get 400 "chat not found"."""
+        return self._do(_Req("POST", "/delete_chat", {"chat_id": chat_id}))
+
+    def deactivate_user(self, user_id: int, deactivated: bool = True) -> dict[str, Any]:
+        """Delete (or restore) a user's account: sends to them get 403 "user is deactivated"."""
+        body = {"user_id": user_id, "deactivated": deactivated}
+        return self._do(_Req("POST", "/deactivate_user", body))
+
+    def stall(self, count: int, seconds: float, deliver: bool = False) -> dict[str, Any]:
+        """Hold the next `count` sending calls for `seconds` each before processing them.
+
+        A stalled call whose client disconnects meanwhile is dropped undelivered, unless
+        `deliver` is set (Telegram sometimes delivers a message whose request timed out).
+        """
+        return self._do(_stall(count, seconds, deliver))
+
+    def stats(self, by_chat: bool = False) -> dict[str, Any]:
+        """Count sending calls by outcome since the last reset (per chat if `by_chat`)."""
+        return _without_ok(self._do(_stats(by_chat)))
+
+    def sent(self, method: str | None = None, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
+        return self._do(_sent(method, chat_id))
+
+    def reset_stats(self) -> None:
+        """Forget the statistics and the sent log, keeping chats and messages."""
+        self._do(_Req("POST", "/reset_stats", {}))
 
     def configure(self, **kw: Any) -> dict[str, Any]:
         """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""

@@ -65,6 +65,20 @@ def _float(query: Any, key: str, default: float) -> float:
         raise ControlError(f"{key} must be a number") from err
 
 
+def _ids(body: dict[str, Any], key: str) -> list[int]:
+    """Return a list of positive user ids, de-duplicated in order."""
+    values = body.get(key, [])
+    if not isinstance(values, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
+    ):
+        raise ControlError(f"{key} must be a list of positive integers")
+    return list(dict.fromkeys(values))
+
+
+def _flag(query: Any, key: str) -> bool:
+    return str(query.get(key, "")).lower() in ("1", "true", "yes")
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json() if request.can_read_body else {}
@@ -102,10 +116,19 @@ class ControlApi:
             web.get(f"{PREFIX}/inline_answers/{{query_id}}", self.inline_answer),
             web.get(f"{PREFIX}/commands", self.commands),
             web.get(f"{PREFIX}/files/{{file_id}}", self.file),
+            web.get(f"{PREFIX}/stats", self.stats),
+            web.get(f"{PREFIX}/sent", self.sent),
+            web.post(f"{PREFIX}/open_chats", self.open_chats),
+            web.post(f"{PREFIX}/open_group", self.open_group),
+            web.post(f"{PREFIX}/migrate", self.migrate),
+            web.post(f"{PREFIX}/delete_chat", self.delete_chat),
             web.post(f"{PREFIX}/block", self.block),
+            web.post(f"{PREFIX}/deactivate_user", self.deactivate_user),
             web.post(f"{PREFIX}/admin", self.admin),
+            web.post(f"{PREFIX}/stall", self.stall),
             web.get(f"{PREFIX}/config", self.get_config),
             web.post(f"{PREFIX}/config", self.set_config),
+            web.post(f"{PREFIX}/reset_stats", self.reset_stats),
             web.post(f"{PREFIX}/reset", self.reset),
         ]
 
@@ -130,6 +153,11 @@ class ControlApi:
         if chat_type is not None and chat_type not in _CHAT_TYPES:
             raise ControlError(f"chat_type must be one of {sorted(_CHAT_TYPES)}")
         chat_id = _int(body, "chat_id", user_id if chat_type in (None, "private") else None)
+        if chat_id in self.state.migrated:
+            new_id = self.state.migrated[chat_id]
+            raise ControlError(f"chat {chat_id} was upgraded to supergroup {new_id}")
+        if user_id in self.state.deactivated:
+            raise ControlError(f"user {user_id} is deactivated")
         chat_type = chat_type or ("private" if chat_id > 0 else "group")
         if chat_type == "private" and chat_id != user_id:
             raise ControlError("a private chat's id must equal the user's id")
@@ -296,6 +324,24 @@ class ControlApi:
         ]
         return ok(calls=calls, last_seq=self.state.call_seq)
 
+    async def stats(self, request: web.Request) -> web.Response:
+        """Count sending calls by outcome since the last reset; `by_chat=1` adds per-chat counts."""
+        return ok(**self.state.stats.to_json(by_chat=_flag(request.query, "by_chat")))
+
+    async def sent(self, request: web.Request) -> web.Response:
+        """List the messages the bot posted since the last reset, compactly, oldest first."""
+        method = (request.query.get("method") or "").lower()
+        chat_id = self._chat_filter(request)
+        sent = self.state.sent
+        if method or chat_id is not None:
+            sent = [
+                s
+                for s in sent
+                if (not method or s["method"].lower() == method)
+                and (chat_id is None or s["chat_id"] == chat_id)
+            ]
+        return ok(sent=sent, total=len(sent))
+
     async def updates(self, request: web.Request) -> web.Response:
         """List updates queued and not yet confirmed by the bot."""
         return ok(updates=self.state.updates)
@@ -333,6 +379,107 @@ class ControlApi:
         )
 
     # steering the emulator
+
+    async def open_chats(self, request: web.Request) -> web.Response:
+        """Open private chats with many users at once, as if each had sent /start (no updates)."""
+        body = await _body(request)
+        user_ids = _ids(body, "user_ids")
+        language = body.get("language_code")
+        if language is not None and not isinstance(language, str):
+            raise ControlError("language_code must be a string")
+        opened = self.state.open_private_chats(user_ids, language or None)
+        return ok(opened=opened, chats=len(user_ids))
+
+    async def open_group(self, request: web.Request) -> web.Response:
+        """Create (or refresh) a group, supergroup or channel the bot is a member of."""
+        body = await _body(request)
+        chat_id = _int(body, "chat_id")
+        chat_type = body.get("type") or "group"
+        title = body.get("title")
+        username = body.get("username")
+        admin_ids = _ids(body, "admin_ids")
+        if chat_id >= 0:
+            raise ControlError("group, supergroup and channel ids must be negative")
+        if chat_type not in GROUP_TYPES:
+            raise ControlError(f"type must be one of {sorted(GROUP_TYPES)}")
+        if not isinstance(title, str) or not title.strip():
+            raise ControlError("title must be a non-empty string")
+        if username is not None and not isinstance(username, str):
+            raise ControlError("username must be a string")
+        if chat_id in self.state.migrated:
+            new_id = self.state.migrated[chat_id]
+            raise ControlError(f"chat {chat_id} was upgraded to supergroup {new_id}")
+        chat = self.state.chats.get(chat_id)
+        created = chat is None
+        if chat is None:
+            owner = next((uid for uid in admin_ids if uid != self.core.bot_user.id), None)
+            chat = self.state.add_chat(Chat(chat_id, chat_type, owner_id=owner))
+        elif chat.type != chat_type:
+            raise ControlError(f"chat {chat_id} is a {chat.type} chat", 409)
+        chat.title = title
+        chat.username = username.removeprefix("@") if username else chat.username
+        for user_id in admin_ids:
+            if user_id != self.core.bot_user.id:
+                self.state.ensure_user(user_id)
+                chat.members.add(user_id)
+            chat.admins.add(user_id)
+        if chat_type == "channel":
+            # Bots can post in a channel only as its administrators.
+            chat.admins.add(self.core.bot_user.id)
+        self.state.blocked.discard(chat_id)
+        return ok(chat=chat.to_json(), admins=sorted(chat.admins), created=created)
+
+    async def migrate(self, request: web.Request) -> web.Response:
+        """Upgrade a group to a supergroup with a new id, as Telegram does."""
+        body = await _body(request)
+        old_id = _int(body, "chat_id")
+        new_id = _int(body, "new_chat_id")
+        if old_id in self.state.migrated:
+            new = self.state.migrated[old_id]
+            raise ControlError(f"chat {old_id} was already upgraded to supergroup {new}", 409)
+        chat = self.state.chats.get(old_id)
+        if chat is None:
+            raise ControlError(f"chat {old_id} not found", 404)
+        if chat.type != "group":
+            raise ControlError(f"chat {old_id} is a {chat.type} chat, not a group")
+        if new_id >= 0 or new_id == old_id:
+            raise ControlError("new_chat_id must be a new negative id")
+        if new_id in self.state.chats or new_id in self.state.migrated:
+            raise ControlError(f"chat {new_id} already exists", 409)
+        new_chat = self.state.migrate_chat(old_id, new_id)
+        return ok(chat_id=old_id, new_chat_id=new_id, chat=new_chat.to_json())
+
+    async def delete_chat(self, request: web.Request) -> web.Response:
+        """Make the bot forget a chat: later calls to it get 400 "chat not found"."""
+        body = await _body(request)
+        chat_id = _int(body, "chat_id")
+        if not self.state.drop_chat(chat_id):
+            raise ControlError(f"chat {chat_id} not found", 404)
+        return ok(chat_id=chat_id)
+
+    async def deactivate_user(self, request: web.Request) -> web.Response:
+        """Delete (or restore) a user's account: sends to them get 403 "user is deactivated"."""
+        body = await _body(request)
+        user_id = _int(body, "user_id")
+        if user_id <= 0:
+            raise ControlError("user_id must be positive")
+        if body.get("deactivated", True):
+            self.state.deactivated.add(user_id)
+        else:
+            self.state.deactivated.discard(user_id)
+        return ok(user_id=user_id, deactivated=user_id in self.state.deactivated)
+
+    async def stall(self, request: web.Request) -> web.Response:
+        """Hold the next `count` sending calls for `seconds`; count 0 ends stalling."""
+        body = await _body(request)
+        count = _int(body, "count")
+        try:
+            seconds = float(body.get("seconds", 0.0))
+            self.core.set_stall(count, seconds, bool(body.get("deliver", False)))
+        except (TypeError, ValueError) as err:
+            raise ControlError(f"invalid stall: {err}") from err
+        core = self.core
+        return ok(count=core.stall_count, seconds=core.stall_seconds, deliver=core.stall_deliver)
 
     async def block(self, request: web.Request) -> web.Response:
         """Make a chat block (or unblock) the bot."""
@@ -379,6 +526,11 @@ class ControlApi:
         except (TypeError, ValueError) as err:
             raise ControlError(str(err)) from err
         return ok(config=self._config_json())
+
+    async def reset_stats(self, request: web.Request) -> web.Response:
+        """Forget the sending statistics and the sent log, keeping chats and messages."""
+        self.state.reset_stats()
+        return ok()
 
     async def reset(self, request: web.Request) -> web.Response:
         """Forget all users, chats, messages, updates, files, queries and calls."""

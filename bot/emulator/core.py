@@ -8,7 +8,13 @@ from typing import Any
 
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.decode import Upload
-from bot.emulator.errors import ApiError, bad_request, forbidden, too_many_requests
+from bot.emulator.errors import (
+    ApiError,
+    bad_request,
+    chat_migrated,
+    forbidden,
+    too_many_requests,
+)
 from bot.emulator.html import ParsedText
 from bot.emulator.images import FALLBACK_SIZE, image_size, image_suffix, photo_dimensions_ok
 from bot.emulator.limits import RateLimiter, is_sending_method
@@ -25,6 +31,7 @@ _BLOCKED = {
     "supergroup": "bot was kicked from the supergroup chat",
     "channel": "bot is not a member of the channel chat",
 }
+DEACTIVATED = "user is deactivated"
 
 Params = dict[str, Any]
 Handler = Callable[["Core", Params], Awaitable[Any]]
@@ -45,6 +52,26 @@ class Core:
         self.limiter = RateLimiter(config.rate_settings())
         self.poll_generation = 0
         self.closing = False
+        self.clear_stall()
+
+    def clear_stall(self) -> None:
+        """Let sending calls through without an artificial stall."""
+        self.stall_count = 0
+        self.stall_seconds = 0.0
+        self.stall_deliver = False
+
+    def set_stall(self, count: int, seconds: float, deliver: bool = False) -> None:
+        """Make the next `count` sending calls wait `seconds` before they are processed."""
+        if count < 0 or not seconds >= 0:
+            raise ValueError("count and seconds must not be negative")
+        self.stall_count, self.stall_seconds, self.stall_deliver = count, seconds, deliver
+
+    def take_stall(self, method: str) -> tuple[float, bool] | None:
+        """Consume one pending stall if `method` sends; return (seconds, deliver) or None."""
+        if self.stall_count <= 0 or not is_sending_method(method):
+            return None
+        self.stall_count -= 1
+        return self.stall_seconds, self.stall_deliver
 
     def reconfigure(self, changes: dict[str, Any]) -> None:
         """Change rates or latency at runtime; flood buckets restart full."""
@@ -55,6 +82,7 @@ class Core:
         """Forget all state and refill the flood buckets."""
         self.state.reset()
         self.limiter = RateLimiter(self.config.rate_settings())
+        self.clear_stall()
 
     # chats and messages
 
@@ -65,13 +93,26 @@ class Core:
         if isinstance(chat_id, int | str) and not isinstance(chat_id, bool):
             chat = self.state.find_chat(chat_id)
         if chat is None:
-            if sending and isinstance(chat_id, int) and chat_id in self.state.users:
-                # The user exists but never opened a private chat with the bot.
-                raise forbidden("bot can't initiate conversation with a user")
+            if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+                self._missing_chat(chat_id, sending=sending)
             raise bad_request("chat not found")
+        if sending and chat.is_private and chat.id in self.state.deactivated:
+            raise forbidden(DEACTIVATED)
         if sending and chat.id in self.state.blocked:
             raise forbidden(_BLOCKED[chat.type])
         return chat
+
+    def _missing_chat(self, chat_id: int, *, sending: bool) -> None:
+        """Raise Telegram's error for a numeric chat_id that names no current chat, if any."""
+        state = self.state
+        new_id = state.migrated.get(chat_id)
+        if new_id is not None:
+            raise chat_migrated(new_id)
+        if sending and chat_id in state.users and chat_id not in state.forgotten:
+            if chat_id in state.deactivated:
+                raise forbidden(DEACTIVATED)
+            # The user exists but never opened a private chat with the bot.
+            raise forbidden("bot can't initiate conversation with a user")
 
     def bot_message(self, params: Params, *, action: str) -> tuple[Chat, StoredMessage]:
         """Find the bot message an edit call targets."""

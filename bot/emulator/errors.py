@@ -47,6 +47,15 @@ def too_many_requests(retry_after: int) -> ApiError:
     )
 
 
+def chat_migrated(new_chat_id: int) -> ApiError:
+    """Build the 400 Telegram answers for a group that became a supergroup."""
+    return ApiError(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
+
+
 def not_found() -> ApiError:
     """Build the 404 Telegram answers for unknown methods and files."""
     return ApiError(404, "Not Found")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 GROUP_TYPES = frozenset({"group", "supergroup", "channel"})
+# Telegram's stand-in sender for anonymous group admins and service messages.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
 @dataclass
@@ -204,3 +206,49 @@ class CallRecord:
             "description": self.description,
             "at": self.at,
         }
+
+
+@dataclass
+class SendStats:
+    """Outcome counts of the sending calls (see limits.is_sending_method) since a reset."""
+
+    ok: int = 0
+    too_many: int = 0
+    failed: int = 0
+    abandoned: int = 0
+    first_ok_at: float | None = None
+    last_ok_at: float | None = None
+    ok_per_chat_max: int = 0
+    ok_by_chat: dict[int, int] = field(default_factory=dict)
+
+    def record(self, chat_id: int | None, error_code: int | None, at: float) -> None:
+        """Count one answered sending call; `error_code` is None for a success."""
+        if error_code == 429:
+            self.too_many += 1
+        elif error_code is not None:
+            self.failed += 1
+        else:
+            self.ok += 1
+            if self.first_ok_at is None:
+                self.first_ok_at = at
+            self.last_ok_at = at
+            if chat_id is not None:
+                count = self.ok_by_chat.get(chat_id, 0) + 1
+                self.ok_by_chat[chat_id] = count
+                self.ok_per_chat_max = max(self.ok_per_chat_max, count)
+
+    def to_json(self, by_chat: bool = False) -> dict[str, Any]:
+        """Return the counts as the control API shows them."""
+        out: dict[str, Any] = {
+            "sends_ok": self.ok,
+            "sends_429": self.too_many,
+            "sends_failed": self.failed,
+            "sends_abandoned": self.abandoned,
+            "first_ok_at": self.first_ok_at,
+            "last_ok_at": self.last_ok_at,
+            "ok_per_chat_max": self.ok_per_chat_max,
+            "chats_ok": len(self.ok_by_chat),
+        }
+        if by_chat:
+            out["by_chat"] = {str(chat_id): n for chat_id, n in self.ok_by_chat.items()}
+        return out

@@ -16,6 +16,7 @@ from bot.emulator.control import ControlApi
 from bot.emulator.core import Core, Handler
 from bot.emulator.decode import check_required, coerce_params, loggable, read_params
 from bot.emulator.errors import NOT_SUPPORTED, ApiError, bad_request, not_found, unauthorized
+from bot.emulator.limits import is_sending_method
 from bot.emulator.spec import MethodSpec
 from bot.emulator.state import State
 
@@ -24,7 +25,12 @@ logger = logging.getLogger(__name__)
 __all__ = ["Emulator", "EmulatorConfig"]
 
 MAX_BODY = 60 * 1024 * 1024
-MAX_CALL_LOG = 20_000
+# Not a Telegram answer: what the call log shows for a call whose client left mid-stall.
+ABANDONED = (499, "Client Closed Request: the client disconnected during a stall")
+
+
+class ClientGone(Exception):
+    """The client hung up while its call was stalled; nothing was processed."""
 
 
 class Emulator:
@@ -128,7 +134,27 @@ class Emulator:
             raise not_found()
         return await self._run(method, coerce_params(method, params))
 
-    async def _run(self, method: MethodSpec, params: dict[str, Any]) -> Any:
+    async def _stall(self, method: MethodSpec, request: web.Request | None) -> None:
+        """Hold a sending call if a stall is pending; raise ClientGone if the client left."""
+        stall = self.core.take_stall(method.name)
+        if stall is None:
+            return
+        seconds, deliver = stall
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            # aiohttp cancels handlers of lost connections when handler_cancellation is on.
+            self.state.stats.abandoned += 1
+            raise
+        transport = request.transport if request is not None else None
+        gone = request is not None and (transport is None or transport.is_closing())
+        if gone and not deliver:
+            raise ClientGone()
+
+    async def _run(
+        self, method: MethodSpec, params: dict[str, Any], request: web.Request | None = None
+    ) -> Any:
+        await self._stall(method, request)
         if method.name != "getUpdates":
             await self._latency()
         check_required(method, params)
@@ -147,18 +173,32 @@ class Emulator:
             if method is None:
                 raise not_found()
             params = coerce_params(method, await read_params(request))
-            result = await self._run(method, params)
+            result = await self._run(method, params, request)
         except ApiError as err:
             self._log(name, params, (err.code, err.description))
             return web.json_response(err.to_json(), status=err.code)
-        self._log(name, params, None)
+        except ClientGone:
+            self._log(name, params, ABANDONED, abandoned=True)
+            return web.Response(status=ABANDONED[0])
+        self._log(name, params, None, result)
         return web.json_response({"ok": True, "result": result})
 
-    def _log(self, name: str, params: dict[str, Any], error: tuple[int, str] | None) -> None:
+    def _log(
+        self,
+        name: str,
+        params: dict[str, Any],
+        error: tuple[int, str] | None,
+        result: Any = None,
+        *,
+        abandoned: bool = False,
+    ) -> None:
+        """Record the call in the call log (the latest MAX_CALL_LOG) and the send statistics."""
         method = self.core.spec.method(name)
-        self.state.log_call(method.name if method else name, loggable(params), error)
-        if len(self.state.calls) > MAX_CALL_LOG:
-            del self.state.calls[: len(self.state.calls) - MAX_CALL_LOG]
+        record = self.state.log_call(method.name if method else name, loggable(params), error)
+        if abandoned:
+            self.state.stats.abandoned += 1
+        elif method is not None and is_sending_method(method.name):
+            self.state.record_send(record, result)
         if error is not None:
             logger.debug("%s failed: %s", name, error[1])
 

@@ -9,14 +9,18 @@ import itertools
 import re
 import secrets
 import time
+from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from bot.emulator.images import image_suffix
 from bot.emulator.models import (
+    GROUP_ANONYMOUS_BOT_ID,
     GROUP_TYPES,
     CallRecord,
     Chat,
     QueryRecord,
+    SendStats,
     StoredFile,
     StoredMessage,
     User,
@@ -26,6 +30,10 @@ from bot.emulator.models import (
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,8}$")
 _FILE_PREFIX = {"photo": "AgACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI"}
+# The call log keeps this many of the latest calls.
+MAX_CALL_LOG = 20_000
+# The sent log keeps this much of each message's text or caption.
+SENT_TEXT_CHARS = 200
 
 
 class Notifier:
@@ -62,7 +70,16 @@ class State:
         """Forget every user, chat, message, update, file, query and call."""
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
+        # The non-private subset of `chats`, so @username lookups skip private chats.
+        self.group_chats: dict[int, Chat] = {}
+        # Old group id -> supergroup id, for groups upgraded to supergroups.
+        self.migrated: dict[int, int] = {}
+        # Ids of chats the control API deleted: the bot no longer knows them.
+        self.forgotten: set[int] = set()
+        self.deactivated: set[int] = set()
         self.messages: dict[int, dict[int, StoredMessage]] = {}
+        # Bot messages in order of their latest change (seq), oldest first.
+        self._bot_changes: dict[tuple[int, int], StoredMessage] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(10_000_001)
@@ -74,12 +91,18 @@ class State:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.blocked: set[int] = set()
-        self.calls: list[CallRecord] = []
+        self.calls: deque[CallRecord] = deque(maxlen=MAX_CALL_LOG)
         self.call_seq = 0
+        self.reset_stats()
         self.seq = 0
         self.webhook_url = ""
         self.updates_changed.notify()
         self.messages_changed.notify()
+
+    def reset_stats(self) -> None:
+        """Forget the sending statistics and the sent log, keeping everything else."""
+        self.stats = SendStats()
+        self.sent: list[dict[str, Any]] = []
 
     # users and chats
 
@@ -118,12 +141,70 @@ class State:
                 chat = Chat(chat_id, "private", first_name=user.first_name, username=user.username)
             else:
                 chat = Chat(chat_id, chat_type, title=title, owner_id=user.id)
-            self.chats[chat_id] = chat
+            self.add_chat(chat)
         if chat.type in GROUP_TYPES:
             chat.title = title or chat.title
             chat.username = username or chat.username
         chat.members.add(user.id)
         return chat
+
+    def add_chat(self, chat: Chat) -> Chat:
+        """Register a new chat the bot knows from now on."""
+        self.chats[chat.id] = chat
+        if not chat.is_private:
+            self.group_chats[chat.id] = chat
+        self.forgotten.discard(chat.id)
+        return chat
+
+    def drop_chat(self, chat_id: int) -> bool:
+        """Make the bot forget a chat (its messages stay listed); tell whether it knew it."""
+        known = self.chats.pop(chat_id, None) is not None
+        known = self.migrated.pop(chat_id, None) is not None or known
+        self.group_chats.pop(chat_id, None)
+        self.blocked.discard(chat_id)
+        if known:
+            self.forgotten.add(chat_id)
+        return known
+
+    def open_private_chats(self, user_ids: Iterable[int], language_code: str | None) -> int:
+        """Create users and their private chats without queueing updates; count new chats."""
+        opened = 0
+        for user_id in user_ids:
+            user = self.ensure_user(user_id, language_code=language_code)
+            if user_id not in self.chats:
+                opened += 1
+            self.ensure_chat(user_id, "private", user)
+        return opened
+
+    def migrate_chat(self, old_id: int, new_id: int) -> Chat:
+        """Upgrade group `old_id` to supergroup `new_id`, queueing both service messages."""
+        old = self.chats[old_id]
+        new = self.add_chat(
+            Chat(
+                new_id,
+                "supergroup",
+                title=old.title,
+                username=old.username,
+                members=set(old.members),
+                admins=set(old.admins),
+                owner_id=old.owner_id,
+            )
+        )
+        if old_id in self.blocked:
+            self.blocked.add(new_id)
+        if old.owner_id is not None and old.owner_id in self.users:
+            sender = old.owner_id
+        else:
+            sender = self.ensure_user(GROUP_ANONYMOUS_BOT_ID, "Group", "GroupAnonymousBot").id
+            self.users[sender].is_bot = True
+        notice = self.add_message(old, sender, "service", extra={"migrate_to_chat_id": new_id})
+        self.enqueue_update("message", self.message_json(notice))
+        self.drop_chat(old_id)
+        self.forgotten.discard(old_id)
+        self.migrated[old_id] = new_id
+        notice = self.add_message(new, sender, "service", extra={"migrate_from_chat_id": old_id})
+        self.enqueue_update("message", self.message_json(notice))
+        return new
 
     def find_chat(self, chat_id: int | str) -> Chat | None:
         """Return the chat with this id or @username."""
@@ -132,11 +213,7 @@ class State:
             if chat_id.startswith("@"):
                 # Like Telegram, @username reaches groups and channels, never users.
                 return next(
-                    (
-                        c
-                        for c in self.chats.values()
-                        if not c.is_private and (c.username or "").lower() == name
-                    ),
+                    (c for c in self.group_chats.values() if (c.username or "").lower() == name),
                     None,
                 )
             try:
@@ -178,18 +255,26 @@ class State:
         """Give a bot message a new seq so waiters see its latest state."""
         self.seq += 1
         message.seq = self.seq
+        key = (message.chat_id, message.message_id)
+        # Re-inserting moves the message to the end: the index stays ordered by seq.
+        self._bot_changes.pop(key, None)
+        self._bot_changes[key] = message
         self.messages_changed.notify()
 
     def bot_messages(self, chat_id: int | None, after: int) -> list[StoredMessage]:
         """Return bot messages changed after `after`, oldest change first."""
-        chats = [chat_id] if chat_id is not None else list(self.messages)
-        found = [
-            m
-            for cid in chats
-            for m in self.messages.get(cid, {}).values()
-            if m.from_bot and m.seq > after
-        ]
-        return sorted(found, key=lambda m: m.seq)
+        if chat_id is not None:
+            found = [
+                m for m in self.messages.get(chat_id, {}).values() if m.from_bot and m.seq > after
+            ]
+            return sorted(found, key=lambda m: m.seq)
+        # Walk back from the newest change only as far as `after`: no scan of all messages.
+        newest_first: list[StoredMessage] = []
+        for message in reversed(self._bot_changes.values()):
+            if message.seq <= after:
+                break
+            newest_first.append(message)
+        return newest_first[::-1]
 
     def message_json(self, message: StoredMessage, nested: bool = False) -> dict[str, Any]:
         """Return the Bot API `Message` object for a stored message."""
@@ -321,6 +406,25 @@ class State:
             record.error_code, record.description = error
         self.calls.append(record)
         return record
+
+    def record_send(self, record: CallRecord, result: Any) -> None:
+        """Count a sending call's outcome; list the message if it posted a new one."""
+        message = result if isinstance(result, dict) else {}
+        chat = message.get("chat")
+        chat_id = chat.get("id") if isinstance(chat, dict) else None
+        self.stats.record(chat_id, record.error_code, record.at)
+        if not record.ok or chat_id is None or record.method.lower().startswith("edit"):
+            return
+        text = message.get("text", message.get("caption"))
+        self.sent.append(
+            {
+                "method": record.method,
+                "chat_id": chat_id,
+                "message_id": message.get("message_id"),
+                "text": text[:SENT_TEXT_CHARS] if isinstance(text, str) else None,
+                "at": record.at,
+            }
+        )
 
 
 def _as_html(message: StoredMessage) -> str | None:
