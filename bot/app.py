@@ -174,9 +174,7 @@ def build_application(
     application.add_handler(
         ChatMemberHandler(subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    application.add_handler(
-        MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate)
-    )
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate))
     # Editors: each handler checks the numeric id and the private chat itself.
     for name, callback in (
         ("addprice", admin.addprice),

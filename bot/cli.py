@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
+from pydantic import ValidationError
 
-from config.settings import ConfigError, Settings, get_settings
+from config.settings import ConfigError, Settings, describe_validation_error, get_settings
 
 if TYPE_CHECKING:
     from bot.services.importer import ImportResult
@@ -33,7 +34,10 @@ def _settings(**overrides: object) -> Settings:
     if not overrides:
         return settings
     # Re-validate so overrides get the same checks as the environment.
-    return Settings.model_validate({**settings.model_dump(), **overrides})
+    try:
+        return Settings.model_validate({**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
 
 
 def _prepare_database(settings: Settings):  # type: ignore[no-untyped-def]

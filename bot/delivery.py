@@ -170,7 +170,11 @@ class Sender:
         with Session(self.engine) as session:
             if self.postgres:
                 repo.acquire_lease(
-                    session, name=f"{WORKER_PREFIX}{self.holder}"[:40], holder=self.holder, now=now, ttl=ttl
+                    session,
+                    name=f"{WORKER_PREFIX}{self.holder}"[:40],
+                    holder=self.holder,
+                    now=now,
+                    ttl=ttl,
                 )
                 live = repo.live_holders(session, prefix=WORKER_PREFIX, now=now)
                 self._workers = max(1, len(live))
@@ -181,7 +185,12 @@ class Sender:
                 current = repo.lease_holder(session, name=SENDER_LEASE)
                 takeover = dead_local_holders([current.holder]) if current is not None else []
                 leader = repo.acquire_lease(
-                    session, name=SENDER_LEASE, holder=self.holder, now=now, ttl=ttl, takeover=takeover
+                    session,
+                    name=SENDER_LEASE,
+                    holder=self.holder,
+                    now=now,
+                    ttl=ttl,
+                    takeover=takeover,
                 )
                 released = 0
                 if leader and not self._leader:
@@ -205,7 +214,10 @@ class Sender:
 
     async def ensure_lease(self) -> bool:
         clock = time.monotonic()
-        if clock - self._lease_checked >= self.settings.sender_lease_seconds / 3 or not self._leader:
+        if (
+            clock - self._lease_checked >= self.settings.sender_lease_seconds / 3
+            or not self._leader
+        ):
             self._lease_checked = clock
             try:
                 return await asyncio.to_thread(self._renew_lease)
@@ -243,7 +255,7 @@ class Sender:
             if not await self.ensure_lease():
                 await self._sleep(min(5.0, self.settings.sender_lease_seconds / 3))
                 continue
-            free = self._slots._value  # noqa: SLF001 (asyncio has no public accessor)
+            free = self._slots._value
             if free <= 0:
                 await self._sleep(0.05)
                 continue
@@ -305,7 +317,9 @@ class Sender:
             await self._send_row(row)
         except Exception as exc:  # a bug must not stop the sender or leave the row claimed
             logger.exception("Delivery %d failed unexpectedly", row.id)
-            await asyncio.to_thread(self._finish, row.id, "failed", f"internal error: {type(exc).__name__}")
+            await asyncio.to_thread(
+                self._finish, row.id, "failed", f"internal error: {type(exc).__name__}"
+            )
         finally:
             self._slots.release()
 
@@ -335,7 +349,9 @@ class Sender:
                 chat_id, chat_type = new_id, "supergroup"
                 continue
             except Forbidden as exc:
-                await asyncio.to_thread(self._unreachable, row, _forbidden_reason(str(exc)), str(exc))
+                await asyncio.to_thread(
+                    self._unreachable, row, _forbidden_reason(str(exc)), str(exc)
+                )
                 return
             except BadRequest as exc:
                 text = str(exc)

@@ -19,7 +19,8 @@ DEMO_ADMIN = 9001
 DEMO_HELP = """Demo commands (everything else is sent to the bot):
   :tap N      tap button N of the last message that has buttons
   :admin      talk as the admin account (id 9001)   :user   back to the normal user (id 1001)
-  :lang CODE  set your Telegram language (en, ko)   :help   this text   :quit   leave"""
+  :lang CODE  set your Telegram language (en, ko)   :help   this text   :quit   leave
+  :due        make this chat's digests due now (after /subscribe) and show what arrives"""
 
 
 @asynccontextmanager
@@ -90,6 +91,9 @@ def ask_once(
 ) -> list[str]:
     """Send one message through the emulator and return the bot's replies as text."""
 
+    # A one-off question must not send anyone's due digests on the way.
+    settings = settings.model_copy(update={"send_digests": False})
+
     async def go() -> list[str]:
         async with offline_bot(settings, engine) as client:
             replies = await client.reply_to(
@@ -102,7 +106,9 @@ def ask_once(
 
 async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -> None:
     """Chat with the bot from the terminal until :quit or end of input."""
-    settings = settings.model_copy(update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN]})
+    settings = settings.model_copy(
+        update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN], "digest_tick_seconds": 1.0}
+    )
     user, lang = DEMO_USER, "en"
     last_with_buttons: dict[str, Any] | None = None
     print(
@@ -134,7 +140,9 @@ async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -
                 lang = [*line.split(), "en"][1]
                 print(f"(language_code is now {lang})")
                 continue
-            if line.startswith(":tap"):
+            if line == ":due":
+                replies = await _due(client, engine, user)
+            elif line.startswith(":tap"):
                 replies = await _tap(client, user, line, last_with_buttons)
             else:
                 replies = await client.reply_to(
@@ -171,3 +179,32 @@ async def _tap(
     after = max((m["seq"] for m in await client.messages(chat_id)), default=0)
     await client.tap(user, chat_id, message["message_id"], buttons[int(parts[1]) - 1][1])
     return await client.collect(chat_id, after, timeout=10, quiet=0.4)
+
+
+async def _due(client: EmulatorClient, engine: Engine, chat_id: int) -> list[dict[str, Any]]:
+    """Move this chat's next digest to now; the scheduler tick queues it and the sender sends."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from db.models import Subscription
+
+    def move() -> int:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(Subscription).where(
+                    Subscription.chat_id == chat_id,
+                    Subscription.active == True,  # noqa: E712
+                )
+            ).all()
+            for row in rows:
+                row.next_due_at = datetime.now(UTC) - timedelta(minutes=1)
+                session.add(row)
+            session.commit()
+            return len(rows)
+
+    if not await asyncio.to_thread(move):
+        print("(no subscriptions in this chat yet: try /subscribe rice hyesan)")
+        return []
+    after = max((m["seq"] for m in await client.messages(chat_id)), default=0)
+    return await client.collect(chat_id, after, timeout=10, quiet=1.5)

@@ -88,7 +88,9 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
     async def wait_resumed(self) -> None:
         await self._resume.wait()
 
-    def _limiter(self, table: dict[int, AsyncLimiter], chat_id: int, size: float, period: float) -> AsyncLimiter:
+    def _limiter(
+        self, table: dict[int, AsyncLimiter], chat_id: int, size: float, period: float
+    ) -> AsyncLimiter:
         if len(table) > 4096:
             # Drop idle limiters so memory follows active chats, not all chats ever seen.
             for key, limiter in list(table.items()):

@@ -59,7 +59,9 @@ async def set_admin_menu(bot: Any, svc: Services, chat_id: int, *, show: bool) -
             [BotCommand(n, translator("en").gettext(d)[:256]) for n, d in entries], scope=scope
         )
     except TelegramError as exc:
-        logger.warning("Could not set the admin menu for %s: %s", chat_id, exc)
+        # "Chat not found" is expected until the editor first opens the bot; /start sets it then.
+        level = logging.INFO if "chat not found" in str(exc).lower() else logging.WARNING
+        logger.log(level, "Could not set the admin menu for %s: %s", chat_id, exc)
 
 
 def _admin_command(call: Callable[[Services, Update, ContextTypes.DEFAULT_TYPE], Reply]):  # type: ignore[no-untyped-def]

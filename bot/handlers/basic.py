@@ -33,7 +33,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     payload = (context.args or [""])[0]
     if payload.startswith("sub_") and chat is not None:
         if not await may_manage(update, context, user.id if user else None):
-            text = translator(lang).gettext("Only an admin of this chat can change its subscriptions.")
+            text = translator(lang).gettext(
+                "Only an admin of this chat can change its subscriptions."
+            )
             await send_reply(update.effective_message, Reply(text=render.esc(text)))
             return
         reply = await run_service(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlmodel import Session
 from telegram import Chat, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -17,15 +18,15 @@ from bot.domain.render import shorten
 from bot.domain.replies import Reply
 from bot.handlers.common import edit_reply, run_service, send_reply, services, user_language
 from bot.i18n import translator
-from sqlmodel import Session
-
 from db import repo
 
 logger = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
 
-async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
+async def may_manage(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int | None
+) -> bool:
     """Private chats manage themselves; in groups only admins (or the anonymous admin); anyone who
     can post in a channel is one of its admins."""
     chat = update.effective_chat
@@ -34,7 +35,11 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, user_id
     if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True
     message = update.effective_message
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+    if (
+        message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    ):
         return True  # an anonymous group admin
     if user_id is None:
         return False
@@ -165,7 +170,9 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 raise
             return Reply(
                 text=render.esc(
-                    t.gettext("Time zone set to {zone} for your next subscriptions.").format(zone=zone)
+                    t.gettext("Time zone set to {zone} for your next subscriptions.").format(
+                        zone=zone
+                    )
                 )
             )
         return Reply(text="✅ " + render.esc(when))

@@ -201,7 +201,9 @@ class Services:
             ),
         )
         if chat_id is not None:
-            schedule, schedule_buttons = self.subscriptions.schedule_text(chat_id=chat_id, lang=lang)
+            schedule, schedule_buttons = self.subscriptions.schedule_text(
+                chat_id=chat_id, lang=lang
+            )
             text += "\n" + schedule
             buttons += schedule_buttons
         return Reply(text=text, buttons=buttons)

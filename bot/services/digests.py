@@ -58,8 +58,16 @@ def schedule_of(subscription: Subscription) -> Schedule:
 def scope_label(catalogue: Catalogue, filters: Filters, lang: str) -> str:
     """Name what a filter set watches: "Rice, Corn · Hyesan" or "all commodities · all markets"."""
     _ = translator(lang).gettext
-    goods = ", ".join(catalogue.commodity_labels[i].in_lang(lang) for i in filters.commodity_ids if i in catalogue.commodity_labels)
-    places = ", ".join(catalogue.market_labels[i].in_lang(lang) for i in filters.market_ids if i in catalogue.market_labels)
+    goods = ", ".join(
+        catalogue.commodity_labels[i].in_lang(lang)
+        for i in filters.commodity_ids
+        if i in catalogue.commodity_labels
+    )
+    places = ", ".join(
+        catalogue.market_labels[i].in_lang(lang)
+        for i in filters.market_ids
+        if i in catalogue.market_labels
+    )
     all_goods = _("all commodities")
     all_places = _("all markets")
     return f"{goods or all_goods} · {places or all_places}"
@@ -155,6 +163,9 @@ class Gatherer:
             high_before = highs.get((commodity_id, market_id, row.currency, row.unit))
             record = is_new and high_before is not None and row.price_high > high_before
             age = (today - row.sort_on).days if row.sort_on > UNDATED else None
+            stale = age is None or age > STALE_AFTER_DAYS
+            # A back-filled old figure is not news: it belongs with the stale series.
+            is_new = is_new and not stale
             out.append(
                 digest.SeriesDigest(
                     commodity=self.catalogue.commodity_labels[commodity_id].in_lang(lang),
@@ -167,7 +178,7 @@ class Gatherer:
                     since_last=since_last,
                     four_weeks=four_weeks,
                     record_high=record,
-                    stale=age is None or age > STALE_AFTER_DAYS,
+                    stale=stale,
                     is_new=is_new,
                 )
             )
@@ -386,7 +397,9 @@ def check_alerts(
             change = change_between(_figure(previous), figure) if previous is not None else None  # type: ignore[arg-type]
             record = high_before is not None and row.price_high > high_before
             level = digest.alert_level(change, record)
-            state = repo.alert_state(session, commodity_id=row.commodity_id, market_id=row.market_id)
+            state = repo.alert_state(
+                session, commodity_id=row.commodity_id, market_id=row.market_id
+            )
             escalated = digest.escalates(state.level if state else None, level)
             repo.set_alert_state(
                 session,

@@ -183,6 +183,7 @@ class Entries:
         if pending is None or "row" not in pending.data:
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
         now = self.s.now()
+        new_price_id: int | None = None
         with Session(self.s.engine) as session:
             if pending.kind in ("price", "form-price"):
                 record = price_record_from_row(pending.data["row"], today=self.s.today())
@@ -192,6 +193,7 @@ class Entries:
                 repo.add_price(session, observation=row)
                 session.flush()
                 entity, ident = "priceobservation", f"#{row.id}"
+                new_price_id = row.id
                 after = {k: v for k, v in pending.data["row"].items() if v}
             else:
                 record = trade_report_from_row(pending.data["row"], today=self.s.today())
@@ -216,8 +218,8 @@ class Entries:
             )
             session.commit()
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
-        if entity == "priceobservation" and row.id is not None:
-            self.s.prices_added([row.id])
+        if new_price_id is not None:
+            self.s.prices_added([new_price_id])
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:

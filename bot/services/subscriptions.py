@@ -66,7 +66,9 @@ class Subscriptions:
         if text.lower() in ("help", "?"):
             return Reply(text=translator(lang).gettext(SUBSCRIBE_USAGE))
         if len(text) > 200:
-            raise InvalidInput("That is too long: name a few goods and places, e.g. rice corn hyesan.")
+            raise InvalidInput(
+                "That is too long: name a few goods and places, e.g. rice corn hyesan."
+            )
         watch = parse_watch_list(
             text, commodities=self.catalogue.commodities, markets=self.catalogue.markets
         )
@@ -83,7 +85,9 @@ class Subscriptions:
                     )
                 else:
                     lines.append(t.gettext("I don't know “{name}”.").format(name=unknown.text))
-            lines.append(t.gettext("Nothing was changed. /commodities and /markets list the names."))
+            lines.append(
+                t.gettext("Nothing was changed. /commodities and /markets list the names.")
+            )
             return Reply(text=render.esc("\n".join(lines)))
         return self.subscribe_ids(
             chat_id=chat_id,
@@ -200,10 +204,14 @@ class Subscriptions:
         if subscription.next_due_at is not None and subscription.active:
             local = subscription.next_due_at.astimezone(_zone(schedule.timezone))
             text += " · " + t.gettext("next: {when}").format(when=local.strftime("%Y-%m-%d %H:%M"))
-        alerts = t.gettext("price alerts on") if subscription.alerts else t.gettext("price alerts off")
+        alerts = (
+            t.gettext("price alerts on") if subscription.alerts else t.gettext("price alerts off")
+        )
         return f"{text} · {alerts}"
 
-    def _row_buttons(self, subscription: Subscription, t: Translator) -> tuple[tuple[Button, ...], ...]:
+    def _row_buttons(
+        self, subscription: Subscription, t: Translator
+    ) -> tuple[tuple[Button, ...], ...]:
         alerts = t.gettext("🔕 Alerts off") if subscription.alerts else t.gettext("🔔 Alerts on")
         return (
             (
@@ -241,8 +249,12 @@ class Subscriptions:
             buttons.append(
                 (
                     Button(alerts.format(n=number), callbacks.encode("sub", "al", row.id)),
-                    Button(t.gettext("👀 {n}").format(n=number), callbacks.encode("sub", "pv", row.id)),
-                    Button(t.gettext("✖ {n}").format(n=number), callbacks.encode("sub", "un", row.id)),
+                    Button(
+                        t.gettext("👀 {n}").format(n=number), callbacks.encode("sub", "pv", row.id)
+                    ),
+                    Button(
+                        t.gettext("✖ {n}").format(n=number), callbacks.encode("sub", "un", row.id)
+                    ),
                 )
             )
         lines.append(render.esc(t.gettext("🔔 price alerts · 👀 preview · ✖ stop")))
@@ -304,9 +316,15 @@ class Subscriptions:
             session.commit()
         if not stopped:
             raise InvalidInput("This button is no longer valid.")
-        return self.listing(chat_id=chat_id, lang=lang) if self._has_any(chat_id) else Reply(
-            text=render.esc(
-                translator(lang).gettext("Stopped. This chat has no subscriptions now; /subscribe starts one.")
+        return (
+            self.listing(chat_id=chat_id, lang=lang)
+            if self._has_any(chat_id)
+            else Reply(
+                text=render.esc(
+                    translator(lang).gettext(
+                        "Stopped. This chat has no subscriptions now; /subscribe starts one."
+                    )
+                )
             )
         )
 
@@ -338,7 +356,9 @@ class Subscriptions:
 
     # schedule
 
-    def schedule_text(self, *, chat_id: int, lang: str) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    def schedule_text(
+        self, *, chat_id: int, lang: str
+    ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
         """The digest part of /settings: the schedule and buttons to change it."""
         t = translator(lang)
         with Session(self.engine) as session:
@@ -370,21 +390,29 @@ class Subscriptions:
         schedule = digests.schedule_of(rows[0])
         if what == "day":
             buttons = [
-                Button(("✅ " if schedule.weekday == i else "") + t.gettext(name), callbacks.encode("sch", "day", i))
+                Button(
+                    ("✅ " if schedule.weekday == i else "") + t.gettext(name),
+                    callbacks.encode("sch", "day", i),
+                )
                 for i, name in enumerate(WEEKDAY_SHORT)
             ]
             rows_out = (tuple(buttons[:4]), tuple(buttons[4:]))
             prompt = t.gettext("Which day should the weekly digest come?")
         elif what == "hour":
             buttons = [
-                Button(("✅ " if schedule.hour == h else "") + f"{h:02d}", callbacks.encode("sch", "hour", h))
+                Button(
+                    ("✅ " if schedule.hour == h else "") + f"{h:02d}",
+                    callbacks.encode("sch", "hour", h),
+                )
                 for h in range(24)
             ]
             rows_out = tuple(tuple(buttons[i : i + 6]) for i in range(0, 24, 6))
             prompt = t.gettext("At what hour (in {zone})?").format(zone=schedule.timezone)
         elif what == "tz":
             buttons = [
-                Button(("✅ " if schedule.timezone == z else "") + z, callbacks.encode("sch", "tz", i))
+                Button(
+                    ("✅ " if schedule.timezone == z else "") + z, callbacks.encode("sch", "tz", i)
+                )
                 for i, z in enumerate(COMMON_TIMEZONES)
             ]
             rows_out = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))

@@ -127,7 +127,10 @@ def test_a_digest_missed_while_down_goes_out_once_for_the_latest_period(engine, 
     ("zone", "weeks"),
     [
         ("Europe/Berlin", (datetime(2026, 3, 16, tzinfo=UTC), datetime(2026, 10, 12, tzinfo=UTC))),
-        ("America/New_York", (datetime(2026, 2, 23, tzinfo=UTC), datetime(2026, 10, 19, tzinfo=UTC))),
+        (
+            "America/New_York",
+            (datetime(2026, 2, 23, tzinfo=UTC), datetime(2026, 10, 19, tzinfo=UTC)),
+        ),
     ],
 )
 def test_exactly_one_digest_a_week_at_the_local_hour_across_daylight_saving(
@@ -139,10 +142,22 @@ def test_exactly_one_digest_a_week_at_the_local_hour_across_daylight_saving(
         schedule = Schedule(cadence="weekly", weekday=6, hour=2, timezone=zone)  # Sunday 02:00
         hour9 = Schedule(cadence="weekly", weekday=0, hour=9, timezone=zone)
         sub_ids[start] = (
-            _subscribe(engine, int(start.timestamp()), due=next_due(schedule, start),
-                       timezone=zone, weekday=6, hour=2),
-            _subscribe(engine, int(start.timestamp()) + 1, due=next_due(hour9, start),
-                       timezone=zone, weekday=0, hour=9),
+            _subscribe(
+                engine,
+                int(start.timestamp()),
+                due=next_due(schedule, start),
+                timezone=zone,
+                weekday=6,
+                hour=2,
+            ),
+            _subscribe(
+                engine,
+                int(start.timestamp()) + 1,
+                due=next_due(hour9, start),
+                timezone=zone,
+                weekday=0,
+                hour=9,
+            ),
         )
     # The scheduler ticks every 20 minutes for four weeks around each change.
     for start in weeks:
@@ -273,8 +288,13 @@ def test_alerts_fire_when_the_class_escalates_only(engine, catalogue):
     _subscribe(engine, 1, goods=(rice,), alerts=True, due=NOW + timedelta(days=3))
     _subscribe(engine, 2, goods=(rice,), alerts=False, due=NOW + timedelta(days=3))
     _subscribe(engine, 3, places=(hyesan,), alerts=True, due=NOW + timedelta(days=3))
-    _subscribe(engine, 4, goods=(catalogue.commodity_slugs["corn"],), alerts=True,
-               due=NOW + timedelta(days=3))
+    _subscribe(
+        engine,
+        4,
+        goods=(catalogue.commodity_slugs["corn"],),
+        alerts=True,
+        due=NOW + timedelta(days=3),
+    )
     base = add_price(engine, catalogue, now=NOW, date="2026-10-01", price="8000")
     assert digests.check_alerts(engine, catalogue, [base.id], now=NOW) == 0
     jump = add_price(engine, catalogue, now=NOW, date="2026-11-01", price="11000")

@@ -125,9 +125,7 @@ async def trial(
     db = workdir / f"crash-{seed}-{time.monotonic_ns()}.sqlite3"
     _prepare(db, subscribers)
     token = demo_token()
-    emulator = Emulator(
-        EmulatorConfig(token=token, latency_ms=(5, 40), global_rate=budget * 1.5)
-    )
+    emulator = Emulator(EmulatorConfig(token=token, latency_ms=(5, 40), global_rate=budget * 1.5))
     root = await emulator.start()
     client = EmulatorClient(root)
     child = None
@@ -161,9 +159,7 @@ async def trial(
         child.send_signal(signal.SIGTERM)
         await asyncio.to_thread(child.wait, 30)
         child = None
-        per_chat = Counter(
-            m["chat_id"] for m in await client.sent() if HEADER in m["text"].lower()
-        )
+        per_chat = Counter(m["chat_id"] for m in await client.sent() if HEADER in m["text"].lower())
         # Subscription ids were inserted in chat order: id = chat - 10_000 + 1.
         skipped = sum(1 for i in range(subscribers) if per_chat[10_000 + i] == 0)
         doubles = {chat - 10_000 + 1 for chat, count in per_chat.items() if count > 1}
@@ -188,9 +184,7 @@ async def _main(trials: int, subscribers: int, budget: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         totals = Counter()
         for n in range(trials):
-            result = await trial(
-                subscribers=subscribers, budget=budget, seed=n, workdir=Path(tmp)
-            )
+            result = await trial(subscribers=subscribers, budget=budget, seed=n, workdir=Path(tmp))
             totals.update(
                 skipped=result.skipped,
                 duplicates_known=result.duplicates_known,

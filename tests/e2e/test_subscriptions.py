@@ -143,9 +143,9 @@ async def test_a_due_digest_is_delivered_once_and_recorded(chat, e2e_engine):
     assert len(digests) >= 1
     await asyncio.sleep(1.5)  # several more ticks: nothing is sent twice
     assert len(deliveries(e2e_engine)) == 1
-    assert len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]) == len(
-        digests
-    )
+    assert len(
+        [m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]
+    ) == len(digests)
     assert subscriptions(e2e_engine, USER)[0].last_digest_at is not None
 
 
@@ -182,7 +182,10 @@ async def test_a_timed_out_send_is_retried(chat, e2e_engine, monkeypatch):
     row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
     # The first attempt timed out (the emulator dropped it), the second went through.
     assert row[0].attempts == 2
-    assert len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]) == 1
+    assert (
+        len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()])
+        == 1
+    )
 
 
 async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
@@ -193,9 +196,11 @@ async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
     async def tap(message, label):
         buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
         (button,) = [b for b in buttons if label in b["text"]]
-        sent = await chat.tap(USER, USER, message["message_id"], button["callback_data"])
+        await chat.tap(USER, USER, message["message_id"], button["callback_data"])
         await asyncio.sleep(0.6)
-        (latest,) = [m for m in await chat.messages(USER) if m["message_id"] == message["message_id"]][-1:]
+        (latest,) = [
+            m for m in await chat.messages(USER) if m["message_id"] == message["message_id"]
+        ][-1:]
         return latest
 
     picker = await tap(settings_message, "Day")
