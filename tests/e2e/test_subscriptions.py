@@ -246,3 +246,29 @@ async def test_stats_are_for_admins(chat, e2e_engine):
     assert "Only admins" in text_of(await ask(chat, "/stats"))
     stats = text_of(await ask(chat, "/stats", user=9001))
     assert "1 chats with 1 active subscriptions" in stats or "1 chat" in stats
+
+
+async def test_a_channel_subscribes_by_posting_the_command(chat, e2e_engine):
+    channel = -1002000555
+    await chat.open_group(channel, "Market watch", type="channel", admin_ids=[OTHER])
+    await chat.send_text(OTHER, "/subscribe@jangmadang_bot corn", chat_id=channel, chat_type="channel")
+    await until(lambda: subscriptions(e2e_engine, channel))
+    (sub,) = subscriptions(e2e_engine, channel)
+    assert sub.chat_type == "channel" and sub.active
+    make_due(e2e_engine, channel)
+    await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    assert [m for m in await chat.sent(chat_id=channel) if "jangmadang digest" in m["text"].lower()]
+
+
+async def test_unsubscribe_by_number_and_all(chat, e2e_engine):
+    await ask(chat, "/subscribe rice")
+    await ask(chat, "/subscribe corn sinuiju")
+    await ask(chat, "/subscribe lingzhi")
+    which = text_of(await ask(chat, "/unsubscribe"))
+    assert "Which one?" in which and len([s for s in subscriptions(e2e_engine) if s.active]) == 3
+    assert "no subscription 7" in text_of(await ask(chat, "/unsubscribe 7"))
+    assert "Stopped 1 subscription" in text_of(await ask(chat, "/unsubscribe 2"))
+    active = [s for s in subscriptions(e2e_engine) if s.active]
+    assert len(active) == 2 and all(s.filter_key != "" for s in active)
+    assert "Stopped 2 subscriptions" in text_of(await ask(chat, "/unsubscribe all"))
+    assert not [s for s in subscriptions(e2e_engine) if s.active]
