@@ -337,3 +337,23 @@ def test_stats_count_subscribers_and_deliveries_by_status(engine, catalogue):
         assert len(repo.reactivate_chat(session, chat_id=2, now=NOW)) == 1
         assert repo.reactivate_chat(session, chat_id=3, now=NOW) == []
         session.commit()
+
+
+async def test_two_senders_one_lease_on_sqlite_both_work_on_postgres(engine, settings):
+    from bot.delivery import Sender
+
+    def make() -> Sender:
+        return Sender(None, engine, settings, catalogue=lambda: None, now=lambda: NOW)  # type: ignore[arg-type]
+
+    first, second = make(), make()
+    leaders = [await first.ensure_lease(), await second.ensure_lease()]
+    if engine.dialect.name == "sqlite":
+        assert leaders == [True, False]
+        # The holder stops (releases): the other takes over at its next check.
+        first.release()
+        assert await second.ensure_lease()
+    else:
+        # Every PostgreSQL worker sends; the budget is split between the live ones.
+        assert leaders == [True, True]
+        assert await first.ensure_lease() and first._renew_lease()
+        assert first.pacer.budget == settings.send_budget / 2

@@ -251,7 +251,9 @@ async def test_stats_are_for_admins(chat, e2e_engine):
 async def test_a_channel_subscribes_by_posting_the_command(chat, e2e_engine):
     channel = -1002000555
     await chat.open_group(channel, "Market watch", type="channel", admin_ids=[OTHER])
-    await chat.send_text(OTHER, "/subscribe@jangmadang_bot corn", chat_id=channel, chat_type="channel")
+    await chat.send_text(
+        OTHER, "/subscribe@jangmadang_bot corn", chat_id=channel, chat_type="channel"
+    )
     await until(lambda: subscriptions(e2e_engine, channel))
     (sub,) = subscriptions(e2e_engine, channel)
     assert sub.chat_type == "channel" and sub.active
