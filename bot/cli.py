@@ -73,6 +73,19 @@ def run() -> None:
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
+@app.command()
+def send() -> None:
+    """Only queue and send digests and alerts (a worker beside `run`; several on PostgreSQL)."""
+    from bot.delivery import run_worker
+
+    settings = _settings()
+    token = settings.token()
+    _setup_logging(settings)
+    engine = _prepare_database(settings)
+    logger.info("Digest worker; Bot API at %s", settings.telegram_api_url)
+    asyncio.run(run_worker(settings, engine, token=token))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest version and load the catalogue."""

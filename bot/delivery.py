@@ -22,7 +22,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -437,3 +437,53 @@ def _forbidden_reason(text: str) -> str:
     if "deactivated" in lowered:
         return "deactivated"
     return "kicked"
+
+
+async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
+    """Queue and send digests without answering updates: `jangmadang send`, beside `run`.
+
+    Stops on SIGTERM or SIGINT: sends in flight finish and are recorded, the lease is released.
+    """
+    import signal
+
+    from telegram.ext import ExtBot
+
+    from bot.ratelimit import ChatPacedRateLimiter
+    from bot.services.catalogue import load_catalogue
+
+    root = settings.telegram_api_url.rstrip("/")
+    bot = ExtBot(
+        token,
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        rate_limiter=ChatPacedRateLimiter(),
+    )
+    catalogue = load_catalogue(engine)
+    sender = Sender(
+        bot,
+        engine,
+        settings,
+        catalogue=lambda: catalogue,
+        now=lambda: datetime.now(UTC),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        task = asyncio.create_task(sender.run(), name="digest-sender")
+        try:
+            while not stop.is_set():
+                try:
+                    await sender.tick()
+                except Exception:
+                    logger.exception("Digest tick failed; the next tick retries")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.digest_tick_seconds)
+        finally:
+            await sender.stop()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await asyncio.to_thread(sender.release)

@@ -50,8 +50,8 @@ class TrialResult:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def _prepare(path: Path, subscribers: int) -> None:
-    engine = make_engine(f"sqlite:///{path}")
+def _prepare(path: Path | str, subscribers: int) -> None:
+    engine = make_engine(path if isinstance(path, str) else f"sqlite:///{path}")
     upgrade(engine)
     now = datetime.now(UTC)
     sync_catalogue(engine, now=now)
@@ -88,12 +88,12 @@ def _prepare(path: Path, subscribers: int) -> None:
     engine.dispose()
 
 
-def _child(root: str, token: str, db: Path, budget: float) -> subprocess.Popen:
+def _child(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_URL": root,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
         "SEND_BUDGET": str(budget),
         "DIGEST_TICK_SECONDS": "0.5",
         "SENDER_LEASE_SECONDS": "10",
@@ -109,8 +109,8 @@ def _child(root: str, token: str, db: Path, budget: float) -> subprocess.Popen:
     )
 
 
-def _ledger(db: Path) -> list[DigestDelivery]:
-    engine = make_engine(f"sqlite:///{db}")
+def _ledger(db: Path | str) -> list[DigestDelivery]:
+    engine = make_engine(db if isinstance(db, str) else f"sqlite:///{db}")
     try:
         with Session(engine) as session:
             return list(session.exec(select(DigestDelivery)))
@@ -178,6 +178,67 @@ async def trial(
             child.wait()
         await client.aclose()
         await emulator.stop()
+
+
+async def two_workers(
+    db: Path | str, *, subscribers: int = 100, budget: float = 40.0
+) -> tuple[Counter, Counter]:
+    """Two bot processes on one database: return messages per chat and ledger rows per sender."""
+    _prepare(db, subscribers)
+    token = demo_token()
+    emulator = Emulator(EmulatorConfig(token=token, latency_ms=(5, 40), global_rate=budget * 1.5))
+    root = await emulator.start()
+    client = EmulatorClient(root)
+    children: list[subprocess.Popen] = []
+    try:
+        await client.open_chats(range(10_000, 10_000 + subscribers))
+        # Only one process may poll for updates; the second only sends (as a worker would).
+        children.append(_child(root, token, db, budget))
+        children.append(_worker(root, token, db, budget))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while True:
+            rows = await asyncio.to_thread(_ledger, db)
+            if len(rows) == subscribers and all(r.status == "sent" for r in rows):
+                break
+            if loop.time() > deadline or any(c.poll() is not None for c in children):
+                raise RuntimeError("the two processes did not finish the broadcast")
+            await asyncio.sleep(0.1)
+        per_chat = Counter(m["chat_id"] for m in await client.sent() if HEADER in m["text"].lower())
+        return per_chat, Counter(r.claimed_by.split(":")[1] for r in rows if r.claimed_by)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                await asyncio.to_thread(child.wait, 30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        await client.aclose()
+        await emulator.stop()
+
+
+def _worker(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
+    """A sender without polling: the digest worker of a deployment with several processes."""
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_URL": root,
+        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
+        "SEND_BUDGET": str(budget),
+        "DIGEST_TICK_SECONDS": "0.5",
+        "SENDER_LEASE_SECONDS": "10",
+        "LOG_LEVEL": "WARNING",
+        "ADMIN_IDS": "",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "send"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 async def _main(trials: int, subscribers: int, budget: float) -> None:
