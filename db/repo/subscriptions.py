@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from db.models import AlertState, DigestBody, DigestDelivery, Lease, Subscription
 
 __all__ = [
-    "Claimed",
     "DELIVERY_REASONS",
+    "Claimed",
     "acquire_lease",
     "add_subscription",
     "alert_state",
@@ -249,9 +249,7 @@ class Claimed:
     attempts: int
 
 
-def claim_deliveries(
-    session: Session, *, holder: str, now: datetime, limit: int
-) -> list[Claimed]:
+def claim_deliveries(session: Session, *, holder: str, now: datetime, limit: int) -> list[Claimed]:
     """Mark up to `limit` due pending rows as being sent by `holder` and return them.
 
     PostgreSQL: rows are locked with FOR UPDATE SKIP LOCKED, so several workers claim disjoint
@@ -357,7 +355,10 @@ def release_orphans(session: Session, *, live: Iterable[str], now: datetime) -> 
     query = update(DigestDelivery).where(col(DigestDelivery.status) == "sending")
     if live:
         query = query.where(
-            or_(col(DigestDelivery.claimed_by).is_(None), col(DigestDelivery.claimed_by).not_in(live))
+            or_(
+                col(DigestDelivery.claimed_by).is_(None),
+                col(DigestDelivery.claimed_by).not_in(live),
+            )
         )
     result = session.exec(  # type: ignore[call-overload]
         query.values(status="pending", claimed_by=None, updated_at=now)
@@ -396,7 +397,9 @@ def set_alert_state(
 ) -> None:
     state = session.get(AlertState, (commodity_id, market_id))
     if state is None:
-        state = AlertState(commodity_id=commodity_id, market_id=market_id, level=level, updated_at=now)
+        state = AlertState(
+            commodity_id=commodity_id, market_id=market_id, level=level, updated_at=now
+        )
     state.level = level
     state.observation_id = observation_id
     state.updated_at = now
