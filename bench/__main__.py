@@ -1,17 +1,76 @@
-"""Run every benchmark and print its figures (`make bench`)."""
+"""Run the benchmarks and print their figures (`make bench`).
+
+`python -m bench` runs the default set (resolver, answer, import); `python -m bench NAME` runs one,
+including the slower ones left out of the default set (broadcast, compose). `--help` lists them.
+"""
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
 from bench import answer, importer, resolver
 
-
-def main() -> None:
-    resolvers()
-    answers()
-    imports()
+DEFAULT = ("resolver", "answer", "import")
 
 
-def resolvers() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.benchmark is None:
+        resolvers()
+        answers()
+        imports()
+    elif args.benchmark == "resolver":
+        resolvers()
+    elif args.benchmark == "answer":
+        answers()
+    elif args.benchmark == "import":
+        imports()
+    elif args.benchmark == "broadcast":
+        broadcast(
+            subscribers=args.subscribers,
+            budget=args.budget,
+            emulator_rate=args.emulator_rate,
+            filters=args.filters,
+        )
+    elif args.benchmark == "compose":
+        compose(filters=args.filters, subscribers=args.subscribers, profile=args.profile)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks that print ratios against references measured in the same run. "
+        f"Without a name: {', '.join(DEFAULT)}.",
+    )
+    names = p.add_subparsers(dest="benchmark", metavar="NAME")
+    names.add_parser("resolver", help="resolver against raw rapidfuzz and difflib (default set)")
+    names.add_parser("answer", help="question to reply text on 1,000,000 figures (default set)")
+    names.add_parser("import", help="CSV import of 1,000,000 rows (default set)")
+    b = names.add_parser(
+        "broadcast",
+        help="digest broadcast through the real bot and the emulator (slow: ~7 min by default)",
+    )
+    b.add_argument("--subscribers", type=int, default=10_000, help="private chats (10,000)")
+    b.add_argument("--budget", type=float, default=25.0, help="send_budget, messages/s (25)")
+    b.add_argument(
+        "--emulator-rate",
+        type=float,
+        default=None,
+        help="emulator overall flood limit/s (30, Telegram's; 1.2x the budget above 25)",
+    )
+    b.add_argument("--filters", type=int, default=50, help="distinct filter sets (50)")
+    c = names.add_parser("compose", help="enqueue_due for 1,000 vs 100,000 subscribers (slow)")
+    c.add_argument("--filters", type=int, default=1_000, help="distinct filter sets (1,000)")
+    c.add_argument(
+        "--subscribers", type=int, default=100_000, help="subscribers sharing them (100,000)"
+    )
+    c.add_argument("--profile", action="store_true", help="cProfile the large run, print the top")
+    return p
+
+
+def resolvers() -> dict[str, Any]:
     print("Resolver, 5,000 commodities x 3 names, p95 per query:")
     r = resolver.run()
     print(
@@ -24,6 +83,7 @@ def resolvers() -> None:
         f"  one-typo queries: {r['right']:.0%} answered with their entry, "
         f"{r['wrong']:.0%} with another one, the rest asked or not found"
     )
+    return r
 
 
 def answers() -> None:
@@ -36,6 +96,7 @@ def answers() -> None:
     )
     print(f"  answer / reference = {r['ratio']:.2f} (target <= 3)")
     print(f"  memory growth over the run: {r['rss_growth_mb']:.1f} MB")
+    return r
 
 
 def imports() -> None:
@@ -52,6 +113,74 @@ def imports() -> None:
         f"  peak memory growth during the import: {r['rss_growth_mb']:.0f} MB "
         f"for a {r['file_mb']:.0f} MB file"
     )
+    return r
+
+
+def broadcast(
+    *, subscribers: int, budget: float, emulator_rate: float | None, filters: int
+) -> dict[str, Any]:
+    from bench import broadcast as bench_broadcast
+
+    rate = emulator_rate or bench_broadcast.emulator_rate_for(budget)
+    low, high = bench_broadcast.LATENCY_MS
+    print(
+        f"Digest broadcast to {subscribers:,} private chats ({filters} filter sets, SQLite), "
+        f"send_budget {budget:g}/s; emulator {rate:g}/s overall, 1/s per chat, "
+        f"{low}-{high} ms latency:"
+    )
+    r = bench_broadcast.run(subscribers, budget, emulator_rate=rate, filters=filters)
+    s = r["statuses"]
+    print(
+        f"  sustained {r['sustained']:.1f} digest sends/s over {r['digest_messages']:,} messages "
+        f"= {r['ratio']:.2f}x the budget (target >= 0.9)"
+    )
+    print(
+        f"  429 answers: {r['sends_429']:,} of {r['sends']:,} sends = {r['share_429']:.2%} "
+        f"(target <= 1 %); other refusals {r['sends_failed']:,}; sender flood waits "
+        f"{r['sender']['flood_waits']}, retried {r['sender']['retried']}"
+    )
+    print(
+        f"  ledger: {s.get('sent', 0):,} sent of {sum(s.values()):,} rows "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(s.items()))}); "
+        f"{r['chats_reached']:,} chats reached, messages per chat at most "
+        f"{r['messages_per_chat_max']}, repeated texts {r['repeats']}"
+    )
+    print(
+        f"  first digest {r['first_send_after']:.1f} s after due, last {r['send_seconds']:.0f} s "
+        f"later; {r['ticks_skipped']} ticks skipped while one was still queueing"
+    )
+    print(
+        f"  question to first reply, p95 of {r['questions']}: idle {r['idle_p95'] * 1e3:.0f} ms, "
+        f"during the broadcast {r['during_p95'] * 1e3:.0f} ms = {r['latency_ratio']:.2f}x "
+        f"(target <= 2.0; medians {r['idle_median'] * 1e3:.0f} / "
+        f"{r['during_median'] * 1e3:.0f} ms; {r['asked_during']} of {r['questions']} asked "
+        f"while digests went out)"
+    )
+    return r
+
+
+def compose(*, filters: int, subscribers: int, profile: bool) -> dict[str, Any]:
+    from bench import compose as bench_compose
+
+    print(
+        f"Queueing due digests (enqueue_due, SQLite), {filters:,} distinct filter sets, "
+        f"(a) one subscriber each against (b) {subscribers:,} subscribers sharing them:"
+    )
+    r = bench_compose.run(filters, subscribers, profile=profile)
+    for name in ("a", "b"):
+        c = r[name]
+        print(
+            f"  ({name}) {c['subscribers']:>7,} subscribers: {c['seconds']:.1f} s "
+            f"(compose {c['compose_seconds']:.1f} s, the rest {c['rest_seconds']:.1f} s), "
+            f"{c['ledger_rows']:,} ledger rows, {c['composed']:,} bodies composed"
+        )
+    print(
+        f"  b / a = {r['ratio']:.2f} (target <= 2.0); compose b / a = {r['compose_ratio']:.2f}; "
+        f"{r['per_subscriber_ms']:.3f} ms per extra subscriber"
+    )
+    if profile:
+        print(r["b"]["profile"])
+    return r
 
 
 if __name__ == "__main__":

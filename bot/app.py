@@ -144,7 +144,8 @@ def build_application(
         .token(token or settings.token())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .rate_limiter(ChatPacedRateLimiter())
+        # Telegram's 30/s, or more for a bot allowed a higher broadcast budget.
+        .rate_limiter(ChatPacedRateLimiter(overall_max_rate=max(30.0, settings.send_budget + 5)))
         .read_timeout(settings.request_timeout)
         .get_updates_read_timeout(settings.request_timeout + 10)
         .concurrent_updates(8)

@@ -456,7 +456,7 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
         token,
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
-        rate_limiter=ChatPacedRateLimiter(),
+        rate_limiter=ChatPacedRateLimiter(overall_max_rate=max(30.0, settings.send_budget + 5)),
     )
     catalogue = load_catalogue(engine)
     sender = Sender(

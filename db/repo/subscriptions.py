@@ -7,8 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,13 +25,13 @@ __all__ = [
     "claim_deliveries",
     "deactivate_chat",
     "delivery_stats",
-    "due_subscriptions",
+    "due_subscription_rows",
     "finish_delivery",
-    "insert_deliveries",
     "is_postgres",
     "lease_holder",
     "live_holders",
     "migrate_chat",
+    "queue_deliveries",
     "reactivate_chat",
     "record_part",
     "release_lease",
@@ -145,24 +144,33 @@ def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int, now: d
     return int(result.rowcount or 0)
 
 
-def due_subscriptions(
-    session: Session, *, now: datetime, limit: int, after_id: int = 0
-) -> list[Subscription]:
-    """Active subscriptions due by `now`, in id order; rows other workers hold are skipped."""
+def due_subscription_rows(session: Session, *, now: datetime, limit: int) -> list:
+    """Active subscriptions due by `now`, oldest first, as plain rows; PostgreSQL skips rows
+    another worker is queuing (FOR UPDATE SKIP LOCKED)."""
+    table = Subscription.__table__  # type: ignore[attr-defined]
     query = (
-        select(Subscription)
-        .where(
-            col(Subscription.active).is_(True),
-            col(Subscription.next_due_at).is_not(None),
-            col(Subscription.next_due_at) <= now,
-            col(Subscription.id) > after_id,
+        select(
+            table.c.id,
+            table.c.filter_key,
+            table.c.cadence,
+            table.c.weekday,
+            table.c.hour,
+            table.c.timezone,
+            table.c.language,
+            table.c.next_due_at,
         )
-        .order_by(col(Subscription.id))
+        .where(
+            table.c.active.is_(True),
+            table.c.next_due_at.is_not(None),
+            table.c.next_due_at <= now,
+        )
+        # Oldest due first, straight from the (active, next_due_at) index: no sort.
+        .order_by(table.c.next_due_at)
         .limit(limit)
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    return list(session.exec(query))
+    return list(session.connection().execute(query).all())
 
 
 def subscriber_counts(session: Session) -> dict[str, int]:
@@ -217,22 +225,28 @@ def save_body(session: Session, *, key: str, parts: list[str], now: datetime) ->
     return body.id
 
 
-def insert_deliveries(session: Session, *, rows: list[dict]) -> int:
-    """Add ledger rows; a (subscription, period) already there is left alone. Returns rows added."""
+_QUEUE = text(
+    "INSERT INTO digestdelivery (subscription_id, period_key, kind, body_id, status, attempts, "
+    "due_at, message_ids, created_at, updated_at) "
+    "VALUES (:subscription_id, :period_key, :kind, :body_id, 'pending', 0, :due_at, '[]', "
+    ":now, :now) ON CONFLICT (subscription_id, period_key) DO NOTHING"
+)
+
+
+def queue_deliveries(session: Session, *, rows: Sequence[dict], now: datetime) -> int:
+    """Queue many ledger rows in one executemany; a (subscription, period) already queued is
+    skipped. Rows carry subscription_id, period_key, kind, body_id and due_at; constants are in
+    the statement, so only what varies is bound per row. Returns the rows added."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    added = 0
-    for start in range(0, len(rows), 500):
-        statement = (
-            insert(DigestDelivery)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["subscription_id", "period_key"])
-            .returning(DigestDelivery.id)
-        )
-        added += len(session.connection().execute(statement).all())
-    return added
+    deliveries = DigestDelivery.__table__  # type: ignore[attr-defined]
+    statement = _QUEUE.bindparams(
+        bindparam("due_at", type_=deliveries.c.due_at.type),
+        bindparam("now", value=now, type_=deliveries.c.created_at.type),
+    )
+    result = session.connection().execute(statement, [dict(row, now=now) for row in rows])
+    # sqlite3 and psycopg both report the sum over an executemany's rows (skipped ones are 0).
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True)

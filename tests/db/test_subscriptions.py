@@ -88,7 +88,7 @@ def test_the_ledger_refuses_a_second_row_for_the_same_period(engine, catalogue):
     digests.enqueue_due(engine, catalogue, now=NOW)
     (row,) = _deliveries(engine)
     with Session(engine) as session:
-        added = repo.insert_deliveries(
+        added = repo.queue_deliveries(
             session,
             rows=[
                 {
@@ -96,14 +96,10 @@ def test_the_ledger_refuses_a_second_row_for_the_same_period(engine, catalogue):
                     "period_key": row.period_key,
                     "kind": "digest",
                     "body_id": row.body_id,
-                    "status": "pending",
-                    "attempts": 0,
                     "due_at": NOW,
-                    "message_ids": [],
-                    "created_at": NOW,
-                    "updated_at": NOW,
                 }
             ],
+            now=NOW,
         )
         session.commit()
     assert added == 0 and len(_deliveries(engine)) == 1
@@ -357,3 +353,25 @@ async def test_two_senders_one_lease_on_sqlite_both_work_on_postgres(engine, set
         assert leaders == [True, True]
         assert await first.ensure_lease() and first._renew_lease()
         assert first.pacer.budget == settings.send_budget / 2
+
+
+def test_queueing_counts_only_the_rows_it_added(engine, catalogue):
+    ids = [_subscribe(engine, chat) for chat in range(1, 6)]
+    with Session(engine) as session:
+        body = repo.save_body(session, key="k", parts=["x"], now=NOW)
+        rows = [
+            {
+                "subscription_id": i,
+                "period_key": "2026-W48",
+                "kind": "digest",
+                "body_id": body,
+                "due_at": NOW,
+            }
+            for i in ids
+        ]
+        assert repo.queue_deliveries(session, rows=rows[:3], now=NOW) == 3
+        assert repo.queue_deliveries(session, rows=rows, now=NOW) == 2
+        session.commit()
+    stored = _deliveries(engine)
+    assert len(stored) == 5 and {d.status for d in stored} == {"pending"}
+    assert all(d.due_at == NOW and d.message_ids == [] and d.created_at == NOW for d in stored)
