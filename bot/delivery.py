@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -155,11 +158,20 @@ class Sender:
         self.stats = SenderStats()
         self._wake = asyncio.Event()
         self._stop = False
-        self._slots = asyncio.Semaphore(settings.send_concurrency)
+        # Enough sends in flight to keep the budget at Telegram's usual latency (up to ~0.5 s).
+        self.concurrency = max(settings.send_concurrency, int(settings.send_budget * 0.5) + 1)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        # The sender's database writes get threads of their own: answers to users never queue
+        # behind a broadcast's bookkeeping in the shared default pool.
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sender-db")
         self._tasks: set[asyncio.Task] = set()
         self._leader = False
         self._lease_checked = 0.0
         self._workers = 1
+
+    async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(call, *args, **kwargs))
 
     # leases
 
@@ -211,6 +223,7 @@ class Sender:
             name = f"{WORKER_PREFIX}{self.holder}"[:40] if self.postgres else SENDER_LEASE
             repo.release_lease(session, name=name, holder=self.holder)
             session.commit()
+        self._executor.shutdown(wait=False)
 
     async def ensure_lease(self) -> bool:
         clock = time.monotonic()
@@ -220,7 +233,7 @@ class Sender:
         ):
             self._lease_checked = clock
             try:
-                return await asyncio.to_thread(self._renew_lease)
+                return await self._db(self._renew_lease)
             except Exception:
                 logger.exception("Could not renew the sender lease")
                 self._leader = False
@@ -233,7 +246,7 @@ class Sender:
         """Queue the digests that are due (only the sending process does it on SQLite)."""
         if not await self.ensure_lease():
             return 0
-        result = await asyncio.to_thread(enqueue_due, self.engine, self.catalogue(), now=self.now())
+        result = await self._db(enqueue_due, self.engine, self.catalogue(), now=self.now())
         if result.deliveries:
             logger.info(
                 "Queued %d digests for %d subscriptions (%d composed)",
@@ -260,7 +273,7 @@ class Sender:
                 await self._sleep(0.05)
                 continue
             try:
-                claimed = await asyncio.to_thread(self._claim, free * 2)
+                claimed = await self._db(self._claim, free * 2)
             except Exception:
                 logger.exception("Could not claim deliveries")
                 await self._sleep(idle_poll)
@@ -286,26 +299,6 @@ class Sender:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self.settings.send_timeout + 5)
 
-    async def drain(self, *, timeout: float = 60.0) -> None:
-        """Send until the queue is empty (for the CLI and tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not await self.ensure_lease():
-                await asyncio.sleep(0.2)
-                continue
-            claimed = await asyncio.to_thread(self._claim, self.settings.send_concurrency * 2)
-            if not claimed:
-                if self._tasks:
-                    await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                return
-            for row in claimed:
-                await self._slots.acquire()
-                task = asyncio.create_task(self._deliver(row))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        raise TimeoutError("the delivery queue did not drain in time")
-
     def _claim(self, limit: int) -> list[repo.Claimed]:
         with Session(self.engine) as session:
             rows = repo.claim_deliveries(session, holder=self.holder, now=self.now(), limit=limit)
@@ -317,9 +310,7 @@ class Sender:
             await self._send_row(row)
         except Exception as exc:  # a bug must not stop the sender or leave the row claimed
             logger.exception("Delivery %d failed unexpectedly", row.id)
-            await asyncio.to_thread(
-                self._finish, row.id, "failed", f"internal error: {type(exc).__name__}"
-            )
+            await self._db(self._finish, row.id, "failed", f"internal error: {type(exc).__name__}")
         finally:
             self._slots.release()
 
@@ -345,32 +336,30 @@ class Sender:
                 continue  # the same part again once the pause is over
             except ChatMigrated as exc:
                 new_id = int(exc.new_chat_id)
-                await asyncio.to_thread(self._migrate, chat_id, new_id)
+                await self._db(self._migrate, chat_id, new_id)
                 chat_id, chat_type = new_id, "supergroup"
                 continue
             except Forbidden as exc:
-                await asyncio.to_thread(
-                    self._unreachable, row, _forbidden_reason(str(exc)), str(exc)
-                )
+                await self._db(self._unreachable, row, _forbidden_reason(str(exc)), str(exc))
                 return
             except BadRequest as exc:
                 text = str(exc)
                 if "chat not found" in text.lower():
-                    await asyncio.to_thread(self._unreachable, row, "chat not found", text)
+                    await self._db(self._unreachable, row, "chat not found", text)
                 else:
-                    await asyncio.to_thread(self._finish, row.id, "failed", text)
+                    await self._db(self._finish, row.id, "failed", text)
                 return
             except (TimedOut, NetworkError) as exc:
-                await asyncio.to_thread(self._retry_later, row, f"{type(exc).__name__}: {exc}")
+                await self._db(self._retry_later, row, f"{type(exc).__name__}: {exc}")
                 return
             except TelegramError as exc:
-                await asyncio.to_thread(self._finish, row.id, "failed", str(exc))
+                await self._db(self._finish, row.id, "failed", str(exc))
                 return
             last = index == len(row.parts) - 1
-            await asyncio.to_thread(self._record, row.id, message.message_id, last)
+            await self._db(self._record, row.id, message.message_id, last)
             index += 1
         if not row.parts:
-            await asyncio.to_thread(self._finish, row.id, "failed", "empty digest")
+            await self._db(self._finish, row.id, "failed", "empty digest")
 
     # outcomes (worker threads)
 
