@@ -22,15 +22,20 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+def make_settings(tmp_path, **overrides: object) -> Settings:
+    """Settings built directly, never from the developer's environment."""
+    values: dict = {
+        "database_url": f"sqlite:///{tmp_path}/settings.sqlite3",
+        "admin_ids": [9001],
+        "telegram_bot_token": None,
+    }
+    return Settings(_env_file=None, **{**values, **overrides})
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings built directly, never from the developer's environment."""
-    return Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{tmp_path}/settings.sqlite3",
-        admin_ids=[9001],
-        telegram_bot_token=None,
-    )
+    return make_settings(tmp_path)
 
 
 @pytest.fixture(scope="session")

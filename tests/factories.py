@@ -41,3 +41,34 @@ def add_price(
         session.commit()
         session.refresh(row)
     return row
+
+
+def subscription_row(
+    chat_id: int,
+    *,
+    due: datetime,
+    now: datetime,
+    goods: tuple[int, ...] = (),
+    places: tuple[int, ...] = (),
+    timezone: str = "UTC",
+) -> dict:
+    """A subscription as a plain row, for bulk inserts (weekly, Mondays 09:00)."""
+    from bot.services.digests import Filters
+
+    return {
+        "chat_id": chat_id,
+        "chat_type": "private",
+        "commodity_ids": list(goods),
+        "market_ids": list(places),
+        "filter_key": Filters(goods, places).key,
+        "cadence": "weekly",
+        "weekday": 0,
+        "hour": 9,
+        "timezone": timezone,
+        "language": "en",
+        "alerts": False,
+        "active": True,
+        "next_due_at": due,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlmodel import Session
 from telegram import Chat, ChatMember, Update
@@ -67,8 +69,10 @@ async def _refuse(update: Update, lang: str) -> None:
     await send_reply(update.effective_message, Reply(text=render.esc(text)))
 
 
-async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/subscribe [commodities] [markets]: this chat gets a digest of them (nothing = everything)."""
+async def _for_chat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, call: Callable[..., Reply], **kwargs: Any
+) -> None:
+    """Run a use case that changes this chat's subscriptions, if the sender may change them."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
@@ -77,31 +81,25 @@ async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not await may_manage(update, context, user_id):
         await _refuse(update, lang)
         return
-    reply = await run_service(
-        services(context).subscriptions.subscribe,
-        chat_id=chat.id,
-        chat_type=chat.type,
-        user_id=user_id,
-        text=_args(context),
-        lang=lang,
-    )
+    reply = await run_service(call, chat_id=chat.id, text=_args(context), lang=lang, **kwargs)
     await send_reply(message, reply)
+
+
+async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscribe [commodities] [markets]: this chat gets a digest of them (nothing = everything)."""
+    chat, user = update.effective_chat, update.effective_user
+    await _for_chat(
+        update,
+        context,
+        services(context).subscriptions.subscribe,
+        chat_type=chat.type if chat else "private",
+        user_id=user.id if user else None,
+    )
 
 
 async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unsubscribe [number | names | all]."""
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    lang = await _lang(update, context)
-    user_id = update.effective_user.id if update.effective_user else None
-    if not await may_manage(update, context, user_id):
-        await _refuse(update, lang)
-        return
-    reply = await run_service(
-        services(context).subscriptions.unsubscribe, chat_id=chat.id, text=_args(context), lang=lang
-    )
-    await send_reply(message, reply)
+    await _for_chat(update, context, services(context).subscriptions.unsubscribe)
 
 
 async def subscriptions_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.engine import Engine
@@ -176,14 +177,10 @@ class Gatherer:
             # A back-filled old figure is not news: it belongs with the stale series.
             is_new = is_new and not stale
             out.append(
-                digest.SeriesDigest(
-                    commodity=self.catalogue.commodity_labels[commodity_id].in_lang(lang),
-                    market=self.catalogue.market_labels[market_id].in_lang(lang),
-                    latest=figure,
-                    observed=PartialDate(row.observed_on, row.observed_precision),
-                    source_name=row.source_name,
-                    source_url=row.source_url,
-                    reliability=row.reliability,
+                series_digest(
+                    row,
+                    self.catalogue,
+                    lang,
                     since_last=since_last,
                     four_weeks=four_weeks,
                     record_high=record,
@@ -229,7 +226,24 @@ class Gatherer:
         return out
 
 
-def _figure(row: Row) -> Figure:
+def series_digest(
+    row: Row | PriceObservation, catalogue: Catalogue, lang: str, **flags: Any
+) -> digest.SeriesDigest:
+    """A series line for digests and alerts: the row's figure, names, date and source, plus the
+    moves and flags the caller worked out."""
+    return digest.SeriesDigest(
+        commodity=catalogue.commodity_labels[row.commodity_id].in_lang(lang),
+        market=catalogue.market_labels[row.market_id].in_lang(lang),
+        latest=_figure(row),
+        observed=PartialDate(row.observed_on, row.observed_precision),
+        source_name=row.source_name,
+        source_url=row.source_url,
+        reliability=row.reliability,
+        **flags,
+    )
+
+
+def _figure(row: Row | PriceObservation) -> Figure:
     return Figure(low=row.price_low, high=row.price_high, currency=row.currency, unit=row.unit)
 
 
@@ -447,14 +461,10 @@ def check_alerts(
             for subscription in subscribers:
                 lang = subscription.language
                 if lang not in bodies:
-                    series = digest.SeriesDigest(
-                        commodity=catalogue.commodity_labels[row.commodity_id].in_lang(lang),
-                        market=catalogue.market_labels[row.market_id].in_lang(lang),
-                        latest=figure,
-                        observed=PartialDate(row.observed_on, row.observed_precision),
-                        source_name=row.source_name,
-                        source_url=row.source_url,
-                        reliability=row.reliability,
+                    series = series_digest(
+                        row,
+                        catalogue,
+                        lang,
                         since_last=change,
                         four_weeks=None,
                         record_high=record,

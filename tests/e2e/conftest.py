@@ -33,6 +33,19 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(token=demo_token())
 
 
+def running_clock_services(settings, engine) -> Services:
+    """Services whose clock starts at NOW and runs: retries and pauses come due as in real life."""
+    import time
+    from datetime import timedelta
+
+    start = time.monotonic()
+    return Services(
+        settings=settings,
+        engine=engine,
+        now=lambda: NOW + timedelta(seconds=time.monotonic() - start),
+    )
+
+
 @pytest.fixture
 async def bot_services(settings, e2e_engine) -> Services:
     return Services(settings=settings, engine=e2e_engine, now=lambda: NOW)

@@ -31,10 +31,10 @@ from sqlmodel import Session, select
 from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
 from bot.runtime import demo_token
 from bot.services.catalogue import load_catalogue, sync_catalogue
-from bot.services.digests import Filters
 from bot.services.seed import load_sample
 from db.engine import make_engine, upgrade
 from db.models import DigestDelivery, Subscription
+from tests.factories import subscription_row
 
 HEADER = "jangmadang digest"
 
@@ -59,36 +59,25 @@ def _prepare(path: Path | str, subscribers: int) -> None:
     catalogue = load_catalogue(engine)
     goods = sorted(catalogue.commodity_labels)[:10]
     places = sorted(catalogue.market_labels)[:5]
-    rows = []
-    for i in range(subscribers):
-        # Narrow filters: each digest is one message, so messages per chat = deliveries.
-        filters = Filters((goods[i % len(goods)],), (places[i % len(places)],))
-        rows.append(
-            {
-                "chat_id": 10_000 + i,
-                "chat_type": "private",
-                "commodity_ids": list(filters.commodity_ids),
-                "market_ids": list(filters.market_ids),
-                "filter_key": filters.key,
-                "cadence": "weekly",
-                "weekday": 0,
-                "hour": 9,
-                "timezone": "UTC",
-                "language": "en",
-                "alerts": False,
-                "active": True,
-                "next_due_at": now - timedelta(minutes=1),
-                "created_at": now,
-                "updated_at": now,
-            }
+    # Narrow filters: each digest is one message, so messages per chat = deliveries.
+    rows = [
+        subscription_row(
+            10_000 + i,
+            goods=(goods[i % len(goods)],),
+            places=(places[i % len(places)],),
+            due=now - timedelta(minutes=1),
+            now=now,
         )
+        for i in range(subscribers)
+    ]
     with Session(engine) as session:
         session.connection().execute(insert(Subscription), rows)
         session.commit()
     engine.dispose()
 
 
-def _child(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
+def _spawn(command: str, root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
+    """Start `jangmadang <command>` in a child process against the emulator and database."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": token,
@@ -101,12 +90,22 @@ def _child(root: str, token: str, db: Path | str, budget: float) -> subprocess.P
         "ADMIN_IDS": "",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+        [sys.executable, "-c", "from bot.cli import main; main()", command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=Path(__file__).resolve().parents[2],
     )
+
+
+def _child(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
+    """The bot: answers updates and sends."""
+    return _spawn("run", root, token, db, budget)
+
+
+def _worker(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
+    """A sender without polling: the digest worker of a deployment with several processes."""
+    return _spawn("send", root, token, db, budget)
 
 
 def _ledger(db: Path | str) -> list[DigestDelivery]:
@@ -217,28 +216,6 @@ async def two_workers(
                 child.kill()
         await client.aclose()
         await emulator.stop()
-
-
-def _worker(root: str, token: str, db: Path | str, budget: float) -> subprocess.Popen:
-    """A sender without polling: the digest worker of a deployment with several processes."""
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_URL": root,
-        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
-        "SEND_BUDGET": str(budget),
-        "DIGEST_TICK_SECONDS": "0.5",
-        "SENDER_LEASE_SECONDS": "10",
-        "LOG_LEVEL": "WARNING",
-        "ADMIN_IDS": "",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "send"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parents[2],
-    )
 
 
 async def _main(trials: int, subscribers: int, budget: float) -> None:

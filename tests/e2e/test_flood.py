@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -13,10 +12,11 @@ from sqlmodel import Session, select
 
 from bot.emulator import EmulatorConfig
 from bot.runtime import demo_token
-from bot.services.digests import Filters
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
-from tests.conftest import NOW
+from tests.conftest import NOW, make_settings
+from tests.e2e.conftest import running_clock_services
+from tests.factories import subscription_row
 
 pytestmark = pytest.mark.e2e
 SUBSCRIBERS = 40
@@ -30,26 +30,12 @@ def emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{tmp_path}/settings.sqlite3",
-        admin_ids=[9001],
-        telegram_bot_token=None,
-        digest_tick_seconds=0.3,
-        send_budget=40,
-    )
+    return make_settings(tmp_path, digest_tick_seconds=0.3, send_budget=40)
 
 
 @pytest.fixture
 async def bot_services(settings, e2e_engine):
-    from bot.services.core import Services
-
-    start = time.monotonic()
-    return Services(
-        settings=settings,
-        engine=e2e_engine,
-        now=lambda: NOW + timedelta(seconds=time.monotonic() - start),
-    )
+    return running_clock_services(settings, e2e_engine)
 
 
 async def test_429_pauses_then_every_digest_is_sent_once(chat, e2e_engine, bot_services):
@@ -58,23 +44,7 @@ async def test_429_pauses_then_every_digest_is_sent_once(chat, e2e_engine, bot_s
     users = list(range(70_000, 70_000 + SUBSCRIBERS))
     await chat.open_chats(users)
     rows = [
-        {
-            "chat_id": user,
-            "chat_type": "private",
-            "commodity_ids": [rice],
-            "market_ids": [],
-            "filter_key": Filters((rice,)).key,
-            "cadence": "weekly",
-            "weekday": 0,
-            "hour": 9,
-            "timezone": "UTC",
-            "language": "en",
-            "alerts": False,
-            "active": True,
-            "next_due_at": NOW - timedelta(minutes=1),
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
+        subscription_row(user, goods=(rice,), due=NOW - timedelta(minutes=1), now=NOW)
         for user in users
     ]
     with Session(e2e_engine) as session:

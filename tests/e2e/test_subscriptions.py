@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from bot import delivery
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
-from tests.conftest import NOW
-from tests.e2e.conftest import failed_calls
+from tests.conftest import NOW, make_settings
+from tests.e2e.conftest import failed_calls, running_clock_services
 
 pytestmark = pytest.mark.e2e
 USER = 5151
@@ -23,30 +23,15 @@ OTHER = 5252
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Fast ticks and a short lease so a test sees a digest within a second or two."""
-    return Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{tmp_path}/settings.sqlite3",
-        admin_ids=[9001],
-        telegram_bot_token=None,
-        digest_tick_seconds=0.3,
-        sender_lease_seconds=3,
-        send_timeout=1.0,
+    return make_settings(
+        tmp_path, digest_tick_seconds=0.3, sender_lease_seconds=3, send_timeout=1.0
     )
 
 
 @pytest.fixture
 async def bot_services(settings, e2e_engine):
     """A clock that starts at NOW and runs: retries are due a moment later."""
-    import time
-
-    from bot.services.core import Services
-
-    start = time.monotonic()
-    return Services(
-        settings=settings,
-        engine=e2e_engine,
-        now=lambda: NOW + timedelta(seconds=time.monotonic() - start),
-    )
+    return running_clock_services(settings, e2e_engine)
 
 
 async def ask(chat, text, user=USER, **kw):
