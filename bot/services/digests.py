@@ -407,28 +407,20 @@ def check_alerts(
             )
             if latest is None or latest.id != row.id:
                 continue  # a back-filled old figure is not news
+            # The other figures of the same series (same place, good, currency and unit).
+            others = (
+                col(P.commodity_id) == row.commodity_id,
+                col(P.market_id) == row.market_id,
+                col(P.deleted_at).is_(None),
+                col(P.id) != row.id,
+                col(P.currency) == row.currency,
+                col(P.unit) == row.unit,
+            )
             previous = session.execute(
-                select(P)
-                .where(
-                    col(P.commodity_id) == row.commodity_id,
-                    col(P.market_id) == row.market_id,
-                    col(P.deleted_at).is_(None),
-                    col(P.id) != row.id,
-                    col(P.currency) == row.currency,
-                    col(P.unit) == row.unit,
-                )
-                .order_by(col(P.sort_on).desc(), col(P.id).desc())
-                .limit(1)
+                select(P).where(*others).order_by(col(P.sort_on).desc(), col(P.id).desc()).limit(1)
             ).scalar_one_or_none()
             high_before = session.execute(
-                select(func.max(P.price_high)).where(
-                    col(P.commodity_id) == row.commodity_id,
-                    col(P.market_id) == row.market_id,
-                    col(P.deleted_at).is_(None),
-                    col(P.id) != row.id,
-                    col(P.currency) == row.currency,
-                    col(P.unit) == row.unit,
-                )
+                select(func.max(P.price_high)).where(*others)
             ).scalar_one_or_none()
             figure = _figure(row)  # type: ignore[arg-type]
             change = change_between(_figure(previous), figure) if previous is not None else None  # type: ignore[arg-type]
