@@ -177,7 +177,8 @@ class Emulator:
         except ApiError as err:
             self._log(name, params, (err.code, err.description))
             return web.json_response(err.to_json(), status=err.code)
-        except ClientGone:
+        except (ClientGone, ConnectionResetError):
+            # The client hung up (or was killed) mid-request: record it, answer no one.
             self._log(name, params, ABANDONED, abandoned=True)
             return web.Response(status=ABANDONED[0])
         self._log(name, params, None, result)
