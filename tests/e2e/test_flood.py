@@ -67,5 +67,6 @@ async def test_429_pauses_then_every_digest_is_sent_once(chat, e2e_engine, bot_s
     assert set(per_chat) == set(users) and set(per_chat.values()) == {
         1
     }  # ... and nobody lost or doubled
-    # After a 429 the sender waited: far fewer refusals than messages.
-    assert stats["sends_429"] < SUBSCRIBERS
+    # After a 429 the sender waited: a sender that kept going at 40/s against a limit of 8/s
+    # would collect several refusals per message sent.
+    assert stats["sends_429"] < 2 * SUBSCRIBERS
