@@ -191,9 +191,13 @@ class EmulatorClient:
         query = _clean({"after": after, "method": method})
         return await self._do(_Req("GET", "/calls", query=query, pick="calls"))
 
-    async def block(self, chat_id: int, blocked: bool = True) -> dict[str, Any]:
-        """Make the chat block (or unblock) the bot."""
-        return await self._do(_Req("POST", "/block", {"chat_id": chat_id, "blocked": blocked}))
+    async def block(
+        self, chat_id: int, blocked: bool = True, notify: bool = False
+    ) -> dict[str, Any]:
+        """Make the chat block (or unblock) the bot; `notify` also sends Telegram's
+        my_chat_member update about it."""
+        body = {"chat_id": chat_id, "blocked": blocked, "notify": notify}
+        return await self._do(_Req("POST", "/block", body))
 
     async def make_admin(self, chat_id: int, user_id: int, admin: bool = True) -> dict[str, Any]:
         """Make a user (or the bot) an administrator of a group."""
@@ -362,9 +366,11 @@ class SyncEmulatorClient:
         query = _clean({"after": after, "method": method})
         return self._do(_Req("GET", "/calls", query=query, pick="calls"))
 
-    def block(self, chat_id: int, blocked: bool = True) -> dict[str, Any]:
-        """Make the chat block (or unblock) the bot."""
-        return self._do(_Req("POST", "/block", {"chat_id": chat_id, "blocked": blocked}))
+    def block(self, chat_id: int, blocked: bool = True, notify: bool = False) -> dict[str, Any]:
+        """Make the chat block (or unblock) the bot; `notify` also sends Telegram's
+        my_chat_member update about it."""
+        body = {"chat_id": chat_id, "blocked": blocked, "notify": notify}
+        return self._do(_Req("POST", "/block", body))
 
     def make_admin(self, chat_id: int, user_id: int, admin: bool = True) -> dict[str, Any]:
         """Make a user (or the bot) an administrator of a group."""

@@ -8,6 +8,7 @@ import binascii
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -485,11 +486,36 @@ class ControlApi:
         """Make a chat block (or unblock) the bot."""
         body = await _body(request)
         chat_id = _int(body, "chat_id")
-        if body.get("blocked", True):
+        blocked = bool(body.get("blocked", True))
+        was_blocked = chat_id in self.state.blocked
+        if blocked:
             self.state.blocked.add(chat_id)
         else:
             self.state.blocked.discard(chat_id)
-        return ok(chat_id=chat_id, blocked=chat_id in self.state.blocked)
+        update_id = None
+        chat = self.state.chats.get(chat_id)
+        if body.get("notify") and chat is not None and blocked != was_blocked:
+            update_id = self._member_update(chat, blocked)
+        return ok(chat_id=chat_id, blocked=chat_id in self.state.blocked, update_id=update_id)
+
+    def _member_update(self, chat: Any, blocked: bool) -> int:
+        """Queue the my_chat_member update Telegram sends when the bot is blocked or unblocked
+        (kicked or re-added in a group)."""
+        bot = self.state.bot.to_json()
+        actor = self.state.users.get(chat.id) if chat.is_private else None
+        gone = "kicked" if chat.is_private or chat.type != "channel" else "left"
+        old, new = ("member", gone) if blocked else (gone, "member")
+        payload: dict[str, Any] = {
+            "chat": chat.to_json(),
+            "from": actor.to_json() if actor is not None else bot,
+            "date": int(time.time()),
+            "old_chat_member": {"status": old, "user": bot},
+            "new_chat_member": {"status": new, "user": bot},
+        }
+        for member in (payload["old_chat_member"], payload["new_chat_member"]):
+            if member["status"] == "kicked":
+                member["until_date"] = 0
+        return self.state.enqueue_update("my_chat_member", payload)
 
     async def admin(self, request: web.Request) -> web.Response:
         """Make a user (or the bot) an administrator of a group, or not."""

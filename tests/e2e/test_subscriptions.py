@@ -259,3 +259,13 @@ async def test_unsubscribe_by_number_and_all(chat, e2e_engine):
     assert len(active) == 2 and all(s.filter_key != "" for s in active)
     assert "Stopped 2 subscriptions" in text_of(await ask(chat, "/unsubscribe all"))
     assert not [s for s in subscriptions(e2e_engine) if s.active]
+
+
+async def test_telegram_reporting_a_block_pauses_and_an_unblock_restarts(chat, e2e_engine):
+    await ask(chat, "/subscribe rice")
+    await chat.block(USER, notify=True)
+    await until(lambda: not subscriptions(e2e_engine, USER)[0].active)
+    assert subscriptions(e2e_engine, USER)[0].deactivated_reason == "blocked"
+    assert deliveries(e2e_engine) == []  # paused before any send was tried
+    await chat.block(USER, blocked=False, notify=True)
+    await until(lambda: subscriptions(e2e_engine, USER)[0].active)
