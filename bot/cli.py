@@ -76,7 +76,7 @@ def run() -> None:
 @app.command()
 def send() -> None:
     """Only queue and send digests and alerts (a worker beside `run`; several on PostgreSQL)."""
-    from bot.delivery import run_worker
+    from bot.worker import run_worker
 
     settings = _settings()
     token = settings.token()

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -41,6 +41,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.pacing import Pacer
 from bot.ratelimit import BROADCAST, retry_seconds
 from bot.services.catalogue import Catalogue
 from bot.services.digests import enqueue_due
@@ -80,44 +81,6 @@ def dead_local_holders(holders: list[str]) -> list[str]:
         except PermissionError:
             pass
     return dead
-
-
-class Pacer:
-    """Hands out send slots: `budget` per second overall, one per `chat_interval` per chat,
-    `group_per_minute` per group; a flood pause holds every slot."""
-
-    def __init__(
-        self, *, budget: float, chat_interval: float = 1.0, group_per_minute: float = 20.0
-    ) -> None:
-        self.budget = budget
-        self.chat_interval = chat_interval
-        self.group_interval = 60.0 / group_per_minute
-        self._next = 0.0
-        self._chat_next: dict[int, float] = {}
-        self.paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        self.paused_until = max(self.paused_until, loop.time() + seconds)
-
-    async def slot(self, chat_id: int, chat_type: str) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        if len(self._chat_next) > 50_000:
-            self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
-        interval = self.chat_interval if chat_type == "private" else self.group_interval
-        chat_at = max(now, self._chat_next.get(chat_id, 0.0))
-        self._chat_next[chat_id] = chat_at + interval
-        if chat_at > now:
-            await asyncio.sleep(chat_at - now)
-        while True:
-            now = loop.time()
-            at = max(now, self._next, self.paused_until)
-            self._next = at + 1.0 / self.budget
-            if at > now:
-                await asyncio.sleep(at - now)
-            if loop.time() >= self.paused_until:
-                return
 
 
 @dataclass
@@ -426,53 +389,3 @@ def _forbidden_reason(text: str) -> str:
     if "deactivated" in lowered:
         return "deactivated"
     return "kicked"
-
-
-async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
-    """Queue and send digests without answering updates: `jangmadang send`, beside `run`.
-
-    Stops on SIGTERM or SIGINT: sends in flight finish and are recorded, the lease is released.
-    """
-    import signal
-
-    from telegram.ext import ExtBot
-
-    from bot.ratelimit import ChatPacedRateLimiter
-    from bot.services.catalogue import load_catalogue
-
-    root = settings.telegram_api_url.rstrip("/")
-    bot = ExtBot(
-        token,
-        base_url=f"{root}/bot",
-        base_file_url=f"{root}/file/bot",
-        rate_limiter=ChatPacedRateLimiter(overall_max_rate=max(30.0, settings.send_budget + 5)),
-    )
-    catalogue = load_catalogue(engine)
-    sender = Sender(
-        bot,
-        engine,
-        settings,
-        catalogue=lambda: catalogue,
-        now=lambda: datetime.now(UTC),
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with bot:
-        task = asyncio.create_task(sender.run(), name="digest-sender")
-        try:
-            while not stop.is_set():
-                try:
-                    await sender.tick()
-                except Exception:
-                    logger.exception("Digest tick failed; the next tick retries")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.digest_tick_seconds)
-        finally:
-            await sender.stop()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await asyncio.to_thread(sender.release)

@@ -154,15 +154,15 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not await may_manage(update, context, user_id):
         await _refuse(update, lang)
         return
-    subs = services(context).subscriptions
+    schedules = services(context).schedules
 
     def change() -> Reply:
         if chat.type == ChatType.PRIVATE and user_id is not None:
-            zone = subs.remember_timezone(user_id=user_id, text=text)
+            zone = schedules.remember_timezone(user_id=user_id, text=text)
         else:
             zone = text
         try:
-            when = subs.set_schedule(chat_id=chat.id, field="zone", value=zone, lang=lang)
+            when = schedules.set_schedule(chat_id=chat.id, field="zone", value=zone, lang=lang)
         except InvalidInput:
             if chat.type != ChatType.PRIVATE:
                 raise
@@ -229,8 +229,8 @@ async def on_schedule_callback(update: Update, context: ContextTypes.DEFAULT_TYP
         if cb.kind == "sch":
             value = cb.fields[1] if len(cb.fields) > 1 else ""
             if action == "pick":
-                return subs.picker(what=value, chat_id=chat_id, lang=lang)
-            subs.set_schedule(chat_id=chat_id, field=action, value=value, lang=lang)
+                return svc.schedules.picker(what=value, chat_id=chat_id, lang=lang)
+            svc.schedules.set_schedule(chat_id=chat_id, field=action, value=value, lang=lang)
             return svc.settings_menu(lang=lang, chat_id=chat_id)
         raise InvalidInput("This button is no longer valid.")
 

@@ -16,13 +16,14 @@ from bot.domain.i18n import N_
 from bot.domain.prices import STALE_AFTER_DAYS
 from bot.domain.replies import Button, InlineResult, Reply
 from bot.i18n import translator
-from bot.services import analysis, browse, digests, prices
+from bot.services import alerts, analysis, browse, prices
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, load_catalogue
 from bot.services.entries import Entries
 from bot.services.files import Files
 from bot.services.forms import Forms
 from bot.services.pending import PendingStore
+from bot.services.schedules import Schedules
 from bot.services.subscriptions import Subscriptions
 from config.settings import SUPPORTED_LANGUAGES, Settings
 from db import repo
@@ -93,6 +94,7 @@ class Services:
         self.forms = Forms(self)
         self.files = Files(self)
         self.subscriptions = Subscriptions(self)
+        self.schedules = Schedules(self)
         # Set by the application to wake the sender when something was queued.
         self.on_queued: Callable[[], None] = lambda: None
 
@@ -201,9 +203,7 @@ class Services:
             ),
         )
         if chat_id is not None:
-            schedule, schedule_buttons = self.subscriptions.schedule_text(
-                chat_id=chat_id, lang=lang
-            )
+            schedule, schedule_buttons = self.schedules.schedule_text(chat_id=chat_id, lang=lang)
             text += "\n" + schedule
             buttons += schedule_buttons
         return Reply(text=text, buttons=buttons)
@@ -218,13 +218,13 @@ class Services:
             )
             session.commit()
         # A user's private chat has the user's id; their digests follow their language.
-        self.subscriptions.set_language(chat_id=telegram_id, language=language)
+        self.schedules.set_language(chat_id=telegram_id, language=language)
         self._seen[telegram_id] = (language, time.monotonic())
         return self.settings_menu(lang=language, chat_id=telegram_id)
 
     def prices_added(self, observation_ids: list[int]) -> int:
         """Queue price alerts for new figures that escalate their series; wake the sender."""
-        queued = digests.check_alerts(self.engine, self.catalogue, observation_ids, now=self.now())
+        queued = alerts.check_alerts(self.engine, self.catalogue, observation_ids, now=self.now())
         if queued:
             self.on_queued()
         return queued

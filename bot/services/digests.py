@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -160,16 +159,16 @@ class Gatherer:
                 or market_id not in self.catalogue.market_labels
             ):
                 continue
-            figure = _figure(row)
+            figure = figure_of(row)
             is_new = row.created_at > since
             previous = before.get(pair)
             since_last = None
             if is_new and previous is not None and previous.id != row.id:
-                since_last = change_between(_figure(previous), figure)
+                since_last = change_between(figure_of(previous), figure)
             old = month_ago.get(pair)
             four_weeks = None
             if old is not None and old.id != row.id and row.sort_on > old.sort_on:
-                four_weeks = change_between(_figure(old), figure)
+                four_weeks = change_between(figure_of(old), figure)
             high_before = highs.get((commodity_id, market_id, row.currency, row.unit))
             record = is_new and high_before is not None and row.price_high > high_before
             age = (today - row.sort_on).days if row.sort_on > UNDATED else None
@@ -234,7 +233,7 @@ def series_digest(
     return digest.SeriesDigest(
         commodity=catalogue.commodity_labels[row.commodity_id].in_lang(lang),
         market=catalogue.market_labels[row.market_id].in_lang(lang),
-        latest=_figure(row),
+        latest=figure_of(row),
         observed=PartialDate(row.observed_on, row.observed_precision),
         source_name=row.source_name,
         source_url=row.source_url,
@@ -243,7 +242,7 @@ def series_digest(
     )
 
 
-def _figure(row: Row | PriceObservation) -> Figure:
+def figure_of(row: Row | PriceObservation) -> Figure:
     return Figure(low=row.price_low, high=row.price_high, currency=row.currency, unit=row.unit)
 
 
@@ -386,98 +385,3 @@ def preview(
             now=now,
             since=since,
         )
-
-
-def check_alerts(
-    engine: Engine, catalogue: Catalogue, observation_ids: Sequence[int], *, now: datetime
-) -> int:
-    """Queue alerts for new figures that escalate their series to severe or a record high.
-
-    Returns the number of alert deliveries queued. The series' alert class is stored, so a
-    second severe figure in a row does not alert again; a calmer figure lowers the class.
-    """
-    queued = 0
-    with Session(engine) as session:
-        for observation_id in observation_ids:
-            row = session.get(PriceObservation, observation_id)
-            if row is None or row.deleted_at is not None:
-                continue
-            latest = repo.latest_price(
-                session, commodity_id=row.commodity_id, market_id=row.market_id
-            )
-            if latest is None or latest.id != row.id:
-                continue  # a back-filled old figure is not news
-            # The other figures of the same series (same place, good, currency and unit).
-            others = (
-                col(P.commodity_id) == row.commodity_id,
-                col(P.market_id) == row.market_id,
-                col(P.deleted_at).is_(None),
-                col(P.id) != row.id,
-                col(P.currency) == row.currency,
-                col(P.unit) == row.unit,
-            )
-            previous = session.execute(
-                select(P).where(*others).order_by(col(P.sort_on).desc(), col(P.id).desc()).limit(1)
-            ).scalar_one_or_none()
-            high_before = session.execute(
-                select(func.max(P.price_high)).where(*others)
-            ).scalar_one_or_none()
-            figure = _figure(row)  # type: ignore[arg-type]
-            change = change_between(_figure(previous), figure) if previous is not None else None  # type: ignore[arg-type]
-            record = high_before is not None and row.price_high > high_before
-            level = digest.alert_level(change, record)
-            state = repo.alert_state(
-                session, commodity_id=row.commodity_id, market_id=row.market_id
-            )
-            escalated = digest.escalates(state.level if state else None, level)
-            repo.set_alert_state(
-                session,
-                commodity_id=row.commodity_id,
-                market_id=row.market_id,
-                level=level,
-                observation_id=row.id,
-                now=now,
-            )
-            if not escalated:
-                continue
-            places = [row.market_id]
-            parent = catalogue.market_parent.get(row.market_id)
-            while parent is not None:
-                places.append(parent)
-                parent = catalogue.market_parent.get(parent)
-            subscribers = repo.alert_subscribers(
-                session, commodity_id=row.commodity_id, market_ids=places
-            )
-            bodies: dict[str, int] = {}
-            deliveries = []
-            for subscription in subscribers:
-                lang = subscription.language
-                if lang not in bodies:
-                    series = series_digest(
-                        row,
-                        catalogue,
-                        lang,
-                        since_last=change,
-                        four_weeks=None,
-                        record_high=record,
-                        stale=False,
-                        is_new=True,
-                    )
-                    text = digest.compose_alert(series, level, change, translator(lang))
-                    bodies[lang] = repo.save_body(
-                        session, key=body_key("alert", row.id, level, lang), parts=[text], now=now
-                    )
-                deliveries.append(
-                    {
-                        "subscription_id": subscription.id,
-                        "period_key": f"alert:{row.id}",
-                        "kind": "alert",
-                        "body_id": bodies[lang],
-                        "due_at": now,
-                    }
-                )
-            queued += repo.queue_deliveries(session, rows=deliveries, now=now)
-        session.commit()
-    if queued:
-        logger.info("Queued %d price alerts", queued)
-    return queued

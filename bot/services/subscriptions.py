@@ -1,4 +1,4 @@
-"""Subscribing, unsubscribing, the digest schedule, previews and delivery figures."""
+"""Subscribing, unsubscribing, previews and delivery figures."""
 
 from __future__ import annotations
 
@@ -13,17 +13,13 @@ from bot.domain.errors import InvalidInput
 from bot.domain.i18n import N_, Translator
 from bot.domain.replies import Button, Reply
 from bot.domain.schedule import (
-    CADENCES,
-    COMMON_TIMEZONES,
-    WEEKDAY_SHORT,
     Schedule,
-    canonical_timezone,
-    describe,
     next_due,
 )
 from bot.domain.watch import parse_payload, parse_watch_list, payload_for
 from bot.i18n import translator
 from bot.services import digests
+from bot.services.schedules import NOT_SUBSCRIBED, when_text
 from db import repo
 from db.models import Subscription
 
@@ -36,7 +32,6 @@ SUBSCRIBE_USAGE = N_(
     "(<code>/subscribe 쌀 혜산</code>, <code>/subscribe 灵芝</code> work too)."
 )
 MAX_SUBSCRIPTIONS_PER_CHAT = 10
-NOT_SUBSCRIBED = N_("This chat has no subscriptions. /subscribe starts one.")
 
 
 class Subscriptions:
@@ -173,7 +168,7 @@ class Subscriptions:
             text="\n".join(
                 [
                     f"✅ {render.esc(head)}",
-                    render.esc(self._when(subscription, t)),
+                    render.esc(when_text(subscription, t)),
                     render.esc(
                         t.gettext(
                             "/digest shows it now, /settings changes the day, hour and time zone, "
@@ -197,17 +192,6 @@ class Subscriptions:
             if user is not None and user.timezone:
                 timezone = user.timezone
         return Schedule(cadence="weekly", weekday=0, hour=9, timezone=timezone)
-
-    def _when(self, subscription: Subscription, t: Translator) -> str:
-        schedule = digests.schedule_of(subscription)
-        text = describe(schedule, t)
-        if subscription.next_due_at is not None and subscription.active:
-            local = subscription.next_due_at.astimezone(_zone(schedule.timezone))
-            text += " · " + t.gettext("next: {when}").format(when=local.strftime("%Y-%m-%d %H:%M"))
-        alerts = (
-            t.gettext("price alerts on") if subscription.alerts else t.gettext("price alerts off")
-        )
-        return f"{text} · {alerts}"
 
     def _row_buttons(
         self, subscription: Subscription, t: Translator
@@ -237,7 +221,7 @@ class Subscriptions:
             filters = digests.Filters.of(row)
             scope = digests.scope_label(self.catalogue, filters, lang)
             lines.append(f"{number}. <b>{render.esc(scope)}</b>")
-            lines.append("   " + render.esc(self._when(row, t)))
+            lines.append("   " + render.esc(when_text(row, t)))
             try:
                 link = f"https://t.me/{self.services.bot_username}?start=" + payload_for(
                     filters.commodity_ids, filters.market_ids
@@ -354,139 +338,6 @@ class Subscriptions:
             session.commit()
         return len(rows)
 
-    # schedule
-
-    def schedule_text(
-        self, *, chat_id: int, lang: str
-    ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-        """The digest part of /settings: the schedule and buttons to change it."""
-        t = translator(lang)
-        with Session(self.engine) as session:
-            rows = repo.chat_subscriptions(session, chat_id=chat_id)
-        if not rows:
-            return render.esc(t.gettext("Digests: none yet. /subscribe starts one.")), ()
-        schedule = digests.schedule_of(rows[0])
-        text = render.esc(t.gettext("Digests: {schedule}").format(schedule=describe(schedule, t)))
-        cadence = tuple(
-            Button(
-                ("✅ " if schedule.cadence == c else "") + t.gettext(_CADENCE_LABELS[c]),
-                callbacks.encode("sch", "cad", c),
-            )
-            for c in CADENCES
-        )
-        pickers = (
-            Button(t.gettext("📅 Day"), callbacks.encode("sch", "pick", "day")),
-            Button(t.gettext("🕘 Hour"), callbacks.encode("sch", "pick", "hour")),
-            Button(t.gettext("🌐 Time zone"), callbacks.encode("sch", "pick", "tz")),
-        )
-        return text, (cadence, pickers)
-
-    def picker(self, *, what: str, chat_id: int, lang: str) -> Reply:
-        t = translator(lang)
-        with Session(self.engine) as session:
-            rows = repo.chat_subscriptions(session, chat_id=chat_id)
-        if not rows:
-            raise InvalidInput(NOT_SUBSCRIBED)
-        schedule = digests.schedule_of(rows[0])
-        if what == "day":
-            buttons = [
-                Button(
-                    ("✅ " if schedule.weekday == i else "") + t.gettext(name),
-                    callbacks.encode("sch", "day", i),
-                )
-                for i, name in enumerate(WEEKDAY_SHORT)
-            ]
-            rows_out = (tuple(buttons[:4]), tuple(buttons[4:]))
-            prompt = t.gettext("Which day should the weekly digest come?")
-        elif what == "hour":
-            buttons = [
-                Button(
-                    ("✅ " if schedule.hour == h else "") + f"{h:02d}",
-                    callbacks.encode("sch", "hour", h),
-                )
-                for h in range(24)
-            ]
-            rows_out = tuple(tuple(buttons[i : i + 6]) for i in range(0, 24, 6))
-            prompt = t.gettext("At what hour (in {zone})?").format(zone=schedule.timezone)
-        elif what == "tz":
-            buttons = [
-                Button(
-                    ("✅ " if schedule.timezone == z else "") + z, callbacks.encode("sch", "tz", i)
-                )
-                for i, z in enumerate(COMMON_TIMEZONES)
-            ]
-            rows_out = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-            prompt = t.gettext(
-                "Which time zone? Another one: send /timezone Europe/Paris (any IANA name)."
-            )
-        else:
-            raise InvalidInput("This button is no longer valid.")
-        return Reply(text=render.esc(prompt), buttons=rows_out)
-
-    def set_schedule(self, *, chat_id: int, field: str, value: str, lang: str) -> str:
-        """Change the chat's digest schedule (all its subscriptions); return the confirmation."""
-        changes: dict[str, object] = {}
-        if field == "cad" and value in CADENCES:
-            changes["cadence"] = value
-        elif field == "day" and value.isdigit() and 0 <= int(value) <= 6:
-            changes["weekday"] = int(value)
-        elif field == "hour" and value.isdigit() and 0 <= int(value) <= 23:
-            changes["hour"] = int(value)
-        elif field == "tz" and value.isdigit() and int(value) < len(COMMON_TIMEZONES):
-            changes["timezone"] = COMMON_TIMEZONES[int(value)]
-        elif field == "zone":
-            zone = canonical_timezone(value)
-            if zone is None:
-                raise InvalidInput(
-                    "“{zone}” is not a time zone I know. Use an IANA name such as Europe/Berlin, "
-                    "America/New_York or Asia/Seoul.",
-                    zone=value,
-                )
-            changes["timezone"] = zone
-        else:
-            raise InvalidInput("This button is no longer valid.")
-        now = self.now()
-        t = translator(lang)
-        with Session(self.engine) as session:
-            rows = repo.chat_subscriptions(session, chat_id=chat_id)
-            if not rows:
-                raise InvalidInput(NOT_SUBSCRIBED)
-            for row in rows:
-                for key, new in changes.items():
-                    setattr(row, key, new)
-                row.next_due_at = next_due(digests.schedule_of(row), now)
-                row.updated_at = now
-                session.add(row)
-            session.commit()
-            first = rows[0]
-            session.refresh(first)
-            return self._when(first, t)
-
-    def remember_timezone(self, *, user_id: int, text: str) -> str:
-        """Store a user's time zone (used for their future subscriptions); return its IANA name."""
-        zone = canonical_timezone(text)
-        if zone is None:
-            raise InvalidInput(
-                "“{zone}” is not a time zone I know. Use an IANA name such as Europe/Berlin, "
-                "America/New_York or Asia/Seoul.",
-                zone=text,
-            )
-        with Session(self.engine) as session:
-            user = session.get(repo.ChatUser, user_id)
-            if user is not None:
-                user.timezone = zone
-                session.add(user)
-                session.commit()
-        return zone
-
-    def set_language(self, *, chat_id: int, language: str) -> None:
-        """Digests follow the language the chat's subscriber chose."""
-        with Session(self.engine) as session:
-            for row in repo.chat_subscriptions(session, chat_id=chat_id):
-                row.language = language
-                session.add(row)
-            session.commit()
-
     # previews and figures
 
     def preview(self, *, chat_id: int, lang: str, subscription_id: int | None = None) -> list[str]:
@@ -550,12 +401,5 @@ class Subscriptions:
         return Reply(text="\n".join(lines))
 
 
-_CADENCE_LABELS = {"weekly": N_("Weekly"), "daily": N_("Daily")}
 # Status names as /stats shows them (extracted for translation).
 _STATUS_NAMES = (N_("sent"), N_("pending"), N_("sending"), N_("blocked"), N_("failed"))
-
-
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.domain.schedule import Schedule, next_due
-from bot.services import digests
+from bot.services import alerts, digests
 from db import repo
 from db.models import DigestBody, DigestDelivery, Subscription
 from tests.conftest import NOW
@@ -292,23 +292,23 @@ def test_alerts_fire_when_the_class_escalates_only(engine, catalogue):
         due=NOW + timedelta(days=3),
     )
     base = add_price(engine, catalogue, now=NOW, date="2026-10-01", price="8000")
-    assert digests.check_alerts(engine, catalogue, [base.id], now=NOW) == 0
+    assert alerts.check_alerts(engine, catalogue, [base.id], now=NOW) == 0
     jump = add_price(engine, catalogue, now=NOW, date="2026-11-01", price="11000")
     # Severe and a record high: chats 1 and 3 (alerts on, watching rice or Hyesan) get it.
-    assert digests.check_alerts(engine, catalogue, [jump.id], now=NOW) == 2
-    alerts = [r for r in _deliveries(engine) if r.kind == "alert"]
-    assert {r.period_key for r in alerts} == {f"alert:{jump.id}"}
+    assert alerts.check_alerts(engine, catalogue, [jump.id], now=NOW) == 2
+    queued = [r for r in _deliveries(engine) if r.kind == "alert"]
+    assert {r.period_key for r in queued} == {f"alert:{jump.id}"}
     with Session(engine) as session:
-        body = session.get(DigestBody, alerts[0].body_id)
+        body = session.get(DigestBody, queued[0].body_id)
         assert "11,000" in body.parts[0] and len(body.parts[0]) <= 1024
     # Still severe and a record again: no escalation, no new alert.
     again = add_price(engine, catalogue, now=NOW, date="2026-11-10", price="15000")
-    assert digests.check_alerts(engine, catalogue, [again.id], now=NOW) == 0
+    assert alerts.check_alerts(engine, catalogue, [again.id], now=NOW) == 0
     # Back to normal, then severe again: a new alert.
     calm = add_price(engine, catalogue, now=NOW, date="2026-11-15", price="14800")
-    assert digests.check_alerts(engine, catalogue, [calm.id], now=NOW) == 0
+    assert alerts.check_alerts(engine, catalogue, [calm.id], now=NOW) == 0
     drop = add_price(engine, catalogue, now=NOW, date="2026-11-20", price="9000")
-    assert digests.check_alerts(engine, catalogue, [drop.id], now=NOW) == 2
+    assert alerts.check_alerts(engine, catalogue, [drop.id], now=NOW) == 2
 
 
 def test_stats_count_subscribers_and_deliveries_by_status(engine, catalogue):
