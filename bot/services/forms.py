@@ -366,38 +366,19 @@ def _options(values: tuple[str, ...]) -> Callable[[Services, Pending], list[tupl
     return lambda s, p: [(v.replace("-", " "), v) for v in values]
 
 
+def _choice_step(key: str, prompt: str, values: tuple[str, ...]) -> Step:
+    """An optional step answered by one of a fixed set of values, offered as buttons."""
+    return Step(key, prompt, _options(values), lambda s, p, v: _choice(v, values), optional=True)
+
+
 REPORT_STEPS = (
     Step("place", "Which place or crossing?", lambda s, p: _top(s, "market"), _place),
     Step("date", "When? YYYY-MM-DD, YYYY-MM or YYYY.", _date_options, _date),
     Step("topics", "Topics (tap to toggle, then Done).", _topic_options, _topics),
-    Step(
-        "direction",
-        "Direction of trade.",
-        _options(DIRECTIONS),
-        lambda s, p, v: _choice(v, DIRECTIONS),
-        optional=True,
-    ),
-    Step(
-        "channel",
-        "Channel.",
-        _options(CHANNELS),
-        lambda s, p, v: _choice(v, CHANNELS),
-        optional=True,
-    ),
-    Step(
-        "border_status",
-        "Border status.",
-        _options(BORDER_STATUSES),
-        lambda s, p, v: _choice(v, BORDER_STATUSES),
-        optional=True,
-    ),
-    Step(
-        "market_activity",
-        "Market activity.",
-        _options(MARKET_ACTIVITY),
-        lambda s, p, v: _choice(v, MARKET_ACTIVITY),
-        optional=True,
-    ),
+    _choice_step("direction", "Direction of trade.", DIRECTIONS),
+    _choice_step("channel", "Channel.", CHANNELS),
+    _choice_step("border_status", "Border status.", BORDER_STATUSES),
+    _choice_step("market_activity", "Market activity.", MARKET_ACTIVITY),
     Step(
         "goods",
         "Goods concerned, separated by commas (e.g. lingzhi, dried leech).",
