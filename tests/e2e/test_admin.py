@@ -145,18 +145,30 @@ async def test_grant_and_revoke(chat):
     )
 
 
+async def upload_result(chat, name: str, csv: str, expect: str) -> str:
+    """Upload a CSV as the owner and return the replies once one contains `expect`.
+
+    Progress edits use up the chat's pace (about one message a second), so the result can follow
+    the last edit by more than a quiet spell: it is awaited by its content.
+    """
+    sent = await chat.upload(OWNER, name, csv.encode(), "text/csv")
+    text = ""
+    for _ in range(10):
+        text = text_of(await chat.collect(sent["chat_id"], sent["seq"], timeout=5, quiet=1.5))
+        if expect in text:
+            break
+    return text
+
+
 async def test_csv_upload_import_and_export(chat):
     good = (
         "date,market,commodity,unit,currency,price,source\n"
         "2026-11-01,hyesan,rice,kg,KPW,9100,Daily NK\n"
         "2026-11,sinuiju,corn,kg,KPW,3000-3200,Daily NK\n"
     )
-    sent = await chat.upload(OWNER, "prices.csv", good.encode(), "text/csv")
-    replies = await chat.collect(sent["chat_id"], sent["seq"], timeout=20, quiet=1.5)
-    assert "2 added" in text_of(replies)
+    assert "2 added" in await upload_result(chat, "prices.csv", good, "added")
     bad = "date,market,commodity,unit,currency,price,source\n2099-01-01,hyesan,rice,kg,KPW,9100,X\n2026-01,nowhere,rice,kg,KPW,-5,X\n"
-    sent = await chat.upload(OWNER, "bad.csv", bad.encode(), "text/csv")
-    text = text_of(await chat.collect(sent["chat_id"], sent["seq"], timeout=20, quiet=1.5))
+    text = await upload_result(chat, "bad.csv", bad, "nothing was written")
     assert "nothing was written" in text and "line 2" in text and "line 3" in text
     export = await say(chat, OWNER, "/export rice hyesan")
     document = next(m for m in export if m["kind"] == "document")
