@@ -34,6 +34,6 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 
 i18n: $(STAMP)  ## Re-extract messages, update the catalogues, compile them
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k InvalidInput -k NotFound -k DomainError --no-location --sort-output -o bot/locales/messages.pot .
-	$(VENV)/bin/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching
-	$(VENV)/bin/pybabel compile -d bot/locales -D messages --statistics
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k InvalidInput -k NotFound -k DomainError --no-location --sort-output -o bot/i18n/locales/messages.pot .
+	$(VENV)/bin/pybabel update -i bot/i18n/locales/messages.pot -d bot/i18n/locales -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d bot/i18n/locales -D messages --statistics

@@ -29,13 +29,13 @@ from bench.subscribers import (
     seeded_database,
 )
 from bot.app import SENDER_KEY, build_application
-from bot.delivery import Sender
-from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
-from bot.runtime import demo_token, polling
+from bot.delivery.sender import Sender
+from bot.offline.runtime import demo_token, polling
 from bot.services.catalogue import load_catalogue
 from bot.services.core import Services
 from config.settings import Settings
 from db.models import Subscription
+from emulator import Emulator, EmulatorClient, EmulatorConfig
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 FIRST_CHAT = 2_000_001

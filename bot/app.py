@@ -21,12 +21,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.delivery import Sender
+from bot.delivery.ratelimit import ChatPacedRateLimiter
+from bot.delivery.sender import Sender
 from bot.handlers import admin, basic, prices, subscriptions, taps
 from bot.handlers.common import SERVICES_KEY
 from bot.handlers.errors import error_handler
 from bot.i18n import translator
-from bot.ratelimit import ChatPacedRateLimiter
 from bot.services.core import PUBLIC_COMMANDS, Services
 from config.settings import SUPPORTED_LANGUAGES, Settings
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.errors import InvalidInput
-from bot.domain.replies import MAX_CALLBACK_BYTES
+
+# Telegram's limit on callback data (telegram.constants.InlineKeyboardButtonLimit); a test keeps
+# them equal.
+MAX_CALLBACK_BYTES = 64
 
 KINDS = {
     "p": "price",  # p:commodity:market:start:end

@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from bot.domain.answers import PRICE_TYPE_LABELS
-from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput
 from bot.domain.matching import Resolution, Resolver
-from bot.domain.prices import Figure
 from bot.domain.query import parse_query
-from bot.domain.records import PriceRecord
-from bot.domain.render import esc, link, shorten
-from bot.domain.text import month_of_word
-from bot.domain.units import CURRENCIES, UNSPECIFIED, parse_unit
+from bot.domain.text import month_of_word, shorten
+from bot.domain.units import CURRENCIES, parse_unit
 
 # Phone keyboards turn straight quotes into curly ones; any quote of a family closes any other.
 _DOUBLE_QUOTES, _SINGLE_QUOTES = '"“”„‟«»', "'‘’‚‛"
@@ -76,7 +71,6 @@ _ROW_COLUMNS = {"source_url": "url", "pricetype": "price_type", "reported_date":
     for name in ("price", "currency", "unit", "date", "grade", "source", "reliability", "note")
 }
 _nfkc = partial(unicodedata.normalize, "NFKC")
-_PRECISION = {"day": "exact day", "month": "month only", "year": "year only"}
 
 
 @dataclass(frozen=True)
@@ -155,33 +149,6 @@ def draft_to_row(draft: PriceDraft, *, commodity_slug: str, market_slug: str) ->
     row = {column: getattr(draft, attr) or "" for column, attr in _ROW_COLUMNS.items()}
     row.update(commodity=commodity_slug, market=market_slug, pricetype=row["pricetype"] or "retail")
     return row
-
-
-def render_preview(record: PriceRecord, *, commodity: str, market: str) -> str:
-    """Render every field of a record as it will be stored, for the admin to confirm."""
-    unit, observed, url = record.unit, record.observed, record.source_url
-    figure = Figure(record.low, record.high, record.currency, unit.text)
-    canonical = unit.base if unit.quantity == 1 else f"{unit.quantity:g} {unit.base}"
-    reported = PartialDate(record.reported_on, "day").label() if record.reported_on else None
-    when = f"{observed.label()} ({_PRECISION[observed.precision]})" if observed.value else None
-    as_base = canonical != unit.text and unit.base != UNSPECIFIED
-    lines = (
-        f"Commodity: <b>{esc(commodity)}</b>",
-        f"Market: <b>{esc(market)}</b>",
-        f"Price: <b>{esc(figure.text())}</b>"
-        + (" (range as reported)" if record.low != record.high else ""),
-        *([f"Unit: {esc(unit.text)} = {esc(canonical)}"] if as_base else []),
-        f"Date: {esc(when or 'not stated')}",
-        f"Reported: {esc(reported or 'not stated')}",
-        f"Price type: {esc(PRICE_TYPE_LABELS.get(record.price_type, record.price_type))}",
-        f"Grade: {esc(record.grade or 'not stated')}",
-        f"Source: {link(record.source_name, url)}",
-        # The link hides its address; the admin must see which page is cited.
-        *([f"Address: {esc(shorten(url, 200))}"] if url else []),
-        f"Reliability: {esc(record.reliability or 'not graded')}",
-        f"Note: {esc(record.note or 'none')}",
-    )
-    return "\n".join(lines)
 
 
 def read_date(text: str, *, today: date | None = None) -> str | None:

@@ -114,3 +114,8 @@ def month_of_word(word: str) -> int | None:
     if distance <= 1 and word[0] == MONTH_NAMES[month - 1][0].lower():
         return month
     return -1 if distance <= 2 else None
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut a text to `limit` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

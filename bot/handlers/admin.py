@@ -15,9 +15,9 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.domain.errors import DomainError
-from bot.domain.replies import Reply
 from bot.handlers.common import run_service, send_reply, services
 from bot.i18n import translator
+from bot.rendering.replies import Reply
 from bot.services.core import ADMIN_COMMANDS, OWNER_COMMANDS, PUBLIC_COMMANDS, Services
 
 logger = logging.getLogger(__name__)

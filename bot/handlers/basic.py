@@ -9,12 +9,12 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.domain import render
-from bot.domain.replies import Reply
 from bot.handlers.admin import set_admin_menu
 from bot.handlers.common import run_service, send_reply, services, user_language
 from bot.handlers.subscriptions import may_manage
 from bot.i18n import translator
+from bot.rendering import html as render
+from bot.rendering.replies import Reply
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.domain.errors import DomainError
-from bot.domain.render import split_message
-from bot.domain.replies import Reply
 from bot.i18n import translator
+from bot.rendering.html import split_message
+from bot.rendering.replies import Reply
 from bot.services.core import Services
 
 logger = logging.getLogger(__name__)

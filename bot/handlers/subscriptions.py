@@ -14,12 +14,13 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain import callbacks, render
+from bot.domain import callbacks
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.render import shorten
-from bot.domain.replies import Reply
+from bot.domain.text import shorten
 from bot.handlers.common import edit_reply, run_service, send_reply, services, user_language
 from bot.i18n import translator
+from bot.rendering import html as render
+from bot.rendering.replies import Reply
 from db import repo
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.domain.errors import DomainError
-from bot.domain.render import shorten
+from bot.domain.text import shorten
 from bot.handlers.common import NO_PREVIEW, edit_reply, services, user_language
 from bot.i18n import translator
 

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.records import price_record_from_row
-from bot.domain.render import esc
-from bot.domain.replies import Reply
 from bot.domain.text import compact, script_of
+from bot.rendering.html import esc
+from bot.rendering.replies import Reply
 from bot.services.records import price_row
 from db import repo
 from db.models import ChatUser, Commodity, Market, PriceObservation, TradeReport

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot.domain import digest
 from bot.domain.prices import change_between
 from bot.i18n import translator
+from bot.rendering import digest
 from bot.services.catalogue import Catalogue
 from bot.services.digests import P, body_key, figure_of, series_digest
 from db import repo

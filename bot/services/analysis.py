@@ -9,14 +9,14 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import charts
-from bot.domain import answers, browse
 from bot.domain.dates import PartialDate
 from bot.domain.i18n import N_
 from bot.domain.prices import STALE_AFTER_DAYS, Figure, best_window, convert
-from bot.domain.render import MAX_CAPTION, esc, shorten
-from bot.domain.replies import Reply
+from bot.domain.text import shorten
 from bot.i18n import translator
+from bot.rendering import answers, browse, charts
+from bot.rendering.html import MAX_CAPTION, esc
+from bot.rendering.replies import Reply
 from bot.services.catalogue import Catalogue
 from bot.services.prices import Question, _nearest, to_observation
 from db import repo

@@ -8,12 +8,13 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain import browse, callbacks
+from bot.domain import callbacks
 from bot.domain.dates import PartialDate
 from bot.domain.errors import NotFound
-from bot.domain.render import esc
-from bot.domain.replies import Button, Reply
 from bot.i18n import translator
+from bot.rendering import browse
+from bot.rendering.html import esc
+from bot.rendering.replies import Button, Reply
 from bot.services.catalogue import Catalogue
 from bot.services.prices import check_length, to_observation
 from db import repo

@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain import callbacks, render
+from bot.domain import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import N_
 from bot.domain.prices import STALE_AFTER_DAYS
-from bot.domain.replies import Button, InlineResult, Reply
 from bot.i18n import translator
+from bot.rendering import html as render
+from bot.rendering.replies import Button, InlineResult, Reply
 from bot.services import alerts, analysis, browse, prices
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, load_catalogue

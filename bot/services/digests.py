@@ -12,11 +12,12 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot.domain import digest, render
 from bot.domain.dates import PartialDate
 from bot.domain.prices import STALE_AFTER_DAYS, Figure, change_between
 from bot.domain.schedule import Schedule, catch_up, period_key, period_length
 from bot.i18n import translator
+from bot.rendering import digest
+from bot.rendering import html as render
 from bot.services.catalogue import Catalogue
 from db import repo
 from db.models import UNDATED, PriceObservation, Subscription, TradeReport, TradeReportCommodity

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from bot.domain import browse, callbacks
-from bot.domain.entry import draft_to_row, missing_fields, parse_price_entry, render_preview
+from bot.domain import callbacks
+from bot.domain.entry import draft_to_row, missing_fields, parse_price_entry
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.matching import Resolution
 from bot.domain.records import (
@@ -17,8 +17,10 @@ from bot.domain.records import (
     price_record_from_row,
     trade_report_from_row,
 )
-from bot.domain.render import esc
-from bot.domain.replies import Button, Reply
+from bot.rendering import browse
+from bot.rendering.html import esc
+from bot.rendering.preview import render_preview
+from bot.rendering.replies import Button, Reply
 from bot.services.catalogue import Catalogue
 from bot.services.pending import Pending
 from bot.services.records import price_row, trade_report_row

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.query import parse_query
-from bot.domain.render import esc
-from bot.domain.replies import Reply
+from bot.rendering.html import esc
+from bot.rendering.replies import Reply
 from bot.services.exporter import export_prices
 from bot.services.importer import ImportResult, import_prices
 from bot.services.prices import check_length

@@ -25,9 +25,9 @@ from bot.domain.records import (
     parse_reliability,
     parse_url,
 )
-from bot.domain.render import esc
-from bot.domain.replies import Button, Reply
 from bot.domain.units import parse_unit
+from bot.rendering.html import esc
+from bot.rendering.replies import Button, Reply
 from bot.services.pending import Pending
 from db.models import PriceObservation
 

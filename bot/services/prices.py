@@ -11,15 +11,16 @@ from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain import answers, callbacks
+from bot.domain import callbacks
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.i18n import N_, Translator
 from bot.domain.matching import Resolution
 from bot.domain.prices import Figure, MarketPrice, Observation, Rate, conversion_target, convert
 from bot.domain.query import parse_query
-from bot.domain.replies import Button, InlineResult, Reply
 from bot.i18n import translator
+from bot.rendering import answers
+from bot.rendering.replies import Button, InlineResult, Reply
 from bot.services.catalogue import Catalogue
 from db import repo
 from db.models import PriceObservation

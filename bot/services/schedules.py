@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.domain import callbacks, render
+from bot.domain import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import N_, Translator
-from bot.domain.replies import Button, Reply
 from bot.domain.schedule import (
     CADENCES,
     COMMON_TIMEZONES,
@@ -22,6 +21,8 @@ from bot.domain.schedule import (
     next_due,
 )
 from bot.i18n import translator
+from bot.rendering import html as render
+from bot.rendering.replies import Button, Reply
 from bot.services import digests
 from db import repo
 from db.models import Subscription

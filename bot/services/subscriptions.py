@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from bot.domain import callbacks, render
+from bot.domain import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import N_, Translator
-from bot.domain.replies import Button, Reply
 from bot.domain.schedule import (
     Schedule,
     next_due,
 )
 from bot.domain.watch import parse_payload, parse_watch_list, payload_for
 from bot.i18n import translator
+from bot.rendering import html as render
+from bot.rendering.replies import Button, Reply
 from bot.services import digests
 from bot.services.schedules import NOT_SUBSCRIBED, when_text
 from db import repo

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import build_application
-from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
-from bot.runtime import demo_token, polling
+from bot.offline.runtime import demo_token, polling
 from bot.services.catalogue import sync_catalogue
 from bot.services.core import Services
 from bot.services.seed import load_sample
 from db.engine import make_engine, upgrade
+from emulator import Emulator, EmulatorClient, EmulatorConfig
 from tests.conftest import NOW
 
 

@@ -28,13 +28,13 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
-from bot.runtime import demo_token
+from bot.offline.runtime import demo_token
 from bot.services.catalogue import load_catalogue, sync_catalogue
 from bot.services.seed import load_sample
 from db.engine import make_engine, upgrade
 from db.models import DigestDelivery, Subscription
-from tests.factories import subscription_row
+from emulator import Emulator, EmulatorClient, EmulatorConfig
+from tests.support.factories import subscription_row
 
 HEADER = "jangmadang digest"
 
@@ -90,7 +90,7 @@ def _spawn(command: str, root: str, token: str, db: Path | str, budget: float) -
         "ADMIN_IDS": "",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", command],
+        [sys.executable, "-c", "from bot.entrypoints.cli import main; main()", command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -21,7 +21,7 @@ def run(args, tmp_path, *, stdin=None, timeout=120):
         "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.entrypoints.cli", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "config" / "sample" / "prices.csv"
-WFP_FILE = ROOT / "tests" / "data" / "wfp_hdx_prices.csv"
+WFP_FILE = ROOT / "tests" / "support" / "data" / "wfp_hdx_prices.csv"
 HEADER = "date,market,commodity,unit,currency,price,source"
 
 
@@ -24,7 +24,7 @@ def run(args, tmp_path, *, database="cli"):
         "DATABASE_URL": f"sqlite:///{tmp_path}/{database}.sqlite3",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.entrypoints.cli", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",

@@ -96,8 +96,8 @@ class TestServerWithoutCommandMenu:
 
     @pytest.fixture
     def emulator_config(self):
-        from bot.emulator import EmulatorConfig
-        from bot.runtime import demo_token
+        from bot.offline.runtime import demo_token
+        from emulator import EmulatorConfig
 
         return EmulatorConfig(token=demo_token(), refuse_methods=("setMyCommands",))
 

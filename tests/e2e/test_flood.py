@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from bot.emulator import EmulatorConfig
-from bot.runtime import demo_token
+from bot.offline.runtime import demo_token
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
+from emulator import EmulatorConfig
 from tests.conftest import NOW, make_settings
 from tests.e2e.conftest import running_clock_services
-from tests.factories import subscription_row
+from tests.support.factories import subscription_row
 
 pytestmark = pytest.mark.e2e
 SUBSCRIBERS = 40

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot import delivery
+from bot.delivery import sender as delivery
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
 from tests.conftest import NOW, make_settings
@@ -205,7 +205,7 @@ async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
 
 
 async def test_a_severe_move_alerts_subscribers_with_alerts_on(chat, e2e_engine, bot_services):
-    from tests.factories import add_price
+    from tests.support.factories import add_price
 
     await ask(chat, "/subscribe rice hyesan")
     listing = (await ask(chat, "/subscriptions"))[-1]

@@ -8,9 +8,8 @@ import httpx
 import pytest
 import telegram
 
-from bot.emulator import Emulator, EmulatorClient
-
-from .support import USER, make_bot, unlimited
+from emulator import Emulator, EmulatorClient
+from tests.support.emulator import USER, make_bot, unlimited
 
 
 @pytest.fixture

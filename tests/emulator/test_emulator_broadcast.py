@@ -13,7 +13,7 @@ import httpx
 import pytest
 import telegram
 
-from bot.emulator import (
+from emulator import (
     Emulator,
     EmulatorClient,
     EmulatorConfig,
@@ -21,8 +21,7 @@ from bot.emulator import (
     EmulatorThread,
     SyncEmulatorClient,
 )
-
-from .support import USER, unlimited
+from tests.support.emulator import USER, unlimited
 
 GROUP = -4001
 SUPERGROUP = -1004001

@@ -9,9 +9,8 @@ import httpx
 import pytest
 import telegram
 
-from bot.emulator import EmulatorClient, EmulatorError, EmulatorThread, SyncEmulatorClient
-
-from .support import USER, png_bytes, unlimited
+from emulator import EmulatorClient, EmulatorError, EmulatorThread, SyncEmulatorClient
+from tests.support.emulator import USER, png_bytes, unlimited
 
 pytestmark = pytest.mark.usefixtures("user_chat")
 

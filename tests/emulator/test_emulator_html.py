@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator.html import EntityParseError, parse_html, utf16_length
+from emulator.html import EntityParseError, parse_html, utf16_length
 
 
 @pytest.mark.parametrize(

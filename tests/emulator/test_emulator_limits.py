@@ -9,10 +9,9 @@ import httpx
 import pytest
 import telegram
 
-from bot.emulator import Emulator, EmulatorClient, EmulatorConfig
-from bot.emulator.limits import RateLimiter, RateSettings, is_sending_method
-
-from .support import USER, make_bot
+from emulator import Emulator, EmulatorClient, EmulatorConfig
+from emulator.limits import RateLimiter, RateSettings, is_sending_method
+from tests.support.emulator import USER, make_bot
 
 
 class FakeClock:

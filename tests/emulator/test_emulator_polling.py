@@ -9,9 +9,8 @@ import httpx
 import pytest
 import telegram
 
-from bot.emulator import Emulator, EmulatorClient
-
-from .support import USER
+from emulator import Emulator, EmulatorClient
+from tests.support.emulator import USER
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(

@@ -19,10 +19,9 @@ from telegram import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.emulator import Emulator, EmulatorClient
-from bot.emulator.spec import bundled_spec
-
-from .support import USER, png_bytes
+from emulator import Emulator, EmulatorClient
+from emulator.spec import bundled_spec
+from tests.support.emulator import USER, png_bytes
 
 pytestmark = pytest.mark.usefixtures("user_chat")
 

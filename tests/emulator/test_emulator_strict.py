@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.emulator import Emulator, EmulatorConfig
-
-from .support import USER, png_bytes
+from emulator import Emulator, EmulatorConfig
+from tests.support.emulator import USER, png_bytes
 
 pytestmark = pytest.mark.usefixtures("user_chat")
 

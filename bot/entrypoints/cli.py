@@ -1,0 +1,370 @@
+"""The `jangmadang` command line: run, demo, ask, emulator, seed, import, export, db upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+from pydantic import ValidationError
+
+from config.settings import ConfigError, Settings, describe_validation_error, get_settings
+
+if TYPE_CHECKING:
+    from bot.services.importer import ImportResult
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(
+    help="Jangmadang: prices and trade conditions in hard-to-reach markets, on Telegram.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DEMO_DATABASE = "sqlite:///./data/demo.sqlite3"
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = get_settings()
+    if not overrides:
+        return settings
+    # Re-validate so overrides get the same checks as the environment.
+    try:
+        return Settings.model_validate({**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def _prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
+    """Upgrade the schema and load the catalogue; return the engine."""
+    from bot.services.catalogue import sync_catalogue
+    from bot.services.core import utc_now
+    from db.engine import engine_for, upgrade
+
+    engine = engine_for(settings.database_url)
+    upgrade(engine)
+    sync_catalogue(engine, now=utc_now())
+    return engine
+
+
+def _setup_logging(settings: Settings, level: str | None = None) -> None:
+    from bot.entrypoints.logs import setup_logging
+
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    setup_logging(level or settings.log_level, secrets=(token,))
+
+
+@app.command()
+def run() -> None:
+    """Run the bot against the Telegram Bot API (TELEGRAM_API_URL), long polling."""
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    settings = _settings()
+    token = settings.token()
+    _setup_logging(settings)
+    engine = _prepare_database(settings)
+    application = build_application(settings, engine=engine, token=token)
+    logger.info("Starting; Bot API at %s", settings.telegram_api_url)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+@app.command()
+def send() -> None:
+    """Only queue and send digests and alerts (a worker beside `run`; several on PostgreSQL)."""
+    from bot.entrypoints.worker import run_worker
+
+    settings = _settings()
+    token = settings.token()
+    _setup_logging(settings)
+    engine = _prepare_database(settings)
+    logger.info("Digest worker; Bot API at %s", settings.telegram_api_url)
+    asyncio.run(run_worker(settings, engine, token=token))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the latest version and load the catalogue."""
+    from db.engine import current_revision
+
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    typer.echo(f"Database at revision {current_revision(engine)}; catalogue loaded.")
+
+
+@app.command()
+def seed() -> None:
+    """Load the sample prices and trade reports (safe to run again: duplicates are skipped)."""
+    from bot.services.core import utc_now
+    from bot.services.seed import load_sample
+
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    result = load_sample(engine, now=utc_now())
+    typer.echo(
+        f"Sample data: {result.prices_added} prices added, {result.prices_skipped} already present; "
+        f"{result.reports_added} trade reports added, {result.reports_skipped} already present."
+    )
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="The message to send, e.g. '/price lingzhi'.")],
+    user: Annotated[int, typer.Option("--user", help="Telegram user id to send as.")] = 1001,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Telegram language_code of the sender.")
+    ] = "en",
+    html: Annotated[bool, typer.Option("--html", help="Print the reply as Telegram HTML.")] = False,
+) -> None:
+    """Send one message to the bot (offline, through the emulator) and print its reply."""
+    from bot.offline.demo import ask_once
+
+    settings = _settings()
+    _setup_logging(settings, "ERROR")
+    engine = _prepare_database(settings)
+    replies = ask_once(settings, engine, text, user_id=user, language_code=lang, as_html=html)
+    if not replies:
+        typer.echo("(no reply)", err=True)
+        raise typer.Exit(1)
+    typer.echo("\n\n".join(replies))
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str, typer.Option(help="Database for the demo (seeded with sample data).")
+    ] = DEMO_DATABASE,
+    latency_ms: Annotated[int, typer.Option(help="Simulated Bot API latency in milliseconds.")] = 0,
+) -> None:
+    """Chat with the bot in this terminal, offline: emulator + bot + seeded sample data."""
+    from bot.offline.demo import run_demo
+    from bot.services.core import utc_now
+    from bot.services.seed import load_sample
+
+    settings = _settings(database_url=database)
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    load_sample(engine, now=utc_now())
+    asyncio.run(run_demo(settings, engine, latency_ms=latency_ms))
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
+    latency_ms: Annotated[int, typer.Option(help="Added latency per Bot API call.")] = 0,
+) -> None:
+    """Run the offline Bot API emulator alone (point TELEGRAM_API_URL at it)."""
+    from emulator import Emulator, EmulatorConfig
+
+    logging.basicConfig(level=logging.INFO)
+
+    async def serve() -> None:
+        emu = Emulator(EmulatorConfig(latency_ms=(latency_ms, latency_ms)))
+        root = await emu.start(port=port)
+        typer.echo(
+            f"Bot API emulator at {root} (control API under {root}/_emulator/). Ctrl+C stops it."
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await emu.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        typer.echo("Stopped.")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV file: project columns or WFP/HDX food prices.")],
+    user: Annotated[
+        int | None, typer.Option("--user", help="Telegram user id recorded as the importer.")
+    ] = None,
+) -> None:
+    """Import a price CSV all or nothing: every row is checked before any is stored."""
+    from bot.services.catalogue import load_catalogue
+    from bot.services.core import utc_now
+    from bot.services.importer import import_prices
+
+    if not file.is_file():
+        typer.echo(f"jangmadang: no such file: {file}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    with file.open("rb") as source, _ImportProgress() as progress:
+        result = import_prices(
+            engine,
+            load_catalogue(engine),
+            source,
+            name=file.name,
+            entered_by=user,
+            now=utc_now(),
+            progress=progress,
+        )
+    if result.errors:
+        _print_rejection(result)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{result.rows:,} rows: {result.added:,} added, {result.duplicates:,} duplicates skipped, "
+        f"{result.new_series:,} new series."
+    )
+
+
+def _print_rejection(result: ImportResult) -> None:
+    typer.echo(f"Nothing imported: {result.error_count:,} bad rows.", err=True)
+    for error in result.errors:
+        typer.echo(f"line {error.line}: {error.message}", err=True)
+    if result.error_count > len(result.errors):
+        typer.echo(f"... and {result.error_count - len(result.errors):,} more", err=True)
+
+
+class _ImportProgress:
+    """Counts checked rows, then draws a bar while rows are stored (on stderr)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+        self.tty = sys.stderr.isatty()
+        self.counting = False
+
+    def __enter__(self) -> _ImportProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end_count()
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None:
+            if self.tty:
+                sys.stderr.write(f"\rChecking rows: {done:,}")
+                sys.stderr.flush()
+                self.counting = True
+            return
+        if self.bar is None:
+            self._end_count()
+            self.bar = typer.progressbar(length=total, label="Storing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def _end_count(self) -> None:
+        if self.counting:
+            sys.stderr.write("\n")
+            self.counting = False
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    commodity: Annotated[
+        str | None, typer.Option("--commodity", help="Only this commodity (exact name).")
+    ] = None,
+    market: Annotated[
+        str | None, typer.Option("--market", help="Only this place and the places inside it.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Export the live price figures as CSV, in the format `import` reads."""
+    import io
+    import os
+    import tempfile
+
+    from bot.domain.dates import PartialDate
+    from bot.domain.errors import DomainError
+    from bot.services.catalogue import load_catalogue
+    from bot.services.exporter import export_prices
+    from bot.services.records import resolve_exactly
+
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    engine = _prepare_database(settings)
+    catalogue = load_catalogue(engine)
+    try:
+        commodity_id = (
+            resolve_exactly(
+                catalogue.commodities, catalogue.commodity_slugs, commodity, "commodity"
+            )[0]
+            if commodity
+            else None
+        )
+        market_ids = (
+            catalogue.descendants(
+                resolve_exactly(catalogue.markets, catalogue.market_slugs, market, "market")[0]
+            )
+            if market
+            else None
+        )
+        start = PartialDate.parse(since).value if since else None
+        end = PartialDate.parse(until).end if until else None
+    except DomainError as exc:
+        typer.echo(f"jangmadang: {exc.user_message}", err=True)
+        raise typer.Exit(2) from None
+
+    def write(out: TextIO) -> int:
+        return export_prices(
+            engine,
+            catalogue,
+            out,
+            commodity_id=commodity_id,
+            market_ids=market_ids,
+            start=start,
+            end=end,
+        )
+
+    if output is None:
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            count = write(out)
+        finally:
+            out.flush()
+            out.detach()
+        typer.echo(f"Exported {count:,} rows.", err=True)
+        return
+    # Write beside the target, then rename: a failed export never leaves half a file.
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        typer.echo(f"jangmadang: no such folder: {folder}", err=True)
+        raise typer.Exit(2)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".part")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        # mkstemp makes the file private; the export gets the permissions of any new file.
+        os.chmod(temp, 0o666 & ~umask)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+        os.replace(temp, output)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"Exported {count:,} rows to {output}.")
+
+
+def main() -> None:
+    """Entry point: settings problems end the program with one line and exit code 2."""
+    try:
+        app()
+    except ConfigError as exc:
+        print(f"jangmadang: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

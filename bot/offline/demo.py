@@ -1,0 +1,210 @@
+"""Offline sessions: the bot polling the built-in Bot API emulator, for `ask` and `demo`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.app import build_application
+from bot.offline.runtime import demo_token, polling
+from config.settings import Settings
+from emulator import Emulator, EmulatorClient, EmulatorConfig
+
+DEMO_USER = 1001
+DEMO_ADMIN = 9001
+DEMO_HELP = """Demo commands (everything else is sent to the bot):
+  :tap N      tap button N of the last message that has buttons
+  :admin      talk as the admin account (id 9001)   :user   back to the normal user (id 1001)
+  :lang CODE  set your Telegram language (en, ko)   :help   this text   :quit   leave
+  :due        make this chat's digests due now (after /subscribe) and show what arrives"""
+
+
+@asynccontextmanager
+async def offline_bot(
+    settings: Settings, engine: Engine, *, latency_ms: int = 0
+) -> AsyncIterator[EmulatorClient]:
+    """Start an emulator and the real bot polling it; yield a client of the emulator."""
+    token = demo_token()
+    emulator = Emulator(EmulatorConfig(token=token, latency_ms=(latency_ms, latency_ms)))
+    root = await emulator.start()
+    client = EmulatorClient(root)
+    application = build_application(settings, engine=engine, token=token, api_url=root)
+    try:
+        async with polling(application, poll_timeout=1):
+            yield client
+    finally:
+        await client.aclose()
+        await emulator.stop()
+
+
+def with_link_targets(text: str, entities: list[dict[str, Any]]) -> str:
+    """Append each text link's address after its label (entity offsets count UTF-16 units)."""
+    units = text.encode("utf-16-le")
+    links = sorted(
+        (e for e in entities if e.get("type") == "text_link"), key=lambda e: -e["offset"]
+    )
+    for entity in links:
+        end = (entity["offset"] + entity["length"]) * 2
+        units = units[:end] + f" <{entity['url']}>".encode("utf-16-le") + units[end:]
+    return units.decode("utf-16-le")
+
+
+def render_message(message: dict[str, Any], *, as_html: bool = False) -> str:
+    """Show one bot message as terminal text (links spelled out), with numbered buttons."""
+    if as_html:
+        text = message.get("raw") or message.get("text") or message.get("caption") or ""
+    else:
+        text = with_link_targets(
+            message.get("text") or message.get("caption") or "", message.get("entities") or []
+        )
+    if message.get("kind") in ("photo", "document"):
+        text = f"[{message['kind']}] {text}".rstrip()
+    buttons = _buttons(message)
+    if buttons:
+        text += "\n" + "  ".join(f"[{i}] {label}" for i, (label, _) in enumerate(buttons, start=1))
+    return text
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    rows = markup.get("inline_keyboard") or []
+    return [
+        (b.get("text", ""), b.get("callback_data", ""))
+        for row in rows
+        for b in row
+        if b.get("callback_data")
+    ]
+
+
+def ask_once(
+    settings: Settings,
+    engine: Engine,
+    text: str,
+    *,
+    user_id: int,
+    language_code: str,
+    as_html: bool,
+) -> list[str]:
+    """Send one message through the emulator and return the bot's replies as text."""
+
+    # A one-off question must not send anyone's due digests on the way.
+    settings = settings.model_copy(update={"send_digests": False})
+
+    async def go() -> list[str]:
+        async with offline_bot(settings, engine) as client:
+            replies = await client.reply_to(
+                user_id, text, language_code=language_code, timeout=20, quiet=0.5
+            )
+        return [render_message(m, as_html=as_html) for m in replies]
+
+    return asyncio.run(go())
+
+
+async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -> None:
+    """Chat with the bot from the terminal until :quit or end of input."""
+    settings = settings.model_copy(
+        update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN], "digest_tick_seconds": 1.0}
+    )
+    user, lang = DEMO_USER, "en"
+    last_with_buttons: dict[str, Any] | None = None
+    print(
+        "Jangmadang demo: offline, on sample data. Try /price lingzhi, rice hyesan, 혜산 쌀, 灵芝."
+    )
+    print(DEMO_HELP)
+    async with offline_bot(settings, engine, latency_ms=latency_ms) as client:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, f"\nyou ({user})> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in (":quit", ":q", ":exit"):
+                break
+            if line == ":help":
+                print(DEMO_HELP)
+                continue
+            if line in (":admin", ":user"):
+                user = DEMO_ADMIN if line == ":admin" else DEMO_USER
+                print(
+                    f"(now talking as {'the admin' if user == DEMO_ADMIN else 'a normal user'}, id {user})"
+                )
+                continue
+            if line.startswith(":lang"):
+                lang = [*line.split(), "en"][1]
+                print(f"(language_code is now {lang})")
+                continue
+            if line == ":due":
+                replies = await _due(client, engine, user)
+            elif line.startswith(":tap"):
+                replies = await _tap(client, user, line, last_with_buttons)
+            else:
+                replies = await client.reply_to(
+                    user, line, language_code=lang, timeout=20, quiet=0.4
+                )
+            if not replies:
+                print("bot> (no reply)")
+            for message in replies:
+                print("bot> " + render_message(message).replace("\n", "\n     "))
+                if _buttons(message):
+                    last_with_buttons = message
+    print("Bye.")
+
+
+async def _tap(
+    client: EmulatorClient, user: int, line: str, message: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    buttons = _buttons(message) if message else []
+    parts = line.split()
+    if (
+        not buttons
+        or len(parts) != 2
+        or not parts[1].isdigit()
+        or not 1 <= int(parts[1]) <= len(buttons)
+    ):
+        print(
+            f"(nothing to tap: give a button number 1-{len(buttons)})"
+            if buttons
+            else "(no buttons yet)"
+        )
+        return []
+    assert message is not None
+    chat_id = message["chat_id"]
+    after = max((m["seq"] for m in await client.messages(chat_id)), default=0)
+    await client.tap(user, chat_id, message["message_id"], buttons[int(parts[1]) - 1][1])
+    return await client.collect(chat_id, after, timeout=10, quiet=0.4)
+
+
+async def _due(client: EmulatorClient, engine: Engine, chat_id: int) -> list[dict[str, Any]]:
+    """Move this chat's next digest to now; the scheduler tick queues it and the sender sends."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from db.models import Subscription
+
+    def move() -> int:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(Subscription).where(
+                    Subscription.chat_id == chat_id,
+                    Subscription.active == True,  # noqa: E712
+                )
+            ).all()
+            for row in rows:
+                row.next_due_at = datetime.now(UTC) - timedelta(minutes=1)
+                session.add(row)
+            session.commit()
+            return len(rows)
+
+    if not await asyncio.to_thread(move):
+        print("(no subscriptions in this chat yet: try /subscribe rice hyesan)")
+        return []
+    after = max((m["seq"] for m in await client.messages(chat_id)), default=0)
+    return await client.collect(chat_id, after, timeout=10, quiet=1.5)

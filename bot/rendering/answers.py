@@ -1,0 +1,138 @@
+"""Price answers rendered as Telegram HTML in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.domain.dates import PartialDate, age_label
+from bot.domain.i18n import ENGLISH, N_, Translator
+from bot.domain.prices import STALE_AFTER_DAYS, Conversion, Figure, MarketPrice, Observation
+from bot.domain.text import shorten
+from bot.rendering.html import esc, link
+
+__all__ = ["esc"]
+
+PRICE_TYPE_LABELS = {
+    "retail": N_("retail"),
+    "wholesale": N_("wholesale"),
+    "state_purchase": N_("state purchase price"),
+    "middleman": N_("paid by traders/smugglers"),
+    "export": N_("export price"),
+    "ration": N_("ration (PDS) price"),
+    "market": N_("market rate"),
+    "official": N_("official rate"),
+}
+CHANGE_LEVELS = {"high": N_("high"), "severe": N_("severe")}
+
+
+def figure_text(figure: Figure, t: Translator) -> str:
+    """Return a figure with its unit and currency, escaped."""
+    return esc(figure.text(t))
+
+
+def conversion_text(conversion: Conversion, t: Translator) -> str:
+    """Return "≈ 0.98-2.35 USD/kg (converted at market rates: ...)"."""
+    _ = t.gettext
+    rates = "; ".join(
+        _("{rate} KPW per {currency}, {market}, {when}").format(
+            rate=f"{rate.kpw_per_unit:,.0f}",
+            currency=rate.currency,
+            market=rate.market,
+            when=rate.observed.label(t),
+        )
+        for rate in conversion.rates
+    )
+    return _("≈ {figure} (converted at market rates: {rates})").format(
+        figure=figure_text(conversion.figure, t), rates=esc(rates)
+    )
+
+
+def observation_lines(obs: Observation, *, today: date, t: Translator = ENGLISH) -> list[str]:
+    """Render the facts of one figure: level, date and age, source and grade."""
+    _ = t.gettext
+    qualifiers = []
+    if obs.grade:
+        qualifiers.append(esc(obs.grade))
+    elif obs.figure.low != obs.figure.high:
+        qualifiers.append(_("range as reported"))
+    if obs.price_type != "retail":
+        qualifiers.append(_(PRICE_TYPE_LABELS.get(obs.price_type, obs.price_type)))
+    level = f"<b>{figure_text(obs.figure, t)}</b>"
+    if qualifiers:
+        level += f" ({', '.join(qualifiers)})"
+    lines = [level]
+    if obs.observed.value is None:
+        when = _("Observed: date not stated in the source")
+    else:
+        when = _("Observed: {date} ({age})").format(
+            date=obs.observed.label(t), age=age_label(obs.age_days(today), t)
+        )
+    if obs.reported_on and obs.reported_on != obs.observed.value:
+        when += "; " + _("published {date}").format(date=obs.reported_on.isoformat())
+    if obs.observed.value is not None and obs.is_stale(today):
+        when += " ⚠️ " + _("stale (over {days} days)").format(days=STALE_AFTER_DAYS)
+    lines.append(when)
+    grade = (
+        _("reliability {grade}").format(grade=esc(obs.reliability))
+        if obs.reliability
+        else _("not graded")
+    )
+    lines.append(
+        _("Source: {source}").format(source=link(obs.source_name, obs.source_url)) + f" · {grade}"
+    )
+    if obs.note:
+        lines.append(f"<i>{esc(shorten(obs.note, 300))}</i>")
+    return lines
+
+
+def market_price_block(item: MarketPrice, *, today: date, t: Translator = ENGLISH) -> str:
+    """Render one market's latest price with its conversion, previous figure and the move."""
+    _ = t.gettext
+    obs = item.latest
+    place = f"📍 <b>{esc(obs.market)}</b>"
+    if obs.market_parent:
+        place += f" ({esc(obs.market_parent)})"
+    lines = [place, *observation_lines(obs, today=today, t=t)]
+    if item.converted is not None:
+        lines.insert(2, conversion_text(item.converted, t))
+    if item.previous is not None:
+        prev = item.previous
+        text = _("Previous: {figure}").format(figure=figure_text(prev.figure, t))
+        if prev.observed.value is not None:
+            text += f" ({esc(prev.observed.label(t))})"
+        change = item.change
+        if change is not None:
+            text += f" → {change.text()}"
+            if change.level in CHANGE_LEVELS:
+                text += f" <b>{_(CHANGE_LEVELS[change.level])}</b>"
+        lines.append(text)
+    if item.is_record_high:
+        lines.append("🔺 " + _("Highest figure on record for this series"))
+    return "\n".join(lines)
+
+
+def price_answer(
+    commodity: str,
+    items: Sequence[MarketPrice],
+    *,
+    today: date,
+    t: Translator = ENGLISH,
+    place: str | None = None,
+    period: str | None = None,
+) -> str:
+    """Render the answer to "what does X cost", one block per market, newest first."""
+    head = f"<b>{esc(commodity)}</b>"
+    if place:
+        head += f" — {esc(place)}"
+    if period:
+        head += f" · {esc(period)}"
+    blocks = [market_price_block(item, today=today, t=t) for item in items]
+    return "\n\n".join([head, *blocks])
+
+
+def date_range_label(start: PartialDate, end: PartialDate, t: Translator) -> str:
+    """Return "Mar 2024 – Nov 2026" or a single label when both ends are the same."""
+    if start == end:
+        return start.label(t)
+    return f"{start.label(t)} – {end.label(t)}"

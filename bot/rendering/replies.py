@@ -1,0 +1,41 @@
+"""What a use case hands back to a handler: text, buttons, maybe a picture. No Telegram types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.callbacks import MAX_CALLBACK_BYTES
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button whose data comes back in a callback."""
+
+    text: str
+    data: str
+
+    def __post_init__(self) -> None:
+        # Checked at construction so an oversized button can never reach Telegram.
+        if not 1 <= len(self.data.encode("utf-8")) <= MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data must be 1-{MAX_CALLBACK_BYTES} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer: HTML text (split by the sender if long), rows of buttons, an optional PNG."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: bytes | None = None
+    caption: str | None = None
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class InlineResult:
+    """One result of an inline query: a title, a short description and the HTML it posts."""
+
+    id: str
+    title: str
+    description: str
+    text: str

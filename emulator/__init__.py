@@ -1,0 +1,35 @@
+"""Offline Telegram Bot API emulator for end-to-end tests and the terminal demo.
+
+Point python-telegram-bot at it with base_url=f"{root}/bot" and
+base_file_url=f"{root}/file/bot"; drive users through the /_emulator/ control API.
+
+Implemented: getMe, getUpdates, deleteWebhook, getWebhookInfo, sendMessage,
+sendPhoto, sendDocument, editMessageText, editMessageCaption,
+editMessageReplyMarkup, deleteMessage, sendChatAction, getFile,
+answerCallbackQuery, answerInlineQuery, setMyCommands, getMyCommands,
+deleteMyCommands, set/getMyDescription, set/getMyShortDescription, set/getMyName,
+getChat, getChatMember, getChatAdministrators, getChatMemberCount.
+
+Accepted as no-ops answering True (nothing observable changes): logOut, close,
+pinChatMessage, unpinChatMessage, unpinAllChatMessages, setChatMenuButton,
+setMyDefaultAdministratorRights, setMessageReaction.
+
+Every other method in the bundled Bot API spec has its required parameters
+checked and is then refused with 400 "Bad Request: method not supported by the
+emulator"; names outside the spec get 404 "Not Found".
+"""
+
+from emulator.client import EmulatorClient, EmulatorError, SyncEmulatorClient
+from emulator.config import DEFAULT_TOKEN, EmulatorConfig
+from emulator.server import Emulator
+from emulator.thread import EmulatorThread
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Emulator",
+    "EmulatorClient",
+    "EmulatorConfig",
+    "EmulatorError",
+    "EmulatorThread",
+    "SyncEmulatorClient",
+]

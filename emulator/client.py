@@ -1,0 +1,211 @@
+"""The async client of the emulator's control API, for tests and the offline demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from emulator.calls import (
+    EmulatorError,
+    _clean,
+    _handle,
+    _merge,
+    _messages,
+    _migrate,
+    _open_chats,
+    _open_group,
+    _replies,
+    _Req,
+    _send_text,
+    _sent,
+    _stall,
+    _stats,
+    _tap,
+    _upload,
+    _wait,
+    _without_ok,
+)
+
+__all__ = ["EmulatorClient", "EmulatorError", "SyncEmulatorClient"]
+
+
+class EmulatorClient:
+    """Async wrapper over the control API of an emulator at `root_url`."""
+
+    def __init__(self, root_url: str, timeout: float = 30.0):
+        self.root_url = root_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=f"{self.root_url}/_emulator", timeout=timeout)
+
+    async def _do(self, req: _Req) -> Any:
+        response = await self._http.request(
+            req.method,
+            req.path,
+            json=req.body,
+            params=req.query,
+            timeout=req.timeout if req.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        return _handle(req, response)
+
+    async def send_text(self, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
+        """Send a message as a user; returns update_id, message_id, chat_id and seq."""
+        return await self._do(_send_text(user_id, text, kw))
+
+    async def tap(self, user_id: int, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
+        """Press an inline button; returns update_id and callback_query_id."""
+        return await self._do(_tap(user_id, chat_id, message_id, data))
+
+    async def inline(self, user_id: int, query: str, offset: str = "") -> dict[str, Any]:
+        """Type an inline query; returns update_id and inline_query_id."""
+        body = {"user_id": user_id, "query": query, "offset": offset}
+        return await self._do(_Req("POST", "/inline", body))
+
+    async def upload(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        mime_type: str,
+        chat_id: int | None = None,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a document as a user; returns update_id, message_id and file_id."""
+        extra = {"chat_id": chat_id, "caption": caption}
+        return await self._do(_upload(user_id, file_name, content, mime_type, extra))
+
+    async def messages(self, chat_id: int | None, after: int = 0) -> list[dict[str, Any]]:
+        """List bot messages (current state) changed after seq `after`."""
+        return await self._do(_messages(chat_id, after))
+
+    async def wait(
+        self, chat_id: int | None, after: int, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait for bot messages changed after seq `after`; empty on timeout."""
+        return await self._do(_wait(chat_id, after, timeout))
+
+    async def calls(self, after: int = 0, method: str | None = None) -> list[dict[str, Any]]:
+        """List Bot API calls the bot made after seq `after`."""
+        query = _clean({"after": after, "method": method})
+        return await self._do(_Req("GET", "/calls", query=query, pick="calls"))
+
+    async def block(
+        self, chat_id: int, blocked: bool = True, notify: bool = False
+    ) -> dict[str, Any]:
+        """Make the chat block (or unblock) the bot; `notify` also sends Telegram's
+        my_chat_member update about it."""
+        body = {"chat_id": chat_id, "blocked": blocked, "notify": notify}
+        return await self._do(_Req("POST", "/block", body))
+
+    async def make_admin(self, chat_id: int, user_id: int, admin: bool = True) -> dict[str, Any]:
+        """Make a user (or the bot) an administrator of a group."""
+        body = {"chat_id": chat_id, "user_id": user_id, "admin": admin}
+        return await self._do(_Req("POST", "/admin", body))
+
+    async def open_chats(self, user_ids: Iterable[int], language_code: str | None = None) -> int:
+        """Open private chats with these users as if each sent /start, without updates.
+
+        Returns how many chats were newly opened (already open ones are not counted).
+        """
+        return await self._do(_open_chats(user_ids, language_code))
+
+    async def open_group(
+        self,
+        chat_id: int,
+        title: str,
+        type: str = "group",
+        admin_ids: Iterable[int] = (),
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        """Create (or refresh) a group, supergroup or channel the bot is a member of."""
+        return await self._do(_open_group(chat_id, title, type, admin_ids, username))
+
+    async def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """Upgrade a group to a supergroup; the old id then answers "upgraded" errors."""
+        return await self._do(_migrate(chat_id, new_chat_id))
+
+    async def delete_chat(self, chat_id: int) -> dict[str, Any]:
+        """Make the bot forget a chat, so calls to it get 400 "chat not found"."""
+        return await self._do(_Req("POST", "/delete_chat", {"chat_id": chat_id}))
+
+    async def deactivate_user(self, user_id: int, deactivated: bool = True) -> dict[str, Any]:
+        """Delete (or restore) a user's account: sends to them get 403 "user is deactivated"."""
+        body = {"user_id": user_id, "deactivated": deactivated}
+        return await self._do(_Req("POST", "/deactivate_user", body))
+
+    async def stall(self, count: int, seconds: float, deliver: bool = False) -> dict[str, Any]:
+        """Hold the next `count` sending calls for `seconds` each before processing them.
+
+        A stalled call whose client disconnects meanwhile is dropped undelivered, unless
+        `deliver` is set (Telegram sometimes delivers a message whose request timed out).
+        """
+        return await self._do(_stall(count, seconds, deliver))
+
+    async def stats(self, by_chat: bool = False) -> dict[str, Any]:
+        """Count sending calls by outcome since the last reset (per chat if `by_chat`)."""
+        return _without_ok(await self._do(_stats(by_chat)))
+
+    async def sent(
+        self, method: str | None = None, chat_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
+        return await self._do(_sent(method, chat_id))
+
+    async def reset_stats(self) -> None:
+        """Forget the statistics and the sent log, keeping chats and messages."""
+        await self._do(_Req("POST", "/reset_stats", {}))
+
+    async def configure(self, **kw: Any) -> dict[str, Any]:
+        """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""
+        return await self._do(_Req("POST", "/config", kw, pick="config"))
+
+    async def reset(self) -> None:
+        """Forget all emulator state."""
+        await self._do(_Req("POST", "/reset", {}))
+
+    async def callback_answer(self, query_id: str) -> dict[str, Any]:
+        """Show a callback query and whether/how the bot answered it."""
+        return await self._do(_Req("GET", f"/callback_answers/{query_id}"))
+
+    async def inline_answer(self, query_id: str) -> dict[str, Any]:
+        """Show an inline query and the bot's results."""
+        return await self._do(_Req("GET", f"/inline_answers/{query_id}"))
+
+    async def commands(self) -> list[dict[str, Any]]:
+        """List the command lists set per scope and language."""
+        return await self._do(_Req("GET", "/commands", pick="scopes"))
+
+    async def file_bytes(self, file_id: str) -> bytes:
+        """Download a stored file's bytes."""
+        return await self._do(_Req("GET", f"/files/{file_id}", raw=True))
+
+    async def reply_to(
+        self, user_id: int, text: str, timeout: float = 10.0, quiet: float = 0.4, **kw: Any
+    ) -> list[dict[str, Any]]:
+        """Send text and collect the bot's messages until it stays quiet for `quiet` s."""
+        sent = await self.send_text(user_id, text, **kw)
+        return await self.collect(sent["chat_id"], sent["seq"], timeout, quiet)
+
+    async def collect(
+        self, chat_id: int | None, after: int, timeout: float = 10.0, quiet: float = 0.4
+    ) -> list[dict[str, Any]]:
+        """Wait for the first bot message after `after`, then until `quiet` s pass unchanged."""
+        seen: dict[tuple[int, int], dict[str, Any]] = {}
+        batch = await self.wait(chat_id, after, timeout)
+        while batch:
+            after = max(after, _merge(seen, batch))
+            batch = await self.wait(chat_id, after, quiet)
+        return _replies(seen)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> EmulatorClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+from emulator.sync_client import SyncEmulatorClient  # noqa: E402  (re-exported)

@@ -1,0 +1,113 @@
+"""Settings validation, the one-line failure, and token redaction."""
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.entrypoints.logs import RedactTokens
+from config.settings import ConfigError, Settings, describe_validation_error
+
+ROOT = str(Path(__file__).resolve().parents[3])
+REAL_LOOKING = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_x"
+
+
+def test_settings_parse_admin_ids_and_normalise_urls():
+    s = Settings(
+        _env_file=None,
+        admin_ids="1, 2;3",
+        telegram_api_url="http://127.0.0.1:8081/bot/",
+        database_url="postgres://u@h/db",
+    )
+    assert s.admin_ids == [1, 2, 3]
+    assert s.telegram_api_url == "http://127.0.0.1:8081"
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("telegram_bot_token", "your-token-here", "TELEGRAM_BOT_TOKEN"),
+        ("telegram_bot_token", "123:abc", "TELEGRAM_BOT_TOKEN"),
+        ("admin_ids", "alice", "ADMIN_IDS"),
+        ("default_timezone", "Mars/Olympus", "DEFAULT_TIMEZONE"),
+        ("default_language", "fr", "DEFAULT_LANGUAGE"),
+        ("telegram_api_url", "ftp://x", "TELEGRAM_API_URL"),
+    ],
+)
+def test_bad_settings_give_one_line_naming_the_setting(field, value, fragment):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        Settings(_env_file=None, **{field: value})
+    line = describe_validation_error(info.value)
+    assert (
+        fragment in line and "\n" not in line and value not in line.split(":", 1)[1]
+    ) or field != "telegram_bot_token"
+
+
+def test_token_is_a_secret_and_required_only_when_asked():
+    s = Settings(_env_file=None, telegram_bot_token=REAL_LOOKING)
+    assert REAL_LOOKING not in repr(s) and REAL_LOOKING not in str(s.model_dump())
+    assert s.token() == REAL_LOOKING
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
+        Settings(_env_file=None).token()
+
+
+def test_cli_exits_2_with_one_line_on_bad_settings(tmp_path):
+    env = {
+        "PATH": "",
+        "TELEGRAM_BOT_TOKEN": "placeholder-token",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": ROOT,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.entrypoints.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in proc.stderr
+    assert "placeholder-token" not in proc.stderr
+
+
+def test_cli_run_without_token_exits_2(tmp_path):
+    env = {
+        "PATH": "",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        "PYTHONPATH": ROOT,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.entrypoints.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "TELEGRAM_BOT_TOKEN is not set" in proc.stderr
+
+
+def test_redaction_filter_hides_tokens_in_messages_args_and_tracebacks(caplog):
+    logger = logging.getLogger("redaction-test")
+    filt = RedactTokens((REAL_LOOKING,))
+    logger.addFilter(filt)
+    try:
+        with caplog.at_level(logging.INFO, logger="redaction-test"):
+            logger.info("GET https://api.telegram.org/bot%s/getMe", REAL_LOOKING)
+            logger.info("other token 987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw in text")
+            try:
+                raise RuntimeError(f"failed for {REAL_LOOKING}")
+            except RuntimeError:
+                logger.exception("boom")
+    finally:
+        logger.removeFilter(filt)
+    text = caplog.text
+    assert REAL_LOOKING not in text and "987654321:ZZH" not in text
+    assert "[REDACTED]" in text
