@@ -19,9 +19,11 @@ checked and is then refused with 400 "Bad Request: method not supported by the
 emulator"; names outside the spec get 404 "Not Found".
 """
 
-from emulator.client import EmulatorClient, EmulatorError, SyncEmulatorClient
+from emulator.calls import EmulatorError
+from emulator.client import EmulatorClient
 from emulator.config import DEFAULT_TOKEN, EmulatorConfig
 from emulator.server import Emulator
+from emulator.sync_client import SyncEmulatorClient
 from emulator.thread import EmulatorThread
 
 __all__ = [

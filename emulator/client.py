@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from emulator.calls import (
-    EmulatorError,
-    _clean,
+    JsonObject,
+    _block,
+    _callback_answer,
+    _calls,
+    _commands,
+    _configure,
+    _deactivate_user,
+    _delete_chat,
+    _file_bytes,
     _handle,
+    _inline,
+    _inline_answer,
+    _make_admin,
     _merge,
     _messages,
     _migrate,
@@ -18,6 +28,8 @@ from emulator.calls import (
     _open_group,
     _replies,
     _Req,
+    _reset,
+    _reset_stats,
     _send_text,
     _sent,
     _stall,
@@ -28,7 +40,7 @@ from emulator.calls import (
     _without_ok,
 )
 
-__all__ = ["EmulatorClient", "EmulatorError", "SyncEmulatorClient"]
+T = TypeVar("T")
 
 
 class EmulatorClient:
@@ -38,7 +50,7 @@ class EmulatorClient:
         self.root_url = root_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=f"{self.root_url}/_emulator", timeout=timeout)
 
-    async def _do(self, req: _Req) -> Any:
+    async def _do(self, req: _Req[T]) -> T:
         response = await self._http.request(
             req.method,
             req.path,
@@ -48,18 +60,17 @@ class EmulatorClient:
         )
         return _handle(req, response)
 
-    async def send_text(self, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
+    async def send_text(self, user_id: int, text: str, **kw: Any) -> JsonObject:
         """Send a message as a user; returns update_id, message_id, chat_id and seq."""
         return await self._do(_send_text(user_id, text, kw))
 
-    async def tap(self, user_id: int, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
+    async def tap(self, user_id: int, chat_id: int, message_id: int, data: str) -> JsonObject:
         """Press an inline button; returns update_id and callback_query_id."""
         return await self._do(_tap(user_id, chat_id, message_id, data))
 
-    async def inline(self, user_id: int, query: str, offset: str = "") -> dict[str, Any]:
+    async def inline(self, user_id: int, query: str, offset: str = "") -> JsonObject:
         """Type an inline query; returns update_id and inline_query_id."""
-        body = {"user_id": user_id, "query": query, "offset": offset}
-        return await self._do(_Req("POST", "/inline", body))
+        return await self._do(_inline(user_id, query, offset))
 
     async def upload(
         self,
@@ -69,38 +80,33 @@ class EmulatorClient:
         mime_type: str,
         chat_id: int | None = None,
         caption: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """Send a document as a user; returns update_id, message_id and file_id."""
         extra = {"chat_id": chat_id, "caption": caption}
         return await self._do(_upload(user_id, file_name, content, mime_type, extra))
 
-    async def messages(self, chat_id: int | None, after: int = 0) -> list[dict[str, Any]]:
+    async def messages(self, chat_id: int | None, after: int = 0) -> list[JsonObject]:
         """List bot messages (current state) changed after seq `after`."""
         return await self._do(_messages(chat_id, after))
 
     async def wait(
         self, chat_id: int | None, after: int, timeout: float = 10.0
-    ) -> list[dict[str, Any]]:
+    ) -> list[JsonObject]:
         """Wait for bot messages changed after seq `after`; empty on timeout."""
         return await self._do(_wait(chat_id, after, timeout))
 
-    async def calls(self, after: int = 0, method: str | None = None) -> list[dict[str, Any]]:
+    async def calls(self, after: int = 0, method: str | None = None) -> list[JsonObject]:
         """List Bot API calls the bot made after seq `after`."""
-        query = _clean({"after": after, "method": method})
-        return await self._do(_Req("GET", "/calls", query=query, pick="calls"))
+        return await self._do(_calls(after, method))
 
-    async def block(
-        self, chat_id: int, blocked: bool = True, notify: bool = False
-    ) -> dict[str, Any]:
+    async def block(self, chat_id: int, blocked: bool = True, notify: bool = False) -> JsonObject:
         """Make the chat block (or unblock) the bot; `notify` also sends Telegram's
         my_chat_member update about it."""
-        body = {"chat_id": chat_id, "blocked": blocked, "notify": notify}
-        return await self._do(_Req("POST", "/block", body))
+        return await self._do(_block(chat_id, blocked, notify))
 
-    async def make_admin(self, chat_id: int, user_id: int, admin: bool = True) -> dict[str, Any]:
+    async def make_admin(self, chat_id: int, user_id: int, admin: bool = True) -> JsonObject:
         """Make a user (or the bot) an administrator of a group."""
-        body = {"chat_id": chat_id, "user_id": user_id, "admin": admin}
-        return await self._do(_Req("POST", "/admin", body))
+        return await self._do(_make_admin(chat_id, user_id, admin))
 
     async def open_chats(self, user_ids: Iterable[int], language_code: str | None = None) -> int:
         """Open private chats with these users as if each sent /start, without updates.
@@ -116,24 +122,23 @@ class EmulatorClient:
         type: str = "group",
         admin_ids: Iterable[int] = (),
         username: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """Create (or refresh) a group, supergroup or channel the bot is a member of."""
         return await self._do(_open_group(chat_id, title, type, admin_ids, username))
 
-    async def migrate(self, chat_id: int, new_chat_id: int) -> dict[str, Any]:
+    async def migrate(self, chat_id: int, new_chat_id: int) -> JsonObject:
         """Upgrade a group to a supergroup; the old id then answers "upgraded" errors."""
         return await self._do(_migrate(chat_id, new_chat_id))
 
-    async def delete_chat(self, chat_id: int) -> dict[str, Any]:
+    async def delete_chat(self, chat_id: int) -> JsonObject:
         """Make the bot forget a chat, so calls to it get 400 "chat not found"."""
-        return await self._do(_Req("POST", "/delete_chat", {"chat_id": chat_id}))
+        return await self._do(_delete_chat(chat_id))
 
-    async def deactivate_user(self, user_id: int, deactivated: bool = True) -> dict[str, Any]:
+    async def deactivate_user(self, user_id: int, deactivated: bool = True) -> JsonObject:
         """Delete (or restore) a user's account: sends to them get 403 "user is deactivated"."""
-        body = {"user_id": user_id, "deactivated": deactivated}
-        return await self._do(_Req("POST", "/deactivate_user", body))
+        return await self._do(_deactivate_user(user_id, deactivated))
 
-    async def stall(self, count: int, seconds: float, deliver: bool = False) -> dict[str, Any]:
+    async def stall(self, count: int, seconds: float, deliver: bool = False) -> JsonObject:
         """Hold the next `count` sending calls for `seconds` each before processing them.
 
         A stalled call whose client disconnects meanwhile is dropped undelivered, unless
@@ -141,56 +146,54 @@ class EmulatorClient:
         """
         return await self._do(_stall(count, seconds, deliver))
 
-    async def stats(self, by_chat: bool = False) -> dict[str, Any]:
+    async def stats(self, by_chat: bool = False) -> JsonObject:
         """Count sending calls by outcome since the last reset (per chat if `by_chat`)."""
         return _without_ok(await self._do(_stats(by_chat)))
 
-    async def sent(
-        self, method: str | None = None, chat_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    async def sent(self, method: str | None = None, chat_id: int | None = None) -> list[JsonObject]:
         """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
         return await self._do(_sent(method, chat_id))
 
     async def reset_stats(self) -> None:
         """Forget the statistics and the sent log, keeping chats and messages."""
-        await self._do(_Req("POST", "/reset_stats", {}))
+        await self._do(_reset_stats())
 
-    async def configure(self, **kw: Any) -> dict[str, Any]:
+    async def configure(self, **kw: Any) -> JsonObject:
         """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""
-        return await self._do(_Req("POST", "/config", kw, pick="config"))
+        return await self._do(_configure(kw))
 
     async def reset(self) -> None:
         """Forget all emulator state."""
-        await self._do(_Req("POST", "/reset", {}))
+        await self._do(_reset())
 
-    async def callback_answer(self, query_id: str) -> dict[str, Any]:
+    async def callback_answer(self, query_id: str) -> JsonObject:
         """Show a callback query and whether/how the bot answered it."""
-        return await self._do(_Req("GET", f"/callback_answers/{query_id}"))
+        return await self._do(_callback_answer(query_id))
 
-    async def inline_answer(self, query_id: str) -> dict[str, Any]:
+    async def inline_answer(self, query_id: str) -> JsonObject:
         """Show an inline query and the bot's results."""
-        return await self._do(_Req("GET", f"/inline_answers/{query_id}"))
+        return await self._do(_inline_answer(query_id))
 
-    async def commands(self) -> list[dict[str, Any]]:
+    async def commands(self) -> list[JsonObject]:
         """List the command lists set per scope and language."""
-        return await self._do(_Req("GET", "/commands", pick="scopes"))
+        return await self._do(_commands())
 
     async def file_bytes(self, file_id: str) -> bytes:
         """Download a stored file's bytes."""
-        return await self._do(_Req("GET", f"/files/{file_id}", raw=True))
+        return await self._do(_file_bytes(file_id))
 
     async def reply_to(
         self, user_id: int, text: str, timeout: float = 10.0, quiet: float = 0.4, **kw: Any
-    ) -> list[dict[str, Any]]:
+    ) -> list[JsonObject]:
         """Send text and collect the bot's messages until it stays quiet for `quiet` s."""
         sent = await self.send_text(user_id, text, **kw)
         return await self.collect(sent["chat_id"], sent["seq"], timeout, quiet)
 
     async def collect(
         self, chat_id: int | None, after: int, timeout: float = 10.0, quiet: float = 0.4
-    ) -> list[dict[str, Any]]:
+    ) -> list[JsonObject]:
         """Wait for the first bot message after `after`, then until `quiet` s pass unchanged."""
-        seen: dict[tuple[int, int], dict[str, Any]] = {}
+        seen: dict[tuple[int, int], JsonObject] = {}
         batch = await self.wait(chat_id, after, timeout)
         while batch:
             after = max(after, _merge(seen, batch))
@@ -206,6 +209,3 @@ class EmulatorClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-from emulator.sync_client import SyncEmulatorClient  # noqa: E402  (re-exported)

@@ -6,11 +6,11 @@ import asyncio
 import base64
 import binascii
 import json
-import logging
 import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from emulator.controlkit import ControlError, _body, _flag, _float, _int, ok
 from emulator.core import Core
@@ -19,8 +19,6 @@ from emulator.errors import ApiError
 from emulator.html import utf16_length
 from emulator.models import GROUP_TYPES, Chat, User
 from emulator.world import WorldControl
-
-logger = logging.getLogger(__name__)
 
 PREFIX = "/_emulator"
 MAX_WAIT = 120.0
@@ -75,7 +73,7 @@ class ControlApi(WorldControl):
         ]
 
     @web.middleware
-    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Turn ControlError into a JSON error response."""
         try:
             return await handler(request)

@@ -6,6 +6,7 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.decode import Upload
 from emulator.errors import (
@@ -40,16 +41,17 @@ Handler = Callable[["Core", Params], Awaitable[Any]]
 class Core:
     """Configuration, state and flood control shared by every handler."""
 
-    def __init__(self, config: EmulatorConfig):
+    def __init__(self, config: EmulatorConfig, clock: Clock | None = None):
         self.config = config
+        self.clock = clock or Clock()
         self.spec: BotApiSpec = (
             BotApiSpec.load(config.spec_path) if config.spec_path else bundled_spec()
         )
         self.bot_user = User(
             config.bot_id, config.bot_first_name, username=config.bot_username, is_bot=True
         )
-        self.state = State(self.bot_user)
-        self.limiter = RateLimiter(config.rate_settings())
+        self.state = State(self.bot_user, self.clock)
+        self.limiter = self._new_limiter()
         self.poll_generation = 0
         self.closing = False
         self.clear_stall()
@@ -76,13 +78,17 @@ class Core:
     def reconfigure(self, changes: dict[str, Any]) -> None:
         """Change rates or latency at runtime; flood buckets restart full."""
         self.config.update(changes)
-        self.limiter = RateLimiter(self.config.rate_settings())
+        self.limiter = self._new_limiter()
 
     def reset(self) -> None:
         """Forget all state and refill the flood buckets."""
         self.state.reset()
-        self.limiter = RateLimiter(self.config.rate_settings())
+        self.limiter = self._new_limiter()
         self.clear_stall()
+
+    def _new_limiter(self) -> RateLimiter:
+        """Return flood control with full buckets for the current settings."""
+        return RateLimiter(self.config.rate_settings(), self.clock.monotonic)
 
     # chats and messages
 

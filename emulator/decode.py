@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +10,6 @@ from aiohttp import web
 
 from emulator.errors import bad_request
 from emulator.spec import MethodSpec
-
-logger = logging.getLogger(__name__)
 
 # Telegram's own wording for some missing parameters; others read "<name> is empty".
 _MISSING = {

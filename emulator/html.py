@@ -63,11 +63,6 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def parse_plain(text: str) -> ParsedText:
-    """Wrap text sent without parse_mode."""
-    return ParsedText(text, [], utf16_length(text))
-
-
 def _decode_entity(data: bytes, pos: int) -> tuple[int, int] | None:
     """Decode the character reference at `pos`; return (code point, next position)."""
     n = len(data)

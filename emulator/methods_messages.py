@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from emulator.core import MAX_DOWNLOAD, Core, Handler, Params
@@ -99,7 +98,7 @@ async def send_document(core: Core, params: Params) -> dict[str, Any]:
 
 
 def _commit_edit(core: Core, message: StoredMessage) -> dict[str, Any]:
-    message.edit_date = max(int(time.time()), message.date)
+    message.edit_date = max(int(core.state.clock.wall()), message.date)
     core.state.touch(message)
     return core.state.message_json(message)
 

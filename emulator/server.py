@@ -10,13 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import methods_bot, methods_messages
+from emulator.clock import Clock
 from emulator.config import DEFAULT_TOKEN, EmulatorConfig
 from emulator.control import ControlApi
 from emulator.core import Core, Handler
 from emulator.decode import check_required, coerce_params, loggable, read_params
 from emulator.errors import NOT_SUPPORTED, ApiError, bad_request, not_found, unauthorized
 from emulator.limits import is_sending_method
+from emulator.methods_bot import HANDLERS as BOT_HANDLERS
+from emulator.methods_messages import HANDLERS as MESSAGE_HANDLERS
 from emulator.spec import MethodSpec
 from emulator.state import State
 
@@ -36,11 +38,12 @@ class ClientGone(Exception):
 class Emulator:
     """An offline Telegram Bot API server for one bot, with a control API for tests."""
 
-    def __init__(self, config: EmulatorConfig | None = None):
+    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock | None = None):
         self.config = config or EmulatorConfig()
-        self.core = Core(self.config)
+        self.clock = clock or Clock()
+        self.core = Core(self.config, self.clock)
         self.control = ControlApi(self.core)
-        handlers: dict[str, Handler] = {**methods_messages.HANDLERS, **methods_bot.HANDLERS}
+        handlers: dict[str, Handler] = {**MESSAGE_HANDLERS, **BOT_HANDLERS}
         self._handlers = {name.lower(): handler for name, handler in handlers.items()}
         self._runner: web.AppRunner | None = None
         self._root_url: str | None = None
@@ -61,13 +64,6 @@ class Emulator:
     def state(self) -> State:
         """Return the in-memory state, for in-process inspection."""
         return self.core.state
-
-    @property
-    def implemented_methods(self) -> list[str]:
-        """Return the canonical names of the methods with real behaviour."""
-        return sorted(
-            name for name in self.core.spec.method_names if name.lower() in self._handlers
-        )
 
     def build_app(self) -> web.Application:
         """Create the aiohttp application with every route mounted."""
@@ -125,35 +121,26 @@ class Emulator:
     async def _latency(self) -> None:
         low, high = self.config.latency_ms
         if high > 0:
-            await asyncio.sleep(random.uniform(low, high) / 1000.0)
+            await self.clock.sleep(random.uniform(low, high) / 1000.0)
 
-    async def call(self, method_name: str, params: dict[str, Any]) -> Any:
-        """Run one Bot API method on request-style parameters; raise ApiError on failure."""
-        method = self.core.spec.method(method_name)
-        if method is None:
-            raise not_found()
-        return await self._run(method, coerce_params(method, params))
-
-    async def _stall(self, method: MethodSpec, request: web.Request | None) -> None:
+    async def _stall(self, method: MethodSpec, request: web.Request) -> None:
         """Hold a sending call if a stall is pending; raise ClientGone if the client left."""
         stall = self.core.take_stall(method.name)
         if stall is None:
             return
         seconds, deliver = stall
         try:
-            await asyncio.sleep(seconds)
+            await self.clock.sleep(seconds)
         except asyncio.CancelledError:
             # aiohttp cancels handlers of lost connections when handler_cancellation is on.
             self.state.stats.abandoned += 1
             raise
-        transport = request.transport if request is not None else None
-        gone = request is not None and (transport is None or transport.is_closing())
+        transport = request.transport
+        gone = transport is None or transport.is_closing()
         if gone and not deliver:
             raise ClientGone()
 
-    async def _run(
-        self, method: MethodSpec, params: dict[str, Any], request: web.Request | None = None
-    ) -> Any:
+    async def _run(self, method: MethodSpec, params: dict[str, Any], request: web.Request) -> Any:
         await self._stall(method, request)
         if method.name != "getUpdates":
             await self._latency()

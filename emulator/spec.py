@@ -80,11 +80,6 @@ class BotApiSpec:
         """Return the method called `name` in any letter case."""
         return self._methods.get(name.lower())
 
-    @property
-    def method_names(self) -> list[str]:
-        """Return every method's canonical name."""
-        return sorted(m.name for m in self._methods.values())
-
     def type_fields(self, name: str) -> tuple[FieldSpec, ...]:
         """Return the fields of the type called `name`."""
         return self._type_fields.get(name, ())

@@ -8,11 +8,11 @@ import html
 import itertools
 import re
 import secrets
-import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from emulator.clock import Clock
 from emulator.images import image_suffix
 from emulator.models import (
     GROUP_ANONYMOUS_BOT_ID,
@@ -41,6 +41,8 @@ class Notifier:
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        # How many wait() calls are parked right now (tests watch it to know a poll waits).
+        self.waiting = 0
 
     def notify(self) -> None:
         """Release the current waiters and start a new round."""
@@ -50,18 +52,22 @@ class Notifier:
     async def wait(self, timeout: float) -> bool:
         """Wait for the next notify(); return False on timeout."""
         event = self._event
+        self.waiting += 1
         try:
             await asyncio.wait_for(event.wait(), max(timeout, 0.0))
         except TimeoutError:
             return False
+        finally:
+            self.waiting -= 1
         return True
 
 
 class State:
     """Everything the emulated Telegram knows; reset() forgets it all."""
 
-    def __init__(self, bot: User):
+    def __init__(self, bot: User, clock: Clock | None = None):
         self.bot = bot
+        self.clock = clock or Clock()
         self.updates_changed = Notifier()
         self.messages_changed = Notifier()
         self.reset()
@@ -235,7 +241,7 @@ class State:
         message = StoredMessage(
             chat_id=chat.id,
             message_id=next(counter),
-            date=int(time.time()),
+            date=int(self.clock.wall()),
             sender_id=sender_id,
             from_bot=sender_id == self.bot.id,
             kind=kind,
@@ -401,7 +407,7 @@ class State:
     ) -> CallRecord:
         """Append a Bot API call to the call log."""
         self.call_seq += 1
-        record = CallRecord(self.call_seq, method, params, error is None, at=time.time())
+        record = CallRecord(self.call_seq, method, params, error is None, at=self.clock.wall())
         if error is not None:
             record.error_code, record.description = error
         self.calls.append(record)

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 from emulator.config import EmulatorConfig
 from emulator.server import Emulator
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 class EmulatorThread:
@@ -69,12 +62,6 @@ class EmulatorThread:
         finally:
             loop.run_until_complete(self.emulator.stop())
             loop.close()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
-        """Run a coroutine on the emulator's loop and return its result."""
-        if self._loop is None:
-            raise RuntimeError("the emulator thread is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and wait for the thread to end."""

@@ -3,7 +3,6 @@ migrations, deleted chats, blocks and deactivated users, admins, stalled sends."
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -152,7 +151,7 @@ class WorldControl:
         payload: dict[str, Any] = {
             "chat": chat.to_json(),
             "from": actor.to_json() if actor is not None else bot,
-            "date": int(time.time()),
+            "date": int(self.state.clock.wall()),
             "old_chat_member": {"status": old, "user": bot},
             "new_chat_member": {"status": new, "user": bot},
         }

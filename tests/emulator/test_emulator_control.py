@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
 import telegram
 
-from emulator import EmulatorClient, EmulatorError, EmulatorThread, SyncEmulatorClient
-from tests.support.emulator import USER, png_bytes, unlimited
+from emulator import Emulator, EmulatorClient, EmulatorError, EmulatorThread, SyncEmulatorClient
+from tests.support.emulator import USER, SleepLog, png_bytes, unlimited, wait_for
 
 pytestmark = pytest.mark.usefixtures("user_chat")
 
 
 async def test_messages_and_wait_track_sends_and_edits(
-    bot: telegram.Bot, client: EmulatorClient
+    emulator: Emulator, bot: telegram.Bot, client: EmulatorClient
 ) -> None:
     first = await bot.send_message(USER, "one")
     [listed] = await client.messages(USER)
@@ -26,7 +25,8 @@ async def test_messages_and_wait_track_sends_and_edits(
     assert await client.wait(USER, seq, timeout=0.2) == []
 
     async def edit_later() -> None:
-        await asyncio.sleep(0.1)
+        waiting = emulator.state.messages_changed
+        await wait_for(lambda: waiting.waiting, what="the wait call to park")
         await bot.edit_message_text("uno", chat_id=USER, message_id=first.message_id)
 
     task = asyncio.create_task(edit_later())
@@ -38,7 +38,9 @@ async def test_messages_and_wait_track_sends_and_edits(
     assert await client.messages(999) == []
 
 
-async def test_reply_to_collects_until_quiet(bot: telegram.Bot, client: EmulatorClient) -> None:
+async def test_reply_to_collects_until_quiet(
+    emulator: Emulator, bot: telegram.Bot, client: EmulatorClient
+) -> None:
     async def fake_bot() -> None:
         offset = None
         while True:
@@ -47,13 +49,13 @@ async def test_reply_to_collects_until_quiet(bot: telegram.Bot, client: Emulator
             if any(u.message and u.message.text == "price rice" for u in updates):
                 break
         note = await bot.send_message(USER, "looking…")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the bot works a little, well within `quiet`
         await bot.send_photo(USER, png_bytes(8, 8), caption="chart")
         await bot.edit_message_text("Rice: 3,000 ₩", chat_id=USER, message_id=note.message_id)
 
     worker = asyncio.create_task(fake_bot())
-    await asyncio.sleep(0.05)
-    replies = await client.reply_to(USER, "price rice", timeout=5, quiet=0.3)
+    await wait_for(lambda: emulator.state.updates_changed.waiting, what="the bot to poll")
+    replies = await client.reply_to(USER, "price rice", timeout=5, quiet=1.0)
     await worker
     assert [(m["kind"], m["text"] or m["caption"]) for m in replies] == [
         ("text", "Rice: 3,000 ₩"),
@@ -112,12 +114,17 @@ async def test_call_log_and_reset(bot: telegram.Bot, client: EmulatorClient) -> 
         await bot.send_message(USER, "who?")
 
 
-async def test_latency_applies_to_bot_calls(bot: telegram.Bot, client: EmulatorClient) -> None:
+async def test_latency_applies_to_bot_calls(
+    emulator: Emulator, bot: telegram.Bot, client: EmulatorClient
+) -> None:
+    emulator.clock.sleep = sleeps = SleepLog()
     await client.configure(latency_ms=[150, 150])
-    started = time.monotonic()
     await bot.get_me()
-    assert time.monotonic() - started >= 0.14
+    await client.messages(USER)  # control calls are never delayed
+    assert sleeps.delays == [0.15]
     await client.configure(latency_ms=[0, 0])
+    await bot.get_me()
+    assert sleeps.delays == [0.15]
     with pytest.raises(EmulatorError):
         await client.configure(latency_ms=[5, 1])
     with pytest.raises(EmulatorError):

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
 import telegram
 
 from emulator import Emulator, EmulatorClient
-from tests.support.emulator import USER
+from tests.support.emulator import USER, wait_for
+
+
+def parked(emulator: Emulator) -> int:
+    """Return how many getUpdates long polls are waiting for an update."""
+    return emulator.state.updates_changed.waiting
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(
-    bot: telegram.Bot, client: EmulatorClient
+    emulator: Emulator, bot: telegram.Bot, client: EmulatorClient
 ) -> None:
-    async def later() -> None:
-        await asyncio.sleep(0.2)
-        await client.send_text(USER, "ping")
-
-    started = time.monotonic()
-    sender = asyncio.create_task(later())
-    updates = await bot.get_updates(timeout=5)
-    await sender
-    assert time.monotonic() - started < 2
+    # The poll may wait 50 s; it must end on the update, long before that.
+    poll = asyncio.create_task(bot.get_updates(timeout=50))
+    await wait_for(lambda: parked(emulator), what="the long poll to wait")
+    assert not poll.done()
+    await client.send_text(USER, "ping")
+    updates = await asyncio.wait_for(poll, 10)
     assert [u.message.text for u in updates if u.message] == ["ping"]
+    assert parked(emulator) == 0
 
 
-async def test_empty_long_poll_waits_for_timeout(bot: telegram.Bot) -> None:
-    started = time.monotonic()
-    assert await bot.get_updates(timeout=1) == ()
-    assert 0.9 <= time.monotonic() - started < 3
+async def test_empty_long_poll_waits_for_timeout(emulator: Emulator, bot: telegram.Bot) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=1))
+    await wait_for(lambda: parked(emulator), what="the long poll to wait")
+    assert not poll.done()
+    assert await asyncio.wait_for(poll, 10) == ()
+    assert parked(emulator) == 0
 
 
 async def test_offset_confirms_and_limit(bot: telegram.Bot, client: EmulatorClient) -> None:
@@ -56,7 +60,7 @@ async def test_second_poller_terminates_the_first(emulator: Emulator) -> None:
     url = f"{emulator.root_url}/bot{emulator.token}/getUpdates"
     async with httpx.AsyncClient(timeout=10) as http:
         first = asyncio.create_task(http.post(url, data={"timeout": "5"}))
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: parked(emulator), what="the first long poll to wait")
         second = asyncio.create_task(http.post(url, data={"timeout": "0"}))
         terminated = await asyncio.wait_for(first, 2)
         assert terminated.status_code == 409
@@ -72,7 +76,7 @@ async def test_second_poller_terminates_the_first(emulator: Emulator) -> None:
 async def test_ptb_raises_conflict(emulator: Emulator, bot: telegram.Bot) -> None:
     url = f"{emulator.root_url}/bot{emulator.token}/getUpdates"
     waiting = asyncio.create_task(bot.get_updates(timeout=5, read_timeout=10))
-    await asyncio.sleep(0.2)
+    await wait_for(lambda: parked(emulator), what="PTB's long poll to wait")
     async with httpx.AsyncClient() as http:
         await http.post(url, data={"timeout": "0"})
     with pytest.raises(telegram.error.Conflict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from typing import Any
 
@@ -21,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from emulator import Emulator, EmulatorClient
 from emulator.spec import bundled_spec
-from tests.support.emulator import USER, png_bytes
+from tests.support.emulator import USER, png_bytes, wait_for
 
 pytestmark = pytest.mark.usefixtures("user_chat")
 
@@ -230,12 +229,11 @@ async def test_application_polling_end_to_end(emulator: Emulator, client: Emulat
             tap = await client.tap(USER, USER, replies[0]["message_id"], "go")
             edited = await client.collect(USER, tap["seq"], timeout=5, quiet=0.2)
             assert [(m["text"], m["edited"]) for m in edited] == [("Gone", True)]
-            for _ in range(50):
-                if (await client.callback_answer(tap["callback_query_id"]))["answered"]:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the callback query was never answered")
+
+            async def answered() -> bool:
+                return bool((await client.callback_answer(tap["callback_query_id"]))["answered"])
+
+            await wait_for(answered, what="the callback query to be answered")
         finally:
             await app.updater.stop()
             await app.stop()
