@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo run test lint bench clean i18n
+.PHONY: demo run test check lint bench clean i18n
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=python3.11)")'
@@ -22,10 +22,14 @@ run: $(STAMP)  ## Run against Telegram (needs TELEGRAM_BOT_TOKEN)
 test: $(STAMP)  ## The whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## ruff everywhere; mypy on the typed-clean packages (domain, emulator, settings)
+check: $(STAMP)  ## ruff, ruff format --check, mypy --strict, import contracts and cycles
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot/domain bot/emulator config
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_architecture.py
+
+lint: check
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -134,16 +133,6 @@ class Settings(BaseSettings):
         if self.telegram_bot_token is None:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather).")
         return self.telegram_bot_token.get_secret_value()
-
-    def sqlite_path(self) -> Path | None:
-        """Return the SQLite file path, or None for other databases and in-memory SQLite."""
-        prefix = "sqlite:///"
-        if not self.database_url.startswith(prefix):
-            return None
-        path = self.database_url[len(prefix) :]
-        if not path or path == ":memory:":
-            return None
-        return Path(path)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 # Sort key for figures whose date is unknown: before every dated figure, never claimed as recent.
@@ -256,6 +257,17 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=40)  # create, update, delete, undo, grant, revoke, import
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=64)
-    before: dict | None = Field(default=None, sa_column=Column(JSON))
-    after: dict | None = Field(default=None, sa_column=Column(JSON))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(index=True)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for set-based statements that skip the ORM.
+
+    SQLModel sets `__table__` on table models but does not declare it; the mapper does.
+    """
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table

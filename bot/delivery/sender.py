@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Bot, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -40,11 +40,12 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.delivery.pacing import Pacer
 from bot.delivery.ratelimit import BROADCAST, retry_seconds
 from bot.services.catalogue import Catalogue
-from bot.services.digests import enqueue_due
+from bot.services.digests import EnqueueResult, enqueue_due
 from config.settings import Settings
 from db import repo
 
@@ -98,7 +99,7 @@ class Sender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         engine: Engine,
         settings: Settings,
         *,
@@ -127,7 +128,7 @@ class Sender:
         # The sender's database writes get threads of their own: answers to users never queue
         # behind a broadcast's bookkeeping in the shared default pool.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sender-db")
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._leader = False
         self._lease_checked = 0.0
         self._workers = 1
@@ -196,7 +197,7 @@ class Sender:
         ):
             self._lease_checked = clock
             try:
-                return await self._db(self._renew_lease)
+                return bool(await self._db(self._renew_lease))
             except Exception:
                 logger.exception("Could not renew the sender lease")
                 self._leader = False
@@ -209,7 +210,9 @@ class Sender:
         """Queue the digests that are due (only the sending process does it on SQLite)."""
         if not await self.ensure_lease():
             return 0
-        result = await self._db(enqueue_due, self.engine, self.catalogue(), now=self.now())
+        result: EnqueueResult = await self._db(
+            enqueue_due, self.engine, self.catalogue(), now=self.now()
+        )
         if result.deliveries:
             logger.info(
                 "Queued %d digests for %d subscriptions (%d composed)",

@@ -10,7 +10,6 @@ from datetime import date
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import ENGLISH, N_, Translator
 
-PRECISIONS = ("day", "month", "year", "unknown")
 MONTHS = (
     N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
     N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),

@@ -75,10 +75,6 @@ class Unit:
     base: str
     quantity: float
 
-    @property
-    def is_currency(self) -> bool:
-        return self.base in CURRENCIES
-
     def per_base(self, price: float) -> float:
         """Convert a price per this unit into a price per one base unit (per kg, per USD...)."""
         return price / self.quantity

@@ -43,7 +43,7 @@ def _settings(**overrides: object) -> Settings:
 def _prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     """Upgrade the schema and load the catalogue; return the engine."""
     from bot.services.catalogue import sync_catalogue
-    from bot.services.core import utc_now
+    from bot.services.clock import utc_now
     from db.engine import engine_for, upgrade
 
     engine = engine_for(settings.database_url)
@@ -100,7 +100,7 @@ def db_upgrade() -> None:
 @app.command()
 def seed() -> None:
     """Load the sample prices and trade reports (safe to run again: duplicates are skipped)."""
-    from bot.services.core import utc_now
+    from bot.services.clock import utc_now
     from bot.services.seed import load_sample
 
     settings = _settings()
@@ -113,6 +113,17 @@ def seed() -> None:
     )
 
 
+def _need_emulator() -> None:
+    """Stop with one line when the emulator's web server is not installed."""
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        typer.echo(
+            "The offline emulator needs aiohttp: pip install 'jangmadang[emulator]'.", err=True
+        )
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def ask(
     text: Annotated[str, typer.Argument(help="The message to send, e.g. '/price lingzhi'.")],
@@ -123,6 +134,7 @@ def ask(
     html: Annotated[bool, typer.Option("--html", help="Print the reply as Telegram HTML.")] = False,
 ) -> None:
     """Send one message to the bot (offline, through the emulator) and print its reply."""
+    _need_emulator()
     from bot.offline.demo import ask_once
 
     settings = _settings()
@@ -143,8 +155,9 @@ def demo(
     latency_ms: Annotated[int, typer.Option(help="Simulated Bot API latency in milliseconds.")] = 0,
 ) -> None:
     """Chat with the bot in this terminal, offline: emulator + bot + seeded sample data."""
+    _need_emulator()
     from bot.offline.demo import run_demo
-    from bot.services.core import utc_now
+    from bot.services.clock import utc_now
     from bot.services.seed import load_sample
 
     settings = _settings(database_url=database)
@@ -160,6 +173,7 @@ def emulator(
     latency_ms: Annotated[int, typer.Option(help="Added latency per Bot API call.")] = 0,
 ) -> None:
     """Run the offline Bot API emulator alone (point TELEGRAM_API_URL at it)."""
+    _need_emulator()
     from emulator import Emulator, EmulatorConfig
 
     logging.basicConfig(level=logging.INFO)
@@ -190,7 +204,7 @@ def import_(
 ) -> None:
     """Import a price CSV all or nothing: every row is checked before any is stored."""
     from bot.services.catalogue import load_catalogue
-    from bot.services.core import utc_now
+    from bot.services.clock import utc_now
     from bot.services.importer import import_prices
 
     if not file.is_file():

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+import signal
 
 from sqlalchemy.engine import Engine
+from telegram.ext import ExtBot
 
+from bot.bootstrap import bootstrap
+from bot.delivery import botapi
 from bot.delivery.sender import Sender
 from config.settings import Settings
 
@@ -20,28 +23,16 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
 
     Stops on SIGTERM or SIGINT: sends in flight finish and are recorded, the lease is released.
     """
-    import signal
-
-    from telegram.ext import ExtBot
-
-    from bot.delivery.ratelimit import ChatPacedRateLimiter
-    from bot.services.catalogue import load_catalogue
-
-    root = settings.telegram_api_url.rstrip("/")
+    root = bootstrap(settings, engine)
+    base_url, base_file_url = botapi.endpoints(settings)
     bot = ExtBot(
         token,
-        base_url=f"{root}/bot",
-        base_file_url=f"{root}/file/bot",
-        rate_limiter=ChatPacedRateLimiter(overall_max_rate=max(30.0, settings.send_budget + 5)),
+        base_url=base_url,
+        base_file_url=base_file_url,
+        rate_limiter=botapi.rate_limiter(settings),
     )
-    catalogue = load_catalogue(engine)
-    sender = Sender(
-        bot,
-        engine,
-        settings,
-        catalogue=lambda: catalogue,
-        now=lambda: datetime.now(UTC),
-    )
+    store = root.catalogue
+    sender = Sender(bot, engine, settings, catalogue=lambda: store.current, now=root.clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,75 +9,95 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.handlers.admin import set_admin_menu
-from bot.handlers.common import run_service, send_reply, services, user_language
-from bot.handlers.subscriptions import may_manage
-from bot.i18n import translator
-from bot.rendering import html as render
+from bot.bootstrap import Container
+from bot.handlers.common import (
+    Access,
+    Request,
+    container,
+    may_manage_chat,
+    refusal,
+    request_of,
+    run,
+    send_reply,
+    send_result,
+    use_case,
+)
+from bot.handlers.menus import Scope, menus
+from bot.rendering.help import help_text, start_text, unknown_command_text
+from bot.rendering.html import esc
 from bot.rendering.replies import Reply
 
 logger = logging.getLogger(__name__)
 
 
+def _subscribe_link(c: Container, r: Request) -> Reply:
+    assert r.chat_id is not None
+    return c.subscriptions.subscribe_payload(
+        chat_id=r.chat_id,
+        chat_type=r.chat_type,
+        user_id=r.user_id,
+        payload=r.args.split()[0],
+        lang=r.lang,
+    )
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user; a sub_... payload subscribes; a chat that blocked the bot is back."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    user = update.effective_user
-    chat = update.effective_chat
-    svc = services(context)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None:
+        return
+    c = container(context)
+    request = await request_of(update, context)
     if chat is not None:
-        restarted = await asyncio.to_thread(svc.subscriptions.reactivate, chat_id=chat.id)
+        restarted = await asyncio.to_thread(c.subscriptions.reactivate, chat_id=chat.id)
         if restarted:
             logger.info("Chat %d is back: %d subscriptions restarted", chat.id, restarted)
-    payload = (context.args or [""])[0]
-    if payload.startswith("sub_") and chat is not None:
-        if not await may_manage(update, context, user.id if user else None):
-            text = translator(lang).gettext(
-                "Only an admin of this chat can change its subscriptions."
-            )
-            await send_reply(update.effective_message, Reply(text=render.esc(text)))
+    if request.args.startswith("sub_") and chat is not None:
+        if not await may_manage_chat(update, context):
+            await send_reply(message, Reply(text=esc(refusal(Access.CHAT_ADMIN, request.lang))))
             return
-        reply = await run_service(
-            svc.subscriptions.subscribe_payload,
-            chat_id=chat.id,
-            chat_type=chat.type,
-            user_id=user.id if user else None,
-            payload=payload,
-            lang=lang,
-        )
-        await send_reply(update.effective_message, reply)
+        await send_result(message, await run(_subscribe_link, c, request))
         return
-    text = svc.start_text(first_name=user.first_name if user else None, lang=lang)
-    await send_reply(update.effective_message, Reply(text=text))
+    text = start_text(first_name=request.first_name, lang=request.lang)
+    await send_reply(message, Reply(text=text))
     # A menu set before the editor ever opened this chat failed ("chat not found"): retry now.
+    user_id = request.user_id
     if (
-        user is not None
+        user_id is not None
         and chat is not None
         and chat.type == ChatType.PRIVATE
-        and await asyncio.to_thread(services(context).admin.is_admin, user.id)
+        and await asyncio.to_thread(c.admin.is_admin, user_id)
     ):
-        await set_admin_menu(context.bot, services(context), user.id, show=True)
+        await menus(context).set_editor(
+            context.bot, user_id, show=True, owner=c.admin.is_owner(user_id)
+        )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List what the bot can do."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    user_id = update.effective_user.id if update.effective_user else None
-    text = await asyncio.to_thread(services(context).help_text, lang=lang, telegram_id=user_id)
-    await send_reply(update.effective_message, Reply(text=text))
-
-
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the settings with buttons."""
-    assert update.effective_message is not None
-    lang = await user_language(update, context)
-    chat = update.effective_chat
-    reply = await asyncio.to_thread(
-        services(context).settings_menu, lang=lang, chat_id=chat.id if chat else None
+    """List what the bot can do; editors also see their commands."""
+    message = update.effective_message
+    if message is None:
+        return
+    c, m = container(context), menus(context)
+    request = await request_of(update, context)
+    editor = request.user_id is not None and await asyncio.to_thread(
+        c.admin.is_admin, request.user_id
     )
-    await send_reply(update.effective_message, reply)
+    text = help_text(
+        lang=request.lang,
+        bot_username=request.bot_username,
+        public=m.help_lines(Scope.PUBLIC),
+        editor=m.editor_lines(owner=c.admin.is_owner(request.user_id or 0)) if editor else (),
+    )
+    await send_reply(message, Reply(text=text))
+
+
+def _settings(c: Container, r: Request) -> Reply:
+    """Show the settings with buttons."""
+    return c.users.settings(lang=r.lang, chat_id=r.chat_id)
+
+
+settings_command = use_case(_settings)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,8 +105,6 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     if message is None or not message.text:
         return
-    lang = await user_language(update, context)
+    request = await request_of(update, context)
     command = message.text.split()[0].split("@")[0]
-    await send_reply(
-        message, Reply(text=services(context).unknown_command_text(command, lang=lang))
-    )
+    await send_reply(message, Reply(text=unknown_command_text(command, lang=request.lang)))

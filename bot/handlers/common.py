@@ -1,51 +1,218 @@
-"""Helpers shared by handlers: reaching the services and turning Replies into Telegram messages."""
+"""What every handler shares: the request it unpacks, who may use it, the one wrapper that runs a
+use case in a worker thread, and turning Replies into Telegram messages."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
     CallbackQuery,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.bootstrap import Container
 from bot.domain.errors import DomainError
 from bot.i18n import translator
-from bot.rendering.html import split_message
+from bot.rendering.html import esc, split_message
 from bot.rendering.replies import Reply
-from bot.services.core import Services
 
 logger = logging.getLogger(__name__)
-SERVICES_KEY = "services"
+CONTAINER_KEY = "container"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Result = Reply | Sequence[Reply]
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """Return the services object stored in bot_data by the application factory."""
-    return context.application.bot_data[SERVICES_KEY]
+class Access(enum.Enum):
+    """Who may use a command or a button; the handler checks it every time."""
+
+    ANYONE = "anyone"
+    # Private chats manage themselves; in groups their admins; in channels whoever can post.
+    CHAT_ADMIN = "chat admin"
+    # An editor (owner or granted), in any chat.
+    EDITOR_ANYWHERE = "editor anywhere"
+    # An editor in a private chat with the bot: every write and file.
+    EDITOR = "editor"
+
+
+REFUSALS = {
+    Access.CHAT_ADMIN: "Only an admin of this chat can change its subscriptions.",
+    Access.EDITOR_ANYWHERE: "Only admins can do this.",
+    Access.EDITOR: "Sorry, this command is for the bot's editors, in a private chat with the bot.",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a use case needs from an update, with no Telegram types."""
+
+    user_id: int | None
+    chat_id: int | None
+    chat_type: str
+    lang: str
+    # The command's arguments joined by single spaces ("" for plain text).
+    args: str
+    # The message text as sent, and the text after the command word with its own spacing.
+    text: str
+    line: str
+    first_name: str | None = None
+    # The bot's own username, for links and help texts (from getMe at start).
+    bot_username: str = ""
+
+    @property
+    def editor_id(self) -> int:
+        """The id of the editor who sent it (editor handlers have checked there is one)."""
+        assert self.user_id is not None
+        return self.user_id
+
+
+def container(context: ContextTypes.DEFAULT_TYPE) -> Container:
+    """Return the services the application factory stored in bot_data."""
+    found: Container = context.application.bot_data[CONTAINER_KEY]
+    return found
 
 
 async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """Register the sender and return the language to answer in."""
+    users = container(context).users
     user = update.effective_user
     if user is None:
-        return services(context).settings.default_language
+        return users.default_language
     return await asyncio.to_thread(
-        services(context).touch_user,
+        users.touch,
         telegram_id=user.id,
         username=user.username,
         language_code=user.language_code,
     )
+
+
+async def request_of(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, english: bool = False
+) -> Request:
+    """Unpack an update; editors' tools answer in English and do not register the sender."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    text = (message.text or message.caption or "") if message is not None else ""
+    parts = text.split(maxsplit=1)
+    return Request(
+        user_id=user.id if user else None,
+        chat_id=chat.id if chat else None,
+        chat_type=chat.type if chat else ChatType.PRIVATE,
+        lang="en" if english else await user_language(update, context),
+        args=" ".join(context.args or []),
+        text=text,
+        line=parts[1] if len(parts) > 1 and text.startswith("/") else "",
+        first_name=user.first_name if user else None,
+        bot_username=context.bot.username or "",
+    )
+
+
+async def may_manage_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Private chats manage themselves; in groups only admins (or the anonymous admin); anyone who
+    can post in a channel is one of its admins."""
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None:
+        return False
+    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    if (
+        message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    ):
+        return True  # an anonymous group admin
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        logger.warning("Could not check admin rights in chat %d: %s", chat.id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def allowed(access: Access, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Check who sent the update against `access` (never the menu: menus are cosmetic)."""
+    if access is Access.ANYONE:
+        return True
+    if access is Access.CHAT_ADMIN:
+        return await may_manage_chat(update, context)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return False
+    if access is Access.EDITOR and chat.type != ChatType.PRIVATE:
+        return False
+    return await asyncio.to_thread(container(context).admin.is_admin, user.id)
+
+
+def refusal(access: Access, lang: str) -> str:
+    """The plain-text refusal for someone who may not do this."""
+    return translator(lang).gettext(REFUSALS[access])
+
+
+def log_refusal(update: Update, access: Access) -> None:
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    logger.warning(
+        "Refused %s (%s) from user %s in %s chat %s",
+        ((message.text if message else None) or "a file")[:40],
+        access.value,
+        user.id if user else None,
+        chat.type if chat else None,
+        chat.id if chat else None,
+    )
+
+
+UseCase = Callable[[Container, Request], Result]
+
+
+def use_case(call: UseCase, *, access: Access = Access.ANYONE, english: bool = False) -> Handler:
+    """Make a handler: unpack the update, check access, run one use case in a thread, reply.
+
+    A domain error becomes its message as the reply; nothing else is caught here (the error
+    handler logs it and apologises).
+    """
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if not await allowed(access, update, context):
+            log_refusal(update, access)
+            lang = (
+                "en" if english or access is Access.EDITOR else await user_language(update, context)
+            )
+            await send_reply(message, Reply(text=esc(refusal(access, lang))))
+            return
+        request = await request_of(update, context, english=english)
+        result = await run(call, container(context), request)
+        await send_result(message, result)
+
+    handler.__doc__ = call.__doc__
+    handler.__name__ = getattr(call, "__name__", "handler")
+    return handler
+
+
+async def run(call: UseCase, services: Container, request: Request) -> Result:
+    """Run a use case in a worker thread; a domain error becomes a plain reply."""
+    try:
+        return await asyncio.to_thread(call, services, request)
+    except DomainError as exc:
+        return Reply(text=exc.to_html(translator(request.lang)))
 
 
 def markup(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -57,17 +224,21 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def run_service(call: Callable[..., Reply], *args: Any, lang: str, **kwargs: Any) -> Reply:
-    """Run a use case in a worker thread; a domain error becomes a plain reply."""
-    try:
-        return await asyncio.to_thread(call, *args, lang=lang, **kwargs)
-    except DomainError as exc:
-        return Reply(text=exc.to_html(translator(lang)))
+async def send_result(message: Message, result: Result) -> None:
+    """Send one reply or several in order."""
+    for reply in [result] if isinstance(result, Reply) else result:
+        await send_reply(message, reply)
 
 
 async def send_reply(message: Message, reply: Reply) -> list[Message]:
-    """Send a reply: a photo with its caption, or HTML split under 4096 characters, buttons last."""
+    """Send a reply: a document, a photo with its caption, or HTML split under 4096 characters
+    with the buttons on the last part."""
     keyboard = markup(reply)
+    if reply.document is not None:
+        sent = await message.reply_document(
+            document=io.BytesIO(reply.document), filename=reply.filename, do_quote=False
+        )
+        return [sent]
     if reply.photo is not None:
         sent = await message.reply_photo(
             photo=reply.photo,

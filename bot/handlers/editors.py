@@ -1,197 +1,163 @@
-"""Admin commands: checked by numeric id in a private chat, every time (the menu is not the check)."""
+"""Editors' tools: checked by numeric id in a private chat every time (the menu is not the check)."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Message, Update
-from telegram.constants import ChatType, FileSizeLimit
+from telegram import Message, Update
+from telegram.constants import FileSizeLimit
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.bootstrap import Container
 from bot.domain.errors import DomainError
-from bot.handlers.common import run_service, send_reply, services
+from bot.handlers.common import (
+    Access,
+    Handler,
+    Request,
+    UseCase,
+    allowed,
+    container,
+    log_refusal,
+    refusal,
+    request_of,
+    run,
+    send_reply,
+    send_result,
+    use_case,
+)
+from bot.handlers.menus import menus
 from bot.i18n import translator
 from bot.rendering.replies import Reply
-from bot.services.core import ADMIN_COMMANDS, OWNER_COMMANDS, PUBLIC_COMMANDS, Services
 
 logger = logging.getLogger(__name__)
-REFUSAL = "Sorry, this command is for the bot's editors, in a private chat with the bot."
 PROGRESS_EVERY_SECONDS = 2.0
+FORM_EXPIRED = "This form has expired; start again with /addprice or /addreport."
 
 
-async def _admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
-    """Return the message if it comes from an admin in a private chat; otherwise refuse and log."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+def editor(call: UseCase) -> Handler:
+    """An editor's command: in a private chat, by an editor, answered in English."""
+    return use_case(call, access=Access.EDITOR, english=True)
+
+
+def _addprice(c: Container, r: Request) -> Reply:
+    """Add a price from one line, or start the guided form when there is none."""
+    if not r.args.strip():
+        return c.forms.start(admin_id=r.editor_id, kind="price")
+    # Keep the editor's own spacing and quotes: the text after the command itself.
+    return c.entries.price_from_line(admin_id=r.editor_id, text=r.line or r.args)
+
+
+def _addreport(c: Container, r: Request) -> Reply:
+    """Start the guided trade-condition report."""
+    return c.forms.start(admin_id=r.editor_id, kind="report")
+
+
+def _cancel(c: Container, r: Request) -> Reply:
+    """Stop a guided entry."""
+    return c.forms.cancel(admin_id=r.editor_id)
+
+
+def _mine(c: Container, r: Request) -> Reply:
+    """List my latest entries."""
+    return c.admin.mine(admin_id=r.editor_id)
+
+
+def _undo(c: Container, r: Request) -> Reply:
+    """Revert my last entry."""
+    return c.admin.undo(admin_id=r.editor_id)
+
+
+def _delete(c: Container, r: Request) -> Reply:
+    """Soft-delete an entry."""
+    if not r.args:
+        return Reply(text="Use /delete ID (the ids are in /mine).")
+    return c.admin.delete(admin_id=r.editor_id, ident=r.args.split()[0])
+
+
+def _edit(c: Container, r: Request) -> Reply:
+    """Correct one field of an entry."""
+    return c.admin.edit(admin_id=r.editor_id, args=r.args.split())
+
+
+def _alias(c: Container, r: Request) -> Reply:
+    """Add another name to a commodity."""
+    return c.admin.add_alias(admin_id=r.editor_id, args=r.args.split())
+
+
+def _audit(c: Container, r: Request) -> Reply:
+    """Show recent changes."""
+    return c.admin.audit()
+
+
+def _export(c: Container, r: Request) -> Reply:
+    """Send the prices as a CSV document, filtered by commodity and market."""
+    name, data = c.files.export_csv(r.args)
+    return Reply(text="", document=data, filename=name)
+
+
+def _form_answer(c: Container, r: Request) -> Reply:
+    """Take a typed answer to the open guided form."""
+    return c.forms.answer(admin_id=r.editor_id, value=r.text) or Reply(text=FORM_EXPIRED)
+
+
+addprice = editor(_addprice)
+addreport = editor(_addreport)
+cancel = editor(_cancel)
+mine = editor(_mine)
+undo = editor(_undo)
+delete = editor(_delete)
+edit = editor(_edit)
+alias = editor(_alias)
+audit = editor(_audit)
+export = editor(_export)
+form_text = editor(_form_answer)
+
+
+async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
+    """Return the message if an editor sent it in a private chat; otherwise refuse and log."""
+    message = update.effective_message
+    if message is None:
         return None
-    allowed = chat.type == ChatType.PRIVATE and await asyncio.to_thread(
-        services(context).admin.is_admin, user.id
-    )
-    if not allowed:
-        logger.warning(
-            "Refused %s from user %s in %s chat %s",
-            (message.text or "a file")[:40],
-            user.id,
-            chat.type,
-            chat.id,
-        )
-        await send_reply(message, Reply(text=REFUSAL))
+    if not await allowed(Access.EDITOR, update, context):
+        log_refusal(update, Access.EDITOR)
+        await send_reply(message, Reply(text=refusal(Access.EDITOR, "en")))
         return None
     return message
 
 
-async def set_admin_menu(bot: Any, svc: Services, chat_id: int, *, show: bool) -> None:
-    """Show admins their commands in their private chat (cosmetic: failures are only logged)."""
-    scope = BotCommandScopeChat(chat_id=chat_id)
-    try:
-        if not show:
-            await bot.delete_my_commands(scope=scope)
-            return
-        owner = chat_id in svc.settings.admin_ids
-        entries = (*PUBLIC_COMMANDS, *ADMIN_COMMANDS, *(OWNER_COMMANDS if owner else ()))
-        await bot.set_my_commands(
-            [BotCommand(n, translator("en").gettext(d)[:256]) for n, d in entries], scope=scope
-        )
-    except TelegramError as exc:
-        # "Chat not found" is expected until the editor first opens the bot; /start sets it then.
-        level = logging.INFO if "chat not found" in str(exc).lower() else logging.WARNING
-        logger.log(level, "Could not set the admin menu for %s: %s", chat_id, exc)
-
-
-def _admin_command(call: Callable[[Services, Update, ContextTypes.DEFAULT_TYPE], Reply]):  # type: ignore[no-untyped-def]
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = await _admin_message(update, context)
-        if message is None:
-            return
-        try:
-            reply = await asyncio.to_thread(call, services(context), update, context)
-        except DomainError as exc:
-            reply = Reply(text=exc.to_html(translator("en")))
-        await send_reply(message, reply)
-
-    handler.__doc__ = call.__doc__
-    return handler
-
-
-def _uid(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
-@_admin_command
-def addprice(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Add a price from one line, or start the guided form when there is none."""
-    text = " ".join(context.args or [])
-    if not text.strip():
-        return s.forms.start(admin_id=_uid(update), kind="price")
-    # Keep the admin's own spacing and quotes: take the text after the command itself.
-    raw = (update.effective_message.text or "") if update.effective_message else ""
-    line = raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else text
-    return s.entries.price_from_line(admin_id=_uid(update), text=line)
-
-
-@_admin_command
-def addreport(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Start the guided trade-condition report."""
-    return s.forms.start(admin_id=_uid(update), kind="report")
-
-
-@_admin_command
-def cancel(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Stop a guided entry."""
-    return s.forms.cancel(admin_id=_uid(update))
-
-
-@_admin_command
-def mine(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """List my latest entries."""
-    return s.admin.mine(admin_id=_uid(update))
-
-
-@_admin_command
-def undo(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Revert my last entry."""
-    return s.admin.undo(admin_id=_uid(update))
-
-
-@_admin_command
-def delete(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Soft-delete an entry."""
-    if not context.args:
-        return Reply(text="Use /delete ID (the ids are in /mine).")
-    return s.admin.delete(admin_id=_uid(update), ident=context.args[0])
-
-
-@_admin_command
-def edit(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Correct one field of an entry."""
-    return s.admin.edit(admin_id=_uid(update), args=list(context.args or []))
-
-
-@_admin_command
-def alias(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Add another name to a commodity."""
-    return s.admin.add_alias(admin_id=_uid(update), args=list(context.args or []))
-
-
-@_admin_command
-def audit(s: Services, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
-    """Show recent changes."""
-    return s.admin.audit()
-
-
 async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Give admin rights (owners only)."""
-    await _set_admin(update, context, grant=True)
+    """Give editor rights (owners only)."""
+    await _set_editor(update, context, grant=True)
 
 
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take admin rights away (owners only)."""
-    await _set_admin(update, context, grant=False)
+    """Take editor rights away (owners only)."""
+    await _set_editor(update, context, grant=False)
 
 
-async def _set_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, *, grant: bool) -> None:
-    message = await _admin_message(update, context)
+async def _set_editor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, grant: bool) -> None:
+    message = await _guard(update, context)
     if message is None:
         return
-    svc = services(context)
+    c = container(context)
+    request = await request_of(update, context, english=True)
     try:
         reply, target = await asyncio.to_thread(
-            svc.admin.set_admin,
-            owner_id=_uid(update),
-            target=" ".join(context.args or []),
-            grant=grant,
+            c.admin.set_admin, owner_id=request.editor_id, target=request.args, grant=grant
         )
     except DomainError as exc:
         await send_reply(message, Reply(text=exc.to_html(translator("en"))))
         return
     await send_reply(message, reply)
-    await set_admin_menu(context.bot, svc, target, show=grant)
-
-
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the prices as a CSV document, filtered by commodity and market."""
-    message = await _admin_message(update, context)
-    if message is None:
-        return
-    svc = services(context)
-    try:
-        name, data = await asyncio.to_thread(svc.files.export_csv, " ".join(context.args or []))
-    except DomainError as exc:
-        await send_reply(message, Reply(text=exc.to_html(translator("en"))))
-        return
-    await message.reply_document(document=io.BytesIO(data), filename=name, do_quote=False)
+    await menus(context).set_editor(context.bot, target, show=grant, owner=False)
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Import a CSV file an admin sends, all or nothing, with progress in an edited message."""
-    message = await _admin_message(update, context)
+    """Import a CSV file an editor sends, all or nothing, with progress in an edited message."""
+    message = await _guard(update, context)
     if message is None or message.document is None:
         return
     document = message.document
@@ -221,17 +187,19 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = f"Importing… {done:,} rows" + (f" of {total:,}" if total else "")
         asyncio.run_coroutine_threadsafe(_quiet_edit(status, text), loop)
 
-    svc = services(context)
-    reply = await run_service(
-        svc.files.import_csv,
-        bytes(data),
-        name=document.file_name or "upload.csv",
-        admin_id=_uid(update),
-        progress=progress,
-        lang="en",
-    )
+    def import_file(c: Container, r: Request) -> Reply:
+        return c.files.import_csv(
+            bytes(data),
+            name=document.file_name or "upload.csv",
+            admin_id=r.editor_id,
+            progress=progress,
+            lang="en",
+        )
+
+    request = await request_of(update, context, english=True)
+    reply = await run(import_file, container(context), request)
     await _quiet_edit(status, "Done reading the file.")
-    await send_reply(message, reply)
+    await send_result(message, reply)
 
 
 async def _quiet_edit(message: Message, text: str) -> None:
@@ -244,27 +212,10 @@ async def _quiet_edit(message: Message, text: str) -> None:
 class HasOpenForm(filters.MessageFilter):
     """Pass text from a user who is answering a guided form."""
 
-    def __init__(self, svc_getter: Callable[[], Services]) -> None:
+    def __init__(self, services: Container) -> None:
         super().__init__(name="HasOpenForm")
-        self._svc = svc_getter
+        self._forms = services.forms
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and self._svc().pending.form_of(user.id) is not None
-
-
-async def form_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take a typed answer to the open guided form."""
-    message = await _admin_message(update, context)
-    if message is None or not message.text:
-        return
-    reply = await run_service(
-        _form_answer, services(context), _uid(update), message.text, lang="en"
-    )
-    await send_reply(message, reply)
-
-
-def _form_answer(svc: Services, admin_id: int, text: str, *, lang: str) -> Reply:
-    return svc.forms.answer(admin_id=admin_id, value=text) or Reply(
-        text="This form has expired; start again."
-    )
+        return user is not None and self._forms.is_open(admin_id=user.id)

@@ -1,59 +1,177 @@
-"""Button taps and inline queries."""
+"""Button taps: one table maps each callback kind to who may tap it and the use case it runs."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
-from telegram.constants import ParseMode
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.domain.errors import DomainError
+from bot.bootstrap import Container
+from bot.domain import callbacks
+from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.text import shorten
-from bot.handlers.common import NO_PREVIEW, edit_reply, services, user_language
+from bot.handlers.common import (
+    Access,
+    Result,
+    allowed,
+    container,
+    edit_reply,
+    refusal,
+    send_result,
+    user_language,
+)
 from bot.i18n import translator
+from bot.rendering.replies import Reply
 
-logger = logging.getLogger(__name__)
+INVALID = "This button is no longer valid."
+
+
+@dataclass(frozen=True)
+class TapContext:
+    """What a tap's use case needs: who tapped, where, and in which language."""
+
+    user_id: int
+    chat_id: int
+    lang: str
+    bot_username: str
+
+
+TapUseCase = Callable[[Container, callbacks.Callback, TapContext], Result]
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One callback kind: its use case and who may tap it.
+
+    A single Reply edits the tapped message; several (a digest preview) follow it as new messages.
+    """
+
+    run: TapUseCase
+    access: Access = Access.ANYONE
+
+
+def _token(cb: callbacks.Callback) -> str:
+    return cb.fields[0] if cb.fields else ""
+
+
+def _set(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    if cb.fields[:1] != ("lang",) or len(cb.fields) != 2:
+        raise InvalidInput(INVALID)
+    return c.users.set_language(telegram_id=t.user_id, language=cb.fields[1])
+
+
+def _cancel(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    c.forms.cancel(admin_id=t.user_id)
+    return c.entries.cancel(admin_id=t.user_id, token=_token(cb))
+
+
+def _pick(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    if len(cb.fields) != 3:
+        raise InvalidInput(INVALID)
+    return c.entries.pick(
+        admin_id=t.user_id, token=_token(cb), what=cb.fields[1], entry_id=cb.int_at(2)
+    )
+
+
+def _new(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    if len(cb.fields) != 2:
+        raise InvalidInput(INVALID)
+    return c.entries.create(admin_id=t.user_id, token=_token(cb), what=cb.fields[1])
+
+
+def _form(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    reply = c.forms.answer(admin_id=t.user_id, value=":".join(cb.fields))
+    if reply is None:
+        raise InvalidInput("This form has expired; start again with /addprice or /addreport.")
+    return reply
+
+
+def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    action, target = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
+    if target is None:
+        raise InvalidInput(INVALID)
+    subs = c.subscriptions
+    if action == "al":
+        return subs.toggle_alerts(
+            chat_id=t.chat_id, subscription_id=target, lang=t.lang, bot_username=t.bot_username
+        )
+    if action == "un":
+        return subs.stop_one(
+            chat_id=t.chat_id, subscription_id=target, lang=t.lang, bot_username=t.bot_username
+        )
+    if action == "pv":
+        parts = subs.preview(chat_id=t.chat_id, lang=t.lang, subscription_id=target)
+        return [Reply(text=part) for part in parts]
+    raise InvalidInput(INVALID)
+
+
+def _schedule(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    action = cb.fields[0] if cb.fields else ""
+    value = cb.fields[1] if len(cb.fields) > 1 else ""
+    if action == "pick":
+        return c.schedules.picker(what=value, chat_id=t.chat_id, lang=t.lang)
+    c.schedules.set_schedule(chat_id=t.chat_id, field=action, value=value, lang=t.lang)
+    return c.users.settings(lang=t.lang, chat_id=t.chat_id)
+
+
+TAPS: dict[str, Tap] = {
+    "p": Tap(lambda c, cb, t: c.questions.tapped_price(cb, lang=t.lang)),
+    "t": Tap(lambda c, cb, t: c.questions.tapped_trend(cb, lang=t.lang)),
+    "cmp": Tap(lambda c, cb, t: c.questions.tapped_compare(cb, lang=t.lang)),
+    "c": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
+    "lc": Tap(lambda c, cb, t: c.questions.commodities_page(cb, lang=t.lang)),
+    "lm": Tap(lambda c, cb, t: c.questions.markets_page(cb, lang=t.lang)),
+    "m": Tap(lambda c, cb, t: c.questions.market_overview(cb, lang=t.lang)),
+    "set": Tap(_set),
+    "ok": Tap(
+        lambda c, cb, t: c.entries.confirm(admin_id=t.user_id, token=_token(cb)),
+        access=Access.EDITOR_ANYWHERE,
+    ),
+    "no": Tap(_cancel, access=Access.EDITOR_ANYWHERE),
+    "pick": Tap(_pick, access=Access.EDITOR_ANYWHERE),
+    "new": Tap(_new, access=Access.EDITOR_ANYWHERE),
+    "f": Tap(_form, access=Access.EDITOR_ANYWHERE),
+    "sub": Tap(_subscription, access=Access.CHAT_ADMIN),
+    "sch": Tap(_schedule, access=Access.CHAT_ADMIN),
+}
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Edit the tapped message into what the button stands for, and answer the tap."""
-    query = update.callback_query
-    if query is None or update.effective_user is None:
+    """Run what the tapped button stands for and answer the tap; refusals are small alerts."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None:
         return
     lang = await user_language(update, context)
+    t = translator(lang)
+    kind = (query.data or "").split(":", 1)[0]
+    tap = TAPS.get(kind)
+    if tap is not None and not await allowed(tap.access, update, context):
+        await query.answer(shorten(refusal(tap.access, lang), 200), show_alert=True)
+        return
+    tapped = TapContext(
+        user_id=user.id,
+        chat_id=chat.id if chat else user.id,
+        lang=lang,
+        bot_username=context.bot.username or "",
+    )
+
+    def act() -> Result:
+        cb = callbacks.decode(query.data)
+        if tap is None or cb.kind != kind:
+            raise InvalidInput(INVALID)
+        return tap.run(container(context), cb, tapped)
+
     try:
-        reply = await asyncio.to_thread(
-            services(context).callback, query.data, telegram_id=update.effective_user.id, lang=lang
-        )
+        result = await asyncio.to_thread(act)
     except DomainError as exc:
         # Shown as a small alert; the message itself stays as it was.
-        await query.answer(shorten(exc.to_text(translator(lang)), 200), show_alert=True)
+        await query.answer(shorten(exc.to_text(t), 200), show_alert=True)
         return
     await query.answer()
-    await edit_reply(query, reply)
-
-
-async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer up to 50 answers, one per market, to drop into any chat."""
-    query = update.inline_query
-    if query is None:
-        return
-    lang = await user_language(update, context)
-    try:
-        results = await asyncio.to_thread(services(context).inline, query.query, lang=lang)
-    except DomainError:
-        results = []
-    articles = [
-        InlineQueryResultArticle(
-            id=r.id,
-            title=shorten(r.title, 120),
-            description=shorten(r.description, 200),
-            input_message_content=InputTextMessageContent(
-                r.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-            ),
-        )
-        for r in results
-    ]
-    await query.answer(articles, cache_time=60, is_personal=False)
+    if isinstance(result, Reply):
+        await edit_reply(query, result)
+    elif isinstance(query.message, Message):
+        await send_result(query.message, result)

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
-from telegram.ext import Application
+
+from bot.delivery.botapi import BotApplication
 
 
 def demo_token() -> str:
@@ -19,8 +20,8 @@ def demo_token() -> str:
 
 @asynccontextmanager
 async def polling(
-    application: Application, *, poll_timeout: int = 10
-) -> AsyncIterator[Application]:
+    application: BotApplication, *, poll_timeout: int = 10
+) -> AsyncIterator[BotApplication]:
     """Initialize, run post_init, start polling; stop and shut down on exit, as run_polling would."""
     async with application:
         if application.post_init is not None:

@@ -187,7 +187,8 @@ def build_trend_figure(
     banded = False
     for index, item in enumerate(shown):
         points = sorted(item.points, key=lambda p: p.on)
-        xs = mdates.date2num([p.on for p in points])
+        # matplotlib's stubs leave date2num unannotated.
+        xs = mdates.date2num([p.on for p in points])  # type: ignore[no-untyped-call]
         lows = [min(p.low, p.high) for p in points]
         highs = [max(p.low, p.high) for p in points]
         mids = [(lo + hi) / 2 for lo, hi in zip(lows, highs, strict=True)]
@@ -212,9 +213,10 @@ def build_trend_figure(
             zorder=3,
         )
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    # matplotlib's stubs leave AutoDateLocator and ConciseDateFormatter unannotated.
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.yaxis.set_major_formatter(_GroupedNumberFormatter())
     ax.margins(x=0.02, y=0.08)
     ax.grid(True, color="#e6e6e6", linewidth=0.8)

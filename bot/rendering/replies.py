@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.domain.callbacks import MAX_CALLBACK_BYTES
 
@@ -22,13 +22,15 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer: HTML text (split by the sender if long), rows of buttons, an optional PNG."""
+    """An answer: HTML text (split by the sender if long), rows of buttons, an optional PNG, or
+    a file (`document` with its `filename`) sent as a document."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: bytes | None = None
     caption: str | None = None
-    extra: tuple[str, ...] = field(default_factory=tuple)
+    document: bytes | None = None
+    filename: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import hashlib
 import logging
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput, NotFound
@@ -16,12 +17,13 @@ from bot.domain.records import price_record_from_row
 from bot.domain.text import compact, script_of
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
+from bot.services.catalogue import CatalogueStore
+from bot.services.clock import Clock
 from bot.services.records import price_row
 from db import repo
-from db.models import ChatUser, Commodity, Market, PriceObservation, TradeReport
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
+from db.models import Commodity, Market, PriceObservation, TradeReport
+from db.repo.editing import market_id_by_slug
+from db.repo.users import user_role
 
 logger = logging.getLogger(__name__)
 
@@ -47,37 +49,50 @@ _LANG_OF_SCRIPT = {"latin": "en", "hangul": "ko", "han": "zh"}
 class Admin:
     """What admins can do; every mutation writes an audit row in the same transaction."""
 
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalogue: CatalogueStore,
+        clock: Clock,
+        owner_ids: frozenset[int],
+    ) -> None:
+        self._engine = engine
+        self._catalogue = catalogue
+        self._clock = clock
+        self._owner_ids = owner_ids
+
+    def is_owner(self, telegram_id: int) -> bool:
+        """Tell whether a numeric Telegram id is one of the configured owners (ADMIN_IDS)."""
+        return telegram_id in self._owner_ids
 
     # Rights
 
     def is_admin(self, telegram_id: int) -> bool:
         """Tell whether an id is an owner (ADMIN_IDS) or was granted admin rights."""
-        if telegram_id in self.s.settings.admin_ids:
+        if telegram_id in self._owner_ids:
             return True
-        with Session(self.s.engine) as session:
-            user = session.get(ChatUser, telegram_id)
-            return user is not None and user.role == "admin"
+        with Session(self._engine) as session:
+            return user_role(session, telegram_id=telegram_id) == "admin"
 
     def all_admin_ids(self) -> list[int]:
         """Return owners and granted admins, for their command menus."""
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             granted = repo.admin_ids(session)
-        return sorted({*self.s.settings.admin_ids, *granted})
+        return sorted({*self._owner_ids, *granted})
 
     def set_admin(self, *, owner_id: int, target: str, grant: bool) -> tuple[Reply, int]:
         """Grant or revoke admin rights by numeric id; only owners may."""
-        if owner_id not in self.s.settings.admin_ids:
+        if owner_id not in self._owner_ids:
             raise InvalidInput("Only owners (ADMIN_IDS) can grant or revoke admin rights.")
         if not re.fullmatch(r"\d{1,15}", target.strip()):
             raise InvalidInput("Give the numeric Telegram id: /grant 123456789.")
         target_id = int(target)
-        if target_id in self.s.settings.admin_ids:
+        if target_id in self._owner_ids:
             raise InvalidInput("That id is an owner; owners are set in ADMIN_IDS.")
         role = "admin" if grant else "user"
-        with Session(self.s.engine) as session:
-            before, _ = repo.set_role(session, telegram_id=target_id, role=role, now=self.s.now())
+        with Session(self._engine) as session:
+            before, _ = repo.set_role(session, telegram_id=target_id, role=role, now=self._clock())
             repo.add_audit(
                 session,
                 actor_id=owner_id,
@@ -86,7 +101,7 @@ class Admin:
                 entity_id=str(target_id),
                 before={"role": before},
                 after={"role": role},
-                now=self.s.now(),
+                now=self._clock(),
             )
             session.commit()
         text = f"{target_id} is now an admin." if grant else f"{target_id} is no longer an admin."
@@ -96,7 +111,7 @@ class Admin:
 
     def mine(self, *, admin_id: int) -> Reply:
         """List my newest entries with their ids."""
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             rows = repo.entries_by(session, telegram_id=admin_id, limit=15)
         if not rows:
             return Reply(text="You have not entered anything yet.")
@@ -109,7 +124,7 @@ class Admin:
         return Reply(text="\n".join(lines))
 
     def _describe(self, row: PriceObservation | TradeReport) -> str:
-        labels = self.s.catalogue
+        labels = self._catalogue.current
         when = row.created_at.strftime("%Y-%m-%d %H:%M")
         if isinstance(row, PriceObservation):
             figure = (
@@ -128,12 +143,12 @@ class Admin:
 
     def undo(self, *, admin_id: int) -> Reply:
         """Soft-delete my newest entry if it is less than 24 hours old."""
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             rows = repo.entries_by(session, telegram_id=admin_id, limit=1)
             if not rows:
                 raise NotFound("There is nothing of yours to undo.")
             row = rows[0]
-            if self.s.now() - row.created_at > UNDO_WINDOW:
+            if self._clock() - row.created_at > UNDO_WINDOW:
                 raise InvalidInput(
                     "Your last entry is more than 24 hours old; use /delete ID instead."
                 )
@@ -143,7 +158,7 @@ class Admin:
 
     def delete(self, *, admin_id: int, ident: str) -> Reply:
         """Soft-delete a figure (#ID) or a report (rID)."""
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             row = self._find(session, ident)
             self._soft_delete(session, row, actor_id=admin_id, action="delete")
             session.commit()
@@ -155,12 +170,16 @@ class Admin:
 
     def _find(self, session: Session, ident: str) -> PriceObservation | TradeReport:
         raw = ident.strip().lstrip("#")
-        model: type[PriceObservation] | type[TradeReport] = PriceObservation
-        if raw[:1].lower() == "r":
-            model, raw = TradeReport, raw[1:]
+        is_report = raw[:1].lower() == "r"
+        if is_report:
+            raw = raw[1:]
         if not raw.isdigit() or len(raw) > 12:
             raise InvalidInput("Give the id shown by /mine, e.g. /delete 123 (or r7 for a report).")
-        row = session.get(model, int(raw))
+        row: PriceObservation | TradeReport | None = (
+            session.get(TradeReport, int(raw))
+            if is_report
+            else session.get(PriceObservation, int(raw))
+        )
         if row is None or row.deleted_at is not None:
             raise NotFound("No entry #{ident} (it may already be deleted).", ident=raw)
         return row
@@ -168,7 +187,7 @@ class Admin:
     def _soft_delete(
         self, session: Session, row: PriceObservation | TradeReport, *, actor_id: int, action: str
     ) -> None:
-        now = self.s.now()
+        now = self._clock()
         row.deleted_at = now
         entity = "priceobservation" if isinstance(row, PriceObservation) else "tradereport"
         repo.add_audit(
@@ -192,18 +211,18 @@ class Admin:
         ident, field_name, value = args[0], args[1].lower(), " ".join(args[2:])
         if field_name not in EDITABLE:
             raise InvalidInput("You can edit: {fields}.", fields=", ".join(sorted(EDITABLE)))
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             row = self._find(session, ident)
             if not isinstance(row, PriceObservation):
                 raise InvalidInput("Reports are corrected with /delete and a new /addreport.")
-            before = row_fields(row, self.s.catalogue)
+            before = row_fields(row, self._catalogue.current)
             fields = dict(before)
             fields[EDITABLE[field_name]] = value
             if field_name == "price":
                 fields["price_low"] = fields["price_high"] = ""
-            record = price_record_from_row(fields, today=self.s.now().date())
+            record = price_record_from_row(fields, today=self._clock().date())
             fresh = price_row(
-                record, self.s.catalogue, entered_by=row.entered_by, now=row.created_at
+                record, self._catalogue.current, entered_by=row.entered_by, now=row.created_at
             )
             if fresh.natural_key != row.natural_key and repo.price_exists(
                 session, natural_key=fresh.natural_key
@@ -215,7 +234,7 @@ class Admin:
                 exclude={"id", "created_at", "entered_by", "deleted_at"}
             ).items():
                 setattr(row, key, val)
-            after = row_fields(row, self.s.catalogue)
+            after = row_fields(row, self._catalogue.current)
             repo.add_audit(
                 session,
                 actor_id=admin_id,
@@ -224,14 +243,14 @@ class Admin:
                 entity_id=str(row.id),
                 before=_diff(before, after),
                 after=_diff(after, before),
-                now=self.s.now(),
+                now=self._clock(),
             )
             session.commit()
             return Reply(text="Updated: " + self._describe(row))
 
     def audit(self) -> Reply:
         """Show the newest audit rows."""
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             rows = repo.recent_audit(session, limit=20)
         if not rows:
             return Reply(text="The audit log is empty.")
@@ -260,7 +279,7 @@ class Admin:
             raise InvalidInput(
                 "Use /alias COMMODITY ALIAS, e.g. /alias lingzhi 靈芝 (or /alias wild ginseng = 산삼)."
             )
-        hits = self.s.catalogue.commodities.exact(name)
+        hits = self._catalogue.current.commodities.exact(name)
         if len(hits) != 1:
             raise NotFound(
                 "“{name}” is not exactly one commodity; use its English name or slug.", name=name
@@ -272,15 +291,15 @@ class Admin:
         taken = [
             e
             for e in (
-                *self.s.catalogue.commodities.exact(alias),
-                *self.s.catalogue.markets.exact(alias),
+                *self._catalogue.current.commodities.exact(alias),
+                *self._catalogue.current.markets.exact(alias),
             )
         ]
         if taken:
             raise InvalidInput(
                 "“{alias}” already names {other}.", alias=alias, other=taken[0].display
             )
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             repo.add_alias(
                 session,
                 kind="commodity",
@@ -297,10 +316,10 @@ class Admin:
                 entity_id=str(entry.id),
                 before=None,
                 after={"alias": alias},
-                now=self.s.now(),
+                now=self._clock(),
             )
             session.commit()
-        self.s.reload_catalogue()
+        self._catalogue.reload()
         return Reply(text=esc(f"“{alias}” now means {entry.display}."))
 
     def create_name(self, *, admin_id: int, kind: str, text: str) -> int:
@@ -309,7 +328,9 @@ class Admin:
         key = compact(name)
         if not key or len(name) > 120:
             raise InvalidInput("A new name must be 1-120 characters.")
-        if self.s.catalogue.commodities.exact(name) or self.s.catalogue.markets.exact(name):
+        if self._catalogue.current.commodities.exact(name) or self._catalogue.current.markets.exact(
+            name
+        ):
             raise InvalidInput("“{name}” already exists.", name=name)
         script = script_of(key)
         ascii_slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -323,8 +344,8 @@ class Admin:
             "name_ko": name if script == "hangul" else None,
             "name_zh": name if script == "han" else None,
         }
-        now = self.s.now()
-        with Session(self.s.engine) as session:
+        now = self._clock()
+        with Session(self._engine) as session:
             if kind == "commodity":
                 row: Commodity | Market = repo.upsert_commodity(
                     session,
@@ -338,13 +359,13 @@ class Admin:
                     now=now,
                 )
             else:
-                country = session.exec(select(Market).where(Market.slug == "north-korea")).first()
+                country_id = market_id_by_slug(session, slug="north-korea")
                 row = repo.upsert_market(
                     session,
                     values={
                         "slug": slug,
                         "kind": "city",
-                        "parent_id": country.id if country else None,
+                        "parent_id": country_id,
                         **names,
                     },
                     aliases=[(name, _LANG_OF_SCRIPT[script], key)],
@@ -362,7 +383,7 @@ class Admin:
             )
             session.commit()
             new_id = row.id
-        self.s.reload_catalogue()
+        self._catalogue.reload()
         assert new_id is not None
         return new_id
 

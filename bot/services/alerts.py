@@ -7,15 +7,14 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.domain.prices import change_between
 from bot.i18n import translator
 from bot.rendering import digest
 from bot.services.catalogue import Catalogue
-from bot.services.digests import P, body_key, figure_of, series_digest
+from bot.services.digests import body_key, figure_of, series_digest
 from db import repo
 from db.models import PriceObservation
 
@@ -41,23 +40,11 @@ def check_alerts(
             )
             if latest is None or latest.id != row.id:
                 continue  # a back-filled old figure is not news
-            # The other figures of the same series (same place, good, currency and unit).
-            others = (
-                col(P.commodity_id) == row.commodity_id,
-                col(P.market_id) == row.market_id,
-                col(P.deleted_at).is_(None),
-                col(P.id) != row.id,
-                col(P.currency) == row.currency,
-                col(P.unit) == row.unit,
-            )
-            previous = session.execute(
-                select(P).where(*others).order_by(col(P.sort_on).desc(), col(P.id).desc()).limit(1)
-            ).scalar_one_or_none()
-            high_before = session.execute(
-                select(func.max(P.price_high)).where(*others)
-            ).scalar_one_or_none()
-            figure = figure_of(row)  # type: ignore[arg-type]
-            change = change_between(figure_of(previous), figure) if previous is not None else None  # type: ignore[arg-type]
+            # Judged against the other figures of its series (same place, good, currency, unit).
+            previous = repo.previous_in_series(session, observation=row)
+            high_before = repo.other_high_in_series(session, observation=row)
+            figure = figure_of(row)
+            change = change_between(figure_of(previous), figure) if previous is not None else None
             record = high_before is not None and row.price_high > high_before
             level = digest.alert_level(change, record)
             state = repo.alert_state(
@@ -83,8 +70,9 @@ def check_alerts(
                 session, commodity_id=row.commodity_id, market_ids=places
             )
             bodies: dict[str, int] = {}
-            deliveries = []
+            deliveries: list[repo.NewDelivery] = []
             for subscription in subscribers:
+                assert subscription.id is not None  # a stored subscription has its id
                 lang = subscription.language
                 if lang not in bodies:
                     series = series_digest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from dataclasses import replace
 from datetime import date
+from typing import cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -56,14 +57,16 @@ def compare(
             start, end = window
         else:
             start, end = question.start or date.min, question.end or today
-        chosen: OrderedDict[int, PriceObservation] = OrderedDict()
+        chosen: OrderedDict[int, repo.PriceRow] = OrderedDict()
         for row in dated:
             if start <= row.sort_on <= end and row.market_id not in chosen:
                 chosen[row.market_id] = row
         currency = Counter(r.currency for r in chosen.values()).most_common(1)[0][0]
         rates = repo.nearest_rates(
             session,
-            observations=list(chosen.values()),
+            # nearest_rates only reads `.id`, which a result row has like the model; its
+            # signature names the model alone.
+            observations=cast(list[PriceObservation], list(chosen.values())),
             rate_commodities={
                 code: cid
                 for code, cid in catalogue.currency_commodities.items()
@@ -71,19 +74,19 @@ def compare(
             },
         )
     compare_rows = []
-    for row in chosen.values():
-        obs = to_observation(row, catalogue, lang=lang)
+    for picked in chosen.values():
+        obs = to_observation(picked, catalogue, lang=lang)
         per_base = Figure(
-            row.per_base_low or row.price_low,
-            row.per_base_high or row.price_high,
-            row.currency,
-            row.unit_base,
+            picked.per_base_low or picked.price_low,
+            picked.per_base_high or picked.price_high,
+            picked.currency,
+            picked.unit_base,
         )
         figure, converted = per_base, False
-        if row.currency != currency:
+        if picked.currency != currency:
             market_rates = {
                 c: _nearest(obs, rs, catalogue, lang)
-                for c, rs in rates.get(row.id or 0, {}).items()
+                for c, rs in rates.get(picked.id or 0, {}).items()
             }
             conversion = convert(replace(obs, figure=per_base), market_rates, currency)
             if conversion is None:

@@ -14,6 +14,7 @@ from bot.domain.matching import Entry, Name, Resolver
 from bot.domain.text import compact
 from config.paths import COMMODITIES_CSV, PLACES_CSV
 from db import repo
+from db.models import Market
 
 logger = logging.getLogger(__name__)
 
@@ -31,45 +32,45 @@ def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
     commodities = read_commodities(COMMODITIES_CSV)
     places = read_places(PLACES_CSV)
     with Session(engine) as session:
-        for spec in commodities:
+        for commodity in commodities:
             repo.upsert_commodity(
                 session,
                 values={
-                    "slug": spec.slug,
-                    "category": spec.category,
-                    "default_unit": spec.default_unit,
-                    "currency_code": spec.currency_code,
-                    "name_en": spec.name_en,
-                    "name_ko": spec.name_ko,
-                    "name_zh": spec.name_zh,
+                    "slug": commodity.slug,
+                    "category": commodity.category,
+                    "default_unit": commodity.default_unit,
+                    "currency_code": commodity.currency_code,
+                    "name_en": commodity.name_en,
+                    "name_ko": commodity.name_ko,
+                    "name_zh": commodity.name_zh,
                 },
-                aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
+                aliases=[(n.text, n.lang, compact(n.text)) for n in commodity.names],
                 now=now,
             )
-        by_slug = {}
-        for spec in places:
-            by_slug[spec.slug] = repo.upsert_market(
+        by_slug: dict[str, Market] = {}
+        for place in places:
+            by_slug[place.slug] = repo.upsert_market(
                 session,
                 values={
-                    "slug": spec.slug,
-                    "kind": spec.kind,
-                    "country": spec.country,
-                    "name_en": spec.name_en,
-                    "name_ko": spec.name_ko,
-                    "name_zh": spec.name_zh,
-                    "latitude": spec.latitude,
-                    "longitude": spec.longitude,
-                    "note": spec.note,
+                    "slug": place.slug,
+                    "kind": place.kind,
+                    "country": place.country,
+                    "name_en": place.name_en,
+                    "name_ko": place.name_ko,
+                    "name_zh": place.name_zh,
+                    "latitude": place.latitude,
+                    "longitude": place.longitude,
+                    "note": place.note,
                 },
-                aliases=[(n.text, n.lang, compact(n.text)) for n in spec.names],
+                aliases=[(n.text, n.lang, compact(n.text)) for n in place.names],
                 now=now,
             )
         # Parents are linked after every place exists, whatever the file order.
-        for spec in places:
-            parent = by_slug.get(spec.parent) if spec.parent else None
-            if spec.parent and parent is None:
-                raise ValueError(f"places.csv: {spec.slug} names unknown parent {spec.parent}")
-            by_slug[spec.slug].parent_id = parent.id if parent else None
+        for place in places:
+            parent = by_slug.get(place.parent) if place.parent else None
+            if place.parent and parent is None:
+                raise ValueError(f"places.csv: {place.slug} names unknown parent {place.parent}")
+            by_slug[place.slug].parent_id = parent.id if parent else None
         session.commit()
         result = SyncResult(commodities=len(commodities), places=len(places))
     logger.info("Catalogue synced: %d commodities, %d places", result.commodities, result.places)
@@ -135,24 +136,36 @@ def load_catalogue(engine: Engine) -> Catalogue:
         commodities = repo.commodities_with_aliases(session)
         markets = repo.markets_with_aliases(session)
     c_entries, c_labels, currencies = [], {}, {}
-    for row, aliases in commodities:
-        assert row.id is not None
-        if row.currency_code:
-            currencies[row.currency_code] = row.id
-        c_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
-        names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
+    for commodity, c_aliases in commodities:
+        assert commodity.id is not None
+        if commodity.currency_code:
+            currencies[commodity.currency_code] = commodity.id
+        c_labels[commodity.id] = Label(commodity.name_en, commodity.name_ko, commodity.name_zh)
+        c_names = (Name(commodity.name_en, "en"), *(Name(a.text, a.lang) for a in c_aliases))
         c_entries.append(
-            Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.category)
+            Entry(
+                id=commodity.id,
+                slug=commodity.slug,
+                display=commodity.name_en,
+                names=c_names,
+                kind=commodity.category,
+            )
         )
     m_entries, m_labels, parent, kind = [], {}, {}, {}
-    for row, aliases in markets:
-        assert row.id is not None
-        m_labels[row.id] = Label(row.name_en, row.name_ko, row.name_zh)
-        parent[row.id] = row.parent_id
-        kind[row.id] = row.kind
-        names = (Name(row.name_en, "en"), *(Name(a.text, a.lang) for a in aliases))
+    for market, m_aliases in markets:
+        assert market.id is not None
+        m_labels[market.id] = Label(market.name_en, market.name_ko, market.name_zh)
+        parent[market.id] = market.parent_id
+        kind[market.id] = market.kind
+        m_names = (Name(market.name_en, "en"), *(Name(a.text, a.lang) for a in m_aliases))
         m_entries.append(
-            Entry(id=row.id, slug=row.slug, display=row.name_en, names=names, kind=row.kind)
+            Entry(
+                id=market.id,
+                slug=market.slug,
+                display=market.name_en,
+                names=m_names,
+                kind=market.kind,
+            )
         )
     return Catalogue(
         commodities=Resolver(c_entries),
@@ -165,3 +178,25 @@ def load_catalogue(engine: Engine) -> Catalogue:
         market_slugs={e.slug: e.id for e in m_entries},
         currency_commodities=currencies,
     )
+
+
+class CatalogueStore:
+    """Holds the current name index; `reload()` rebuilds it after the catalogue changed.
+
+    Readers take `current` once per use case, so a reload never changes a name index in the middle
+    of an answer.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._current = load_catalogue(engine)
+
+    @property
+    def current(self) -> Catalogue:
+        """Return the name index as of the last load."""
+        return self._current
+
+    def reload(self) -> Catalogue:
+        """Rebuild the name index from the database and return it."""
+        self._current = load_catalogue(self._engine)
+        return self._current

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.domain.dates import PartialDate
 from bot.domain.prices import STALE_AFTER_DAYS, Figure, change_between
@@ -20,12 +19,11 @@ from bot.rendering import digest
 from bot.rendering import html as render
 from bot.services.catalogue import Catalogue
 from db import repo
-from db.models import UNDATED, PriceObservation, Subscription, TradeReport, TradeReportCommodity
+from db.models import UNDATED, Subscription
 
 logger = logging.getLogger(__name__)
 
 FOUR_WEEKS = timedelta(days=28)
-P = PriceObservation
 
 
 @dataclass(frozen=True)
@@ -83,25 +81,6 @@ def scope_label(catalogue: Catalogue, filters: Filters, lang: str) -> str:
     return f"{goods or all_goods} · {places or all_places}"
 
 
-def _series_columns():  # type: ignore[no-untyped-def]
-    return (
-        P.id,
-        P.commodity_id,
-        P.market_id,
-        P.price_low,
-        P.price_high,
-        P.currency,
-        P.unit,
-        P.observed_on,
-        P.observed_precision,
-        P.sort_on,
-        P.source_name,
-        P.source_url,
-        P.reliability,
-        P.created_at,
-    )
-
-
 class Gatherer:
     """Reads what a digest needs for one filter set with a handful of windowed queries."""
 
@@ -109,49 +88,31 @@ class Gatherer:
         self.session = session
         self.catalogue = catalogue
 
-    def _where(self, filters: Filters) -> list:
-        where: list = [col(P.deleted_at).is_(None)]
-        if filters.commodity_ids:
-            where.append(col(P.commodity_id).in_(filters.commodity_ids))
-        if filters.market_ids:
-            places: set[int] = set()
-            for market_id in filters.market_ids:
-                places.update(self.catalogue.descendants(market_id))
-            where.append(col(P.market_id).in_(sorted(places)))
-        return where
-
-    def _latest(self, filters: Filters, *extra) -> dict[tuple[int, int], Row]:  # type: ignore[no-untyped-def]
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=(P.commodity_id, P.market_id),
-                order_by=(col(P.sort_on).desc(), col(P.id).desc()),
-            )
-            .label("rank")
-        )
-        inner = select(*_series_columns(), rank).where(*self._where(filters), *extra).subquery()
-        rows = self.session.execute(select(inner).where(inner.c.rank == 1)).all()
-        return {(row.commodity_id, row.market_id): row for row in rows}
-
-    def _highs(self, filters: Filters, since: datetime) -> dict[tuple, float]:
-        rows = self.session.execute(
-            select(P.commodity_id, P.market_id, P.currency, P.unit, func.max(P.price_high))
-            .where(*self._where(filters), col(P.created_at) <= since)
-            .group_by(P.commodity_id, P.market_id, P.currency, P.unit)
-        ).all()
-        return {(c, m, cur, unit): high for c, m, cur, unit, high in rows}
+    def _places(self, filters: Filters) -> list[int] | None:
+        """The watched places and every place inside them; None when every place is watched."""
+        if not filters.market_ids:
+            return None
+        places: set[int] = set()
+        for market_id in filters.market_ids:
+            places.update(self.catalogue.descendants(market_id))
+        return sorted(places)
 
     def series(
         self, filters: Filters, *, since: datetime, today: date, lang: str
     ) -> list[digest.SeriesDigest]:
-        latest = self._latest(filters)
+        session = self.session
+        goods = filters.commodity_ids or None
+        places = self._places(filters)
+        latest = repo.latest_per_series(session, commodity_ids=goods, market_ids=places)
         if not latest:
             return []
-        before = self._latest(filters, col(P.created_at) <= since)
-        month_ago = self._latest(
-            filters, col(P.sort_on) <= today - FOUR_WEEKS, col(P.sort_on) > UNDATED
+        before = repo.latest_per_series(
+            session, commodity_ids=goods, market_ids=places, created_by=since
         )
-        highs = self._highs(filters, since)
+        month_ago = repo.latest_per_series(
+            session, commodity_ids=goods, market_ids=places, dated_by=today - FOUR_WEEKS
+        )
+        highs = repo.series_highs(session, commodity_ids=goods, market_ids=places, created_by=since)
         out = []
         for pair, row in latest.items():
             commodity_id, market_id = pair
@@ -191,28 +152,15 @@ class Gatherer:
         return out
 
     def reports(self, filters: Filters, *, since: datetime, lang: str) -> list[digest.ReportDigest]:
-        query = (
-            select(TradeReport)
-            .where(col(TradeReport.deleted_at).is_(None), col(TradeReport.created_at) > since)
-            .order_by(col(TradeReport.sort_on).desc(), col(TradeReport.id).desc())
-            .limit(30)
-        )
-        if filters.market_ids:
-            places: set[int] = set()
-            for market_id in filters.market_ids:
-                places.update(self.catalogue.descendants(market_id))
-            query = query.where(col(TradeReport.market_id).in_(sorted(places)))
-        elif filters.commodity_ids:
-            query = query.where(
-                col(TradeReport.id).in_(
-                    select(TradeReportCommodity.report_id).where(
-                        col(TradeReportCommodity.commodity_id).in_(filters.commodity_ids)
-                    )
-                )
-            )
+        places = self._places(filters)
+        # Reports are about places: the goods filter only applies when every place is watched.
+        goods = None
+        if places is None and filters.commodity_ids:
+            goods = filters.commodity_ids
         out = []
-        for report in self.session.exec(query):  # type: ignore[call-overload]
-            report = report[0] if isinstance(report, Row) else report
+        for report in repo.new_trade_reports(
+            self.session, since=since, market_ids=places, commodity_ids=goods
+        ):
             label = self.catalogue.market_labels.get(report.market_id)
             out.append(
                 digest.ReportDigest(
@@ -227,7 +175,7 @@ class Gatherer:
 
 
 def series_digest(
-    row: Row | PriceObservation, catalogue: Catalogue, lang: str, **flags: Any
+    row: repo.SeriesFigure, catalogue: Catalogue, lang: str, **flags: Any
 ) -> digest.SeriesDigest:
     """A series line for digests and alerts: the row's figure, names, date and source, plus the
     moves and flags the caller worked out."""
@@ -243,7 +191,7 @@ def series_digest(
     )
 
 
-def figure_of(row: Row | PriceObservation) -> Figure:
+def figure_of(row: repo.SeriesFigure) -> Figure:
     return Figure(low=row.price_low, high=row.price_high, currency=row.currency, unit=row.unit)
 
 
@@ -310,14 +258,13 @@ def enqueue_due(
     cache = {} if cache is None else cache
     # (cadence, weekday, hour, zone) -> (latest due <= now, next due > now, period key)
     plans: dict[tuple[str, int, int, str], tuple[datetime, datetime, str]] = {}
-    table = Subscription.__table__  # type: ignore[attr-defined]
     while True:
         with Session(engine) as session:
             # Queued rows move their next due time past `now`, so each batch reads new ones.
             due = repo.due_subscription_rows(session, now=now, limit=batch)
             if not due:
                 break
-            rows: list[dict] = []
+            rows: list[repo.NewDelivery] = []
             moves: dict[datetime, list[int]] = {}
             for sub in due:
                 group = (sub.filter_key, sub.cadence, sub.language)
@@ -357,14 +304,7 @@ def enqueue_due(
                     }
                 )
                 moves.setdefault(following, []).append(sub.id)
-            connection = session.connection()
-            for following, ids in moves.items():
-                for start in range(0, len(ids), 900):
-                    connection.execute(
-                        update(table)
-                        .where(table.c.id.in_(ids[start : start + 900]))
-                        .values(next_due_at=following)
-                    )
+            repo.set_next_due_times(session, moves=moves)
             result.deliveries += repo.queue_deliveries(session, rows=rows, now=now)
             result.subscriptions += len(due)
             session.commit()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
@@ -21,13 +22,13 @@ from bot.rendering import browse
 from bot.rendering.html import esc
 from bot.rendering.preview import render_preview
 from bot.rendering.replies import Button, Reply
-from bot.services.catalogue import Catalogue
-from bot.services.pending import Pending
+from bot.services.admin import Admin
+from bot.services.catalogue import Catalogue, CatalogueStore
+from bot.services.clock import Clock
+from bot.services.pending import Pending, PendingStore
+from bot.services.price_alerts import PriceAlerts
 from bot.services.records import price_row, trade_report_row
 from db import repo
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
 
 logger = logging.getLogger(__name__)
 ADDPRICE_EXAMPLE = (
@@ -39,21 +40,38 @@ ADDPRICE_EXAMPLE = (
 class Entries:
     """Drafts that become rows only when their admin taps Confirm."""
 
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalogue: CatalogueStore,
+        clock: Clock,
+        pending: PendingStore,
+        names: Admin,
+        alerts: PriceAlerts,
+    ) -> None:
+        self._engine = engine
+        self._catalogue = catalogue
+        self._clock = clock
+        self._store = pending
+        self._names = names
+        self._alerts = alerts
 
     # One-line price entry
 
     def price_from_line(self, *, admin_id: int, text: str) -> Reply:
         """Parse `/addprice ...`, settle unclear names with buttons, then preview."""
-        catalogue = self.s.catalogue
+        catalogue = self._catalogue.current
         draft = parse_price_entry(
-            text, commodities=catalogue.commodities, markets=catalogue.markets, today=self.s.today()
+            text,
+            commodities=catalogue.commodities,
+            markets=catalogue.markets,
+            today=self._clock().date(),
         )
         if draft.problems:
             problems = "\n".join(draft.problems)
             raise InvalidInput(problems)
-        pending = self.s.pending.add(
+        pending = self._store.add(
             admin_id=admin_id,
             kind="price",
             data={"draft": draft, "commodity_id": None, "market_id": None},
@@ -72,7 +90,7 @@ class Entries:
                 pending.data[key] = resolution.match.entry.id
                 continue
             if not text:
-                self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+                self._store.pop(pending.token, admin_id=pending.admin_id)
                 name = "commodity" if what == "c" else "market"
                 raise InvalidInput(
                     f"The {name} is missing. Example: " + ADDPRICE_EXAMPLE, is_html=True
@@ -80,12 +98,12 @@ class Entries:
             return self._ask_name(pending, what, text, resolution)
         missing = [f for f in missing_fields(draft) if f not in ("commodity", "market")]
         if missing:
-            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            self._store.pop(pending.token, admin_id=pending.admin_id)
             raise InvalidInput(
                 "Missing: {fields}. Add them to the line, or send /addprice alone for a guided entry.",
                 fields=", ".join(missing),
             )
-        catalogue = self.s.catalogue
+        catalogue = self._catalogue.current
         commodity_slug = _slug(catalogue.commodity_slugs, pending.data["commodity_id"])
         market_slug = _slug(catalogue.market_slugs, pending.data["market_id"])
         row = draft_to_row(draft, commodity_slug=commodity_slug, market_slug=market_slug)
@@ -93,22 +111,22 @@ class Entries:
 
     def _preview_price(self, pending: Pending, row: dict[str, str]) -> Reply:
         try:
-            record = price_record_from_row(row, today=self.s.today())
+            record = price_record_from_row(row, today=self._clock().date())
         except InvalidInput:
-            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            self._store.pop(pending.token, admin_id=pending.admin_id)
             raise
         observation = price_row(
-            record, self.s.catalogue, entered_by=pending.admin_id, now=self.s.now()
+            record, self._catalogue.current, entered_by=pending.admin_id, now=self._clock()
         )
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
             if repo.price_exists(session, natural_key=observation.natural_key):
-                self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+                self._store.pop(pending.token, admin_id=pending.admin_id)
                 raise InvalidInput(
                     "This figure is already stored (same commodity, market, date, price and source)."
                 )
         pending.kind = "price"
         pending.data["row"] = row
-        labels = self.s.catalogue
+        labels = self._catalogue.current
         preview = render_preview(
             record,
             commodity=labels.commodity_labels[observation.commodity_id].en,
@@ -119,7 +137,7 @@ class Entries:
     def _ask_name(
         self, pending: Pending, what: str, text: str, resolution: Resolution | None
     ) -> Reply:
-        catalogue = self.s.catalogue
+        catalogue = self._catalogue.current
         labels = catalogue.commodity_labels if what == "c" else catalogue.market_labels
         name = "commodity" if what == "c" else "market"
         candidates = resolution.candidates if resolution is not None else ()
@@ -147,7 +165,9 @@ class Entries:
         """Settle a name with the button the admin tapped, then go on."""
         pending = self._pending(token, admin_id)
         labels = (
-            self.s.catalogue.commodity_labels if what == "c" else self.s.catalogue.market_labels
+            self._catalogue.current.commodity_labels
+            if what == "c"
+            else self._catalogue.current.market_labels
         )
         if entry_id not in labels:
             raise InvalidInput("This button is no longer valid.")
@@ -160,19 +180,18 @@ class Entries:
         text = pending.data.get(f"{what}_text")
         if not text or what not in ("c", "m"):
             raise InvalidInput("This button is no longer valid.")
-        new_id = self.s.admin.create_name(
+        new_id = self._names.create_name(
             admin_id=admin_id, kind="commodity" if what == "c" else "market", text=text
         )
         pending.data["commodity_id" if what == "c" else "market_id"] = new_id
         return self._continue(pending)
 
     def _continue(self, pending: Pending) -> Reply:
-        if pending.kind == "form-price":
-            return self.s.forms.resume(pending)
+        # Name buttons come only from one-line entries; a guided form settles names itself.
         return self._advance(pending)
 
     def _pending(self, token: str, admin_id: int) -> Pending:
-        pending = self.s.pending.get(token, admin_id=admin_id)
+        pending = self._store.get(token, admin_id=admin_id)
         if pending is None:
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
         return pending
@@ -181,39 +200,42 @@ class Entries:
 
     def confirm(self, *, admin_id: int, token: str) -> Reply:
         """Write the previewed entry (only Confirm writes), with its audit row."""
-        pending = self.s.pending.pop(token, admin_id=admin_id)
+        pending = self._store.pop(token, admin_id=admin_id)
         if pending is None or "row" not in pending.data:
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
-        now = self.s.now()
+        now = self._clock()
         new_price_id: int | None = None
-        with Session(self.s.engine) as session:
+        with Session(self._engine) as session:
+            entity_id: int | None
             if pending.kind in ("price", "form-price"):
-                record = price_record_from_row(pending.data["row"], today=self.s.today())
-                row = price_row(record, self.s.catalogue, entered_by=admin_id, now=now)
+                record = price_record_from_row(pending.data["row"], today=self._clock().date())
+                row = price_row(record, self._catalogue.current, entered_by=admin_id, now=now)
                 if repo.price_exists(session, natural_key=row.natural_key):
                     raise InvalidInput("This figure is already stored; nothing was added.")
                 repo.add_price(session, observation=row)
                 session.flush()
                 entity, ident = "priceobservation", f"#{row.id}"
-                new_price_id = row.id
+                new_price_id = entity_id = row.id
                 after = {k: v for k, v in pending.data["row"].items() if v}
             else:
-                record = trade_report_from_row(pending.data["row"], today=self.s.today())
+                report_record = trade_report_from_row(
+                    pending.data["row"], today=self._clock().date()
+                )
                 report, goods = trade_report_row(
-                    record, self.s.catalogue, entered_by=admin_id, now=now
+                    report_record, self._catalogue.current, entered_by=admin_id, now=now
                 )
                 if repo.trade_report_exists(session, natural_key=report.natural_key):
                     raise InvalidInput("This report is already stored; nothing was added.")
                 repo.add_trade_report(session, report=report, commodity_ids=goods)
                 entity, ident = "tradereport", f"r{report.id}"
+                entity_id = report.id
                 after = {k: v[:200] for k, v in pending.data["row"].items() if v}
-                row = report
             repo.add_audit(
                 session,
                 actor_id=admin_id,
                 action="create",
                 entity=entity,
-                entity_id=str(row.id),
+                entity_id=str(entity_id),
                 before=None,
                 after=after,
                 now=now,
@@ -221,12 +243,12 @@ class Entries:
             session.commit()
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
         if new_price_id is not None:
-            self.s.prices_added([new_price_id])
+            self._alerts.prices_added([new_price_id])
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:
         """Drop a pending entry."""
-        self.s.pending.pop(token, admin_id=admin_id)
+        self._store.pop(token, admin_id=admin_id)
         return Reply(text="Cancelled; nothing was saved.")
 
     # Reports (from the guided form)
@@ -234,16 +256,16 @@ class Entries:
     def preview_report(self, pending: Pending, row: dict[str, str]) -> Reply:
         """Validate a report row and show it with Confirm / Cancel."""
         try:
-            record = trade_report_from_row(row, today=self.s.today())
+            record = trade_report_from_row(row, today=self._clock().date())
             trade_report_row(
-                record, self.s.catalogue, entered_by=pending.admin_id, now=self.s.now()
+                record, self._catalogue.current, entered_by=pending.admin_id, now=self._clock()
             )
         except InvalidInput:
-            self.s.pending.pop(pending.token, admin_id=pending.admin_id)
+            self._store.pop(pending.token, admin_id=pending.admin_id)
             raise
         pending.data["row"] = row
         return _confirm(
-            pending, "<b>Check and confirm</b>\n" + report_preview(record, self.s.catalogue)
+            pending, "<b>Check and confirm</b>\n" + report_preview(record, self._catalogue.current)
         )
 
     def preview_form_price(self, pending: Pending, row: dict[str, str]) -> Reply:

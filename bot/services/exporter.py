@@ -15,15 +15,15 @@ from sqlalchemy.engine import Engine
 from bot.domain.dates import PartialDate
 from bot.services.catalogue import Catalogue
 from bot.services.csvfile import KNOWN_COLUMNS
-from db.models import Market, PriceObservation
+from db.models import Market, PriceObservation, table_of
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = KNOWN_COLUMNS
 # Rows fetched from the database per round trip; the file is never held in memory.
 CHUNK = 2000
-PRICES: Table = PriceObservation.__table__  # type: ignore[attr-defined]
-MARKETS: Table = Market.__table__  # type: ignore[attr-defined]
+PRICES: Table = table_of(PriceObservation)
+MARKETS: Table = table_of(Market)
 
 
 def export_prices(

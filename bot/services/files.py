@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.query import parse_query
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
+from bot.services.catalogue import CatalogueStore
+from bot.services.clock import Clock
 from bot.services.exporter import export_prices
 from bot.services.importer import ImportResult, import_prices
 from bot.services.prices import check_length
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
 
 MAX_LISTED_ERRORS = 40
 
@@ -23,8 +23,10 @@ MAX_LISTED_ERRORS = 40
 class Files:
     """Import and export for admins in chat."""
 
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(self, *, engine: Engine, catalogue: CatalogueStore, clock: Clock) -> None:
+        self._engine = engine
+        self._catalogue = catalogue
+        self._clock = clock
 
     def import_csv(
         self,
@@ -37,12 +39,12 @@ class Files:
     ) -> Reply:
         """Import a CSV document all or nothing and describe the outcome."""
         result = import_prices(
-            self.s.engine,
-            self.s.catalogue,
+            self._engine,
+            self._catalogue.current,
             io.BytesIO(data),
             name=name,
             entered_by=admin_id,
-            now=self.s.now(),
+            now=self._clock(),
             progress=progress,
         )
         return Reply(text=describe_import(result, name=name))
@@ -55,9 +57,9 @@ class Files:
             check_length(text)
             parsed = parse_query(
                 text,
-                commodities=self.s.catalogue.commodities,
-                markets=self.s.catalogue.markets,
-                today=self.s.today(),
+                commodities=self._catalogue.current.commodities,
+                markets=self._catalogue.current.markets,
+                today=self._clock().date(),
             )
             if parsed.commodity_text and parsed.commodity.match is None:
                 raise NotFound("No single commodity matches “{text}”.", text=parsed.commodity_text)
@@ -68,15 +70,15 @@ class Files:
                     raise NotFound(
                         "No single place matches “{text}”.", text=parsed.market_text or ""
                     )
-                market_ids = self.s.catalogue.descendants(parsed.market.match.entry.id)
+                market_ids = self._catalogue.current.descendants(parsed.market.match.entry.id)
             if parsed.period_problem:
                 raise InvalidInput(parsed.period_problem)
             if parsed.period is not None:
                 start, end = parsed.period.start, parsed.period.end
         out = io.StringIO()
         count = export_prices(
-            self.s.engine,
-            self.s.catalogue,
+            self._engine,
+            self._catalogue.current,
             out,
             commodity_id=commodity_id,
             market_ids=market_ids,
@@ -85,7 +87,7 @@ class Files:
         )
         if count == 0:
             raise InvalidInput("Nothing to export for that.")
-        name = f"jangmadang-prices-{self.s.today():%Y%m%d}.csv"
+        name = f"jangmadang-prices-{self._clock().date():%Y%m%d}.csv"
         return name, out.getvalue().encode("utf-8")
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.domain import callbacks
 from bot.domain.dates import PartialDate
@@ -28,11 +30,13 @@ from bot.domain.records import (
 from bot.domain.units import parse_unit
 from bot.rendering.html import esc
 from bot.rendering.replies import Button, Reply
-from bot.services.pending import Pending
-from db.models import PriceObservation
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
+from bot.services.admin import Admin
+from bot.services.catalogue import Catalogue, CatalogueStore
+from bot.services.clock import Clock
+from bot.services.entries import Entries
+from bot.services.pending import Pending, PendingStore
+from db import repo
+from db.repo.editing import recent_source_names
 
 SKIP = "-"
 NEW = "+new"
@@ -47,30 +51,67 @@ class Step:
 
     key: str
     prompt: str
-    suggest: Callable[[Services, Pending], list[tuple[str, str]]]
-    check: Callable[[Services, Pending, str], Any]
+    suggest: Callable[[Forms, Pending], list[tuple[str, str]]]
+    check: Callable[[Forms, Pending, str], Any]
     optional: bool = False
 
 
 class Forms:
     """Runs the guided forms for /addprice and /addreport."""
 
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalogue: CatalogueStore,
+        clock: Clock,
+        pending: PendingStore,
+        entries: Entries,
+        names: Admin,
+    ) -> None:
+        self._engine = engine
+        self._catalogue = catalogue
+        self._clock = clock
+        self._pending = pending
+        self._entries = entries
+        self.names = names
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The current name index (the steps read it)."""
+        return self._catalogue.current
+
+    def today(self) -> date:
+        """Today's date by the injected clock."""
+        return self._clock().date()
+
+    def figure_counts(self, *, by: str) -> dict[int, int]:
+        """Live figures per commodity or per place, for the suggestion buttons."""
+        with Session(self._engine) as session:
+            return repo.figure_counts(session, by=by)
+
+    def recent_sources(self, *, admin_id: int) -> list[str]:
+        """Sources this editor cited lately, newest first."""
+        with Session(self._engine) as session:
+            return recent_source_names(session, entered_by=admin_id)
 
     def start(self, *, admin_id: int, kind: str) -> Reply:
         """Open a form (any open one is dropped) and ask its first question."""
-        self.s.pending.drop_forms(admin_id)
-        pending = self.s.pending.add(
+        self._pending.drop_forms(admin_id)
+        pending = self._pending.add(
             admin_id=admin_id, kind=f"form-{kind}", data={"step": 0, "values": {}}
         )
         if kind == "price":
             pending.data.update(commodity_id=None, market_id=None)
         return self._ask(pending)
 
+    def is_open(self, *, admin_id: int) -> bool:
+        """Tell whether the editor is in the middle of a guided form."""
+        return self._pending.form_of(admin_id) is not None
+
     def answer(self, *, admin_id: int, value: str) -> Reply | None:
         """Take an answer to the current question; None when no form is open."""
-        pending = self.s.pending.form_of(admin_id)
+        pending = self._pending.form_of(admin_id)
         if pending is None:
             return None
         step = self._steps(pending)[pending.data["step"]]
@@ -78,7 +119,7 @@ class Forms:
         if value == SKIP and step.optional:
             pending.data["values"][step.key] = ""
         else:
-            result = step.check(self.s, pending, value)
+            result = step.check(self, pending, value)
             if isinstance(result, Reply):
                 return result
             if result is None:  # the step wants another answer (a toggle, say)
@@ -94,12 +135,12 @@ class Forms:
             return self._ask(pending)
         values = pending.data["values"]
         if pending.kind == "form-price":
-            return self.s.entries.preview_form_price(pending, _price_row(self.s, pending, values))
-        return self.s.entries.preview_report(pending, _report_row(values))
+            return self._entries.preview_form_price(pending, _price_row(self, pending, values))
+        return self._entries.preview_report(pending, _report_row(values))
 
     def cancel(self, *, admin_id: int) -> Reply:
         """Close the admin's open form."""
-        self.s.pending.drop_forms(admin_id)
+        self._pending.drop_forms(admin_id)
         return Reply(text="Cancelled; nothing was saved.")
 
     def _steps(self, pending: Pending) -> tuple[Step, ...]:
@@ -108,7 +149,7 @@ class Forms:
     def _ask(self, pending: Pending) -> Reply:
         steps = self._steps(pending)
         step = steps[pending.data["step"]]
-        options = step.suggest(self.s, pending)
+        options = step.suggest(self, pending)
         if step.optional:
             options.append(("Skip", SKIP))
         rows = [
@@ -124,15 +165,15 @@ class Forms:
 # Price form
 
 
-def _commodity(s: Services, p: Pending, value: str) -> Any:
+def _commodity(s: Forms, p: Pending, value: str) -> Any:
     return _name(s, p, value, "c")
 
 
-def _market(s: Services, p: Pending, value: str) -> Any:
+def _market(s: Forms, p: Pending, value: str) -> Any:
     return _name(s, p, value, "m")
 
 
-def _name(s: Services, p: Pending, value: str, what: str) -> Any:
+def _name(s: Forms, p: Pending, value: str, what: str) -> Any:
     catalogue = s.catalogue
     resolver, slugs = (
         (catalogue.commodities, catalogue.commodity_slugs)
@@ -141,7 +182,7 @@ def _name(s: Services, p: Pending, value: str, what: str) -> Any:
     )
     key = "commodity_id" if what == "c" else "market_id"
     if value == NEW and p.data.get(f"{what}_text"):
-        p.data[key] = s.admin.create_name(
+        p.data[key] = s.names.create_name(
             admin_id=p.admin_id,
             kind="commodity" if what == "c" else "market",
             text=p.data[f"{what}_text"],
@@ -165,11 +206,8 @@ def _name(s: Services, p: Pending, value: str, what: str) -> Any:
     return Reply(text=text, buttons=buttons)
 
 
-def _top(s: Services, by: str) -> list[tuple[str, str]]:
-    from db import repo
-
-    with Session(s.engine) as session:
-        counts = repo.figure_counts(session, by=by)
+def _top(s: Forms, by: str) -> list[tuple[str, str]]:
+    counts = s.figure_counts(by=by)
     labels = s.catalogue.commodity_labels if by == "commodity" else s.catalogue.market_labels
     slugs = s.catalogue.commodity_slugs if by == "commodity" else s.catalogue.market_slugs
     by_id = {i: slug for slug, i in slugs.items()}
@@ -177,12 +215,12 @@ def _top(s: Services, by: str) -> list[tuple[str, str]]:
     return [(labels[i].en, by_id[i]) for i in top if i in by_id]
 
 
-def _price(s: Services, p: Pending, value: str) -> Any:
+def _price(s: Forms, p: Pending, value: str) -> Any:
     low, high = parse_price_range(value)
     return value if low != high else f"{low:g}"
 
 
-def _unit(s: Services, p: Pending, value: str) -> Any:
+def _unit(s: Forms, p: Pending, value: str) -> Any:
     currency, _, unit = value.replace(" per ", "/").partition("/")
     if not unit:
         raise InvalidInput("Write the currency and unit as CUR/unit, e.g. KPW/kg or CNY/600 g.")
@@ -191,13 +229,13 @@ def _unit(s: Services, p: Pending, value: str) -> Any:
     return f"{currency.strip().upper()}/{unit.strip()}"
 
 
-def _date(s: Services, p: Pending, value: str) -> Any:
+def _date(s: Forms, p: Pending, value: str) -> Any:
     if value == "unknown":
         return "unknown"
     return PartialDate.parse(value, today=s.today()).iso()
 
 
-def _date_options(s: Services, p: Pending) -> list[tuple[str, str]]:
+def _date_options(s: Forms, p: Pending) -> list[tuple[str, str]]:
     today = s.today()
     return [
         ("Today", today.isoformat()),
@@ -206,20 +244,14 @@ def _date_options(s: Services, p: Pending) -> list[tuple[str, str]]:
     ]
 
 
-def _source(s: Services, p: Pending, value: str) -> Any:
+def _source(s: Forms, p: Pending, value: str) -> Any:
     if not value or len(value) > 120:
         raise InvalidInput("The source is 1-120 characters, e.g. Daily NK.")
     return value
 
 
-def _source_options(s: Services, p: Pending) -> list[tuple[str, str]]:
-    with Session(s.engine) as session:
-        recent = session.exec(
-            select(PriceObservation.source_name)
-            .where(PriceObservation.entered_by == p.admin_id)
-            .order_by(PriceObservation.id.desc())
-            .limit(20)  # type: ignore[union-attr]
-        ).all()
+def _source_options(s: Forms, p: Pending) -> list[tuple[str, str]]:
+    recent = s.recent_sources(admin_id=p.admin_id)
     names = list(dict.fromkeys([*recent, "Daily NK", "ASIAPRESS", "RFA"]))[:5]
     return [(n, n) for n in names if len(n.encode()) <= 58]
 
@@ -281,7 +313,7 @@ def _choice(value: str, allowed: tuple[str, ...]) -> str:
     return normal
 
 
-def _price_row(s: Services, p: Pending, values: dict[str, str]) -> dict[str, str]:
+def _price_row(s: Forms, p: Pending, values: dict[str, str]) -> dict[str, str]:
     currency, _, unit = values["unit"].partition("/")
     slug = {i: k for k, i in s.catalogue.commodity_slugs.items()}
     mslug = {i: k for k, i in s.catalogue.market_slugs.items()}
@@ -303,7 +335,7 @@ def _price_row(s: Services, p: Pending, values: dict[str, str]) -> dict[str, str
 # Report form
 
 
-def _place(s: Services, p: Pending, value: str) -> Any:
+def _place(s: Forms, p: Pending, value: str) -> Any:
     if value in s.catalogue.market_slugs:
         return value
     resolution = s.catalogue.markets.resolve(value)
@@ -318,7 +350,7 @@ def _place(s: Services, p: Pending, value: str) -> Any:
     return Reply(text=f"Which place is “{esc(value[:100])}”?", buttons=buttons)
 
 
-def _topics(s: Services, p: Pending, value: str) -> Any:
+def _topics(s: Forms, p: Pending, value: str) -> Any:
     chosen: list[str] = p.data.setdefault("topics", [])
     if value == DONE:
         return ";".join(chosen)
@@ -331,12 +363,12 @@ def _topics(s: Services, p: Pending, value: str) -> Any:
     return None
 
 
-def _topic_options(s: Services, p: Pending) -> list[tuple[str, str]]:
+def _topic_options(s: Forms, p: Pending) -> list[tuple[str, str]]:
     chosen = p.data.get("topics", [])
     return [(("✅ " if t in chosen else "") + t, t) for t in TOPICS] + [("Done", DONE)]
 
 
-def _goods(s: Services, p: Pending, value: str) -> Any:
+def _goods(s: Forms, p: Pending, value: str) -> Any:
     slugs = []
     for part in [x.strip() for x in value.replace("，", ",").split(",") if x.strip()]:
         resolution = s.catalogue.commodities.resolve(part)
@@ -350,7 +382,7 @@ def _goods(s: Services, p: Pending, value: str) -> Any:
     return ";".join(dict.fromkeys(slugs))
 
 
-def _summary(s: Services, p: Pending, value: str) -> Any:
+def _summary(s: Forms, p: Pending, value: str) -> Any:
     if len(value) > MAX_SUMMARY:
         raise InvalidInput(
             "The summary is {n:,} characters; the limit is {limit:,}.",
@@ -362,7 +394,7 @@ def _summary(s: Services, p: Pending, value: str) -> Any:
     return value
 
 
-def _options(values: tuple[str, ...]) -> Callable[[Services, Pending], list[tuple[str, str]]]:
+def _options(values: tuple[str, ...]) -> Callable[[Forms, Pending], list[tuple[str, str]]]:
     return lambda s, p: [(v.replace("-", " "), v) for v in values]
 
 

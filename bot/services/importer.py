@@ -27,16 +27,18 @@ from bot.services.importrows import (
     RowParser,
     read_header,
 )
-from db.models import UNDATED, AuditLog, PriceObservation
+from db.models import UNDATED, AuditLog, PriceObservation, table_of
 
 logger = logging.getLogger(__name__)
 
 MAX_LISTED = 200
 CHECK_PROGRESS_EVERY = 10_000
-PRICES: Table = PriceObservation.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditLog.__table__  # type: ignore[attr-defined]
+PRICES: Table = table_of(PriceObservation)
+AUDIT: Table = table_of(AuditLog)
 
 Progress = Callable[[int, int | None], None]
+# What tells one price series from another (ParsedRow.series).
+_Series = tuple[int, int, str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def import_prices(
             spool = stack.enter_context(tempfile.TemporaryFile())
             shutil.copyfileobj(source, spool)
             spool.seek(0)
-            source = spool  # type: ignore[assignment]
+            source = spool
         start = source.tell()
         checked = _check(source, start, catalogue, now.date(), progress)
         if isinstance(checked, ImportResult):
@@ -97,11 +99,11 @@ def import_prices(
 
 def _check(
     source: BinaryIO, start: int, catalogue: Catalogue, today: date, progress: Progress | None
-) -> ImportResult | tuple[RowParser, int, set[tuple]]:
+) -> ImportResult | tuple[RowParser, int, set[_Series]]:
     """Pass 1: read every row; return the errors, or the parser, row count and series seen."""
     errors: list[RowError] = []
     error_count = rows = 0
-    series: set[tuple] = set()
+    series: set[_Series] = set()
     parser: RowParser | None = None
 
     def reject(line: int, message: str) -> None:
@@ -229,7 +231,7 @@ def _values(row: ParsedRow, key: str, entered_by: int | None, now: datetime) -> 
     }
 
 
-def _new_series(conn: Connection, series: set[tuple]) -> int:
+def _new_series(conn: Connection, series: set[_Series]) -> int:
     """Count the series with no live row in the table yet (one index seek each)."""
     c = PRICES.c
     names = ("commodity_id", "market_id", "price_type", "currency", "unit", "source_name")

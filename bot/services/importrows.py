@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -87,6 +88,10 @@ class ParsedRow(NamedTuple):
         return PriceRecord.natural_key(self, self.commodity, self.market)  # type: ignore[arg-type]
 
 
+# A row's price type, currency, unit, source, reliability and grade, as judged.
+_Terms = tuple[str, str, Unit, str, str | None, str | None]
+
+
 class RowParser:
     """The record rules applied to rows, each distinct group of cells judged only once."""
 
@@ -108,7 +113,7 @@ class RowParser:
         )  # fmt: skip
         self.dates_of = itemgetter(at["date"], at["reported_date"])
         self.url_at, self.note_at = at["source_url"], at["note"]
-        self.memos: dict[str, dict[Any, tuple]] = {
+        self.memos: dict[str, dict[Any, tuple[Any, ...]]] = {
             k: {} for k in ("names", "prices", "terms", "dates", "url")
         }
         m = self.memos
@@ -124,11 +129,19 @@ class RowParser:
         if len(cells) != self.width:
             self._fit(cells)
         cells += self.pad
-        names = self.m_names.get(key := self.names_of(cells)) or self._judge("names", key)
-        prices = self.m_prices.get(key := self.prices_of(cells)) or self._judge("prices", key)
-        terms = self.m_terms.get(key := self.terms_of(cells)) or self._judge("terms", key)
-        dates = self.m_dates.get(key := self.dates_of(cells)) or self._judge("dates", key)
-        url = self.m_url.get(key := cells[self.url_at]) or self._judge("url", key)
+        names = self.m_names.get(key := self.names_of(cells)) or self._judge(
+            "names", self._names, key
+        )
+        prices = self.m_prices.get(key := self.prices_of(cells)) or self._judge(
+            "prices", self._prices, key
+        )
+        terms = self.m_terms.get(key := self.terms_of(cells)) or self._judge(
+            "terms", self._terms, key
+        )
+        dates = self.m_dates.get(key := self.dates_of(cells)) or self._judge(
+            "dates", self._dates, key
+        )
+        url = self.m_url.get(key := cells[self.url_at]) or self._judge("url", self._url, key)
         note = cells[self.note_at].strip()
         if len(note) > self.note_ok:
             try:
@@ -152,14 +165,16 @@ class RowParser:
         else:
             del cells[width:]
 
-    def _judge(self, group: str, key: Any) -> tuple:
+    def _judge(
+        self, group: str, judge: Callable[[Any], tuple[Any, ...]], key: Any
+    ) -> tuple[Any, ...]:
         """Judge a group of cells not seen yet; remember the verdict, good or bad."""
         if (group, key) in self.rejected:
             raise RowInvalid(self.rejected[group, key])
         # Outsized cells are judged every time rather than kept.
         small = (len(key) if isinstance(key, str) else sum(map(len, key))) <= MEMO_KEY_LIMIT
         try:
-            verdict = getattr(self, f"_{group}")(key)
+            verdict = judge(key)
         except DomainError as exc:
             if small:
                 _remember(self.rejected, (group, key), exc.user_message)
@@ -184,7 +199,7 @@ class RowParser:
     def _prices(self, key: tuple[str, str, str]) -> tuple[float, float]:
         return parse_price_range(*key)
 
-    def _terms(self, key: tuple[str, ...]) -> tuple:
+    def _terms(self, key: tuple[str, ...]) -> tuple[_Terms, _Terms]:
         price_type, currency, unit, source, reliability, grade = key
         goods = (
             self._probe("pricetype", price_type).price_type,
@@ -205,7 +220,7 @@ class RowParser:
         return (parse_url(text),)
 
 
-def _remember(memo: dict, key: Any, value: Any) -> None:
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
     if len(memo) >= MEMO_LIMIT:
         memo.clear()
     memo[key] = value

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -24,6 +23,7 @@ from bot.rendering.replies import Button, InlineResult, Reply
 from bot.services.catalogue import Catalogue
 from db import repo
 from db.models import PriceObservation
+from db.repo import PriceRow
 
 PRICE_USAGE = N_(
     "Tell me what to look up: <code>/price lingzhi</code>, <code>/price rice hyesan</code>, "
@@ -118,8 +118,13 @@ def resolve_question(
 
 
 def _did_you_mean(
-    catalogue, resolution: Resolution, text: str, what: str, lang: str, data
-) -> Reply:  # type: ignore[no-untyped-def]
+    catalogue: Catalogue,
+    resolution: Resolution,
+    text: str,
+    what: str,
+    lang: str,
+    data: Callable[[int], str],
+) -> Reply:
     if not resolution.candidates:
         raise _not_found(resolution, text, what)
     t = translator(lang)
@@ -209,10 +214,10 @@ def _no_figures(name: str, place: str | None, question: Question, t: Translator)
 
 
 def market_prices(
-    session: Session, rows: Sequence[Row], catalogue: Catalogue, *, lang: str
+    session: Session, rows: Sequence[PriceRow], catalogue: Catalogue, *, lang: str
 ) -> list[MarketPrice]:
     """Group figures (newest first) by market: latest, previous of its series, record, conversion."""
-    by_market: OrderedDict[int, list[Row]] = OrderedDict()
+    by_market: OrderedDict[int, list[PriceRow]] = OrderedDict()
     for row in rows:
         by_market.setdefault(row.market_id, []).append(row)
     items = []
@@ -249,7 +254,7 @@ def market_prices(
     return items
 
 
-def _rate_commodities(catalogue: Catalogue, row: Row, target: str | None) -> dict[str, int]:
+def _rate_commodities(catalogue: Catalogue, row: PriceRow, target: str | None) -> dict[str, int]:
     """Return the rate series needed to convert a figure into `target` through won."""
     if target is None:
         return {}
@@ -261,11 +266,17 @@ def _rate_commodities(catalogue: Catalogue, row: Row, target: str | None) -> dic
     }
 
 
-def _nearest(observation: Observation, rows: list[Row], catalogue: Catalogue, lang: str) -> Rate:
-    def gap(row: Row) -> int:
-        if observation.observed.value is None or row.observed_on is None:
+def _nearest(
+    observation: Observation,
+    rows: Sequence[PriceRow | PriceObservation],
+    catalogue: Catalogue,
+    lang: str,
+) -> Rate:
+    def gap(row: PriceRow | PriceObservation) -> int:
+        observed_on: date | None = row.observed_on
+        if observation.observed.value is None or observed_on is None:
             return 0
-        return abs((row.observed_on - observation.observed.value).days)
+        return abs((observed_on - observation.observed.value).days)
 
     row = min(rows, key=gap)
     code = next(
@@ -282,12 +293,14 @@ def _nearest(observation: Observation, rows: list[Row], catalogue: Catalogue, la
     )
 
 
-def _series(row: Row) -> tuple[str, str, str, str]:
+def _series(row: PriceRow) -> tuple[str, str, str, str]:
     # A change of unit, currency, price type or source starts a new series (as FEWS NET does).
     return (row.price_type, row.currency, row.unit, row.source_name)
 
 
-def to_observation(row: Row | PriceObservation, catalogue: Catalogue, *, lang: str) -> Observation:
+def to_observation(
+    row: PriceRow | PriceObservation, catalogue: Catalogue, *, lang: str
+) -> Observation:
     """Turn a stored row into the domain view used for rendering."""
     assert row.id is not None
     return Observation(

@@ -3,10 +3,9 @@ its digests use."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
@@ -24,11 +23,10 @@ from bot.i18n import translator
 from bot.rendering import html as render
 from bot.rendering.replies import Button, Reply
 from bot.services import digests
+from bot.services.clock import Clock
 from db import repo
 from db.models import Subscription
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
+from db.repo.users import set_user_timezone
 
 NOT_SUBSCRIBED = N_("This chat has no subscriptions. /subscribe starts one.")
 _CADENCE_LABELS = {"weekly": N_("Weekly"), "daily": N_("Daily")}
@@ -48,15 +46,9 @@ def when_text(subscription: Subscription, t: Translator) -> str:
 class Schedules:
     """Use cases for a chat's digest schedule; every subscription of the chat follows it."""
 
-    def __init__(self, services: Services):
-        self.services = services
-
-    @property
-    def engine(self):  # type: ignore[no-untyped-def]
-        return self.services.engine
-
-    def now(self) -> datetime:
-        return self.services.now()
+    def __init__(self, *, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.now = clock
 
     def schedule_text(
         self, *, chat_id: int, lang: str
@@ -98,7 +90,7 @@ class Schedules:
                 )
                 for i, name in enumerate(WEEKDAY_SHORT)
             ]
-            rows_out = (tuple(buttons[:4]), tuple(buttons[4:]))
+            rows_out: tuple[tuple[Button, ...], ...] = (tuple(buttons[:4]), tuple(buttons[4:]))
             prompt = t.gettext("Which day should the weekly digest come?")
         elif what == "hour":
             buttons = [
@@ -174,11 +166,8 @@ class Schedules:
                 zone=text,
             )
         with Session(self.engine) as session:
-            user = session.get(repo.ChatUser, user_id)
-            if user is not None:
-                user.timezone = zone
-                session.add(user)
-                session.commit()
+            set_user_timezone(session, telegram_id=user_id, timezone=zone)
+            session.commit()
         return zone
 
     def set_language(self, *, chat_id: int, language: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
@@ -20,12 +20,12 @@ from bot.i18n import translator
 from bot.rendering import html as render
 from bot.rendering.replies import Button, Reply
 from bot.services import digests
+from bot.services.catalogue import Catalogue, CatalogueStore
+from bot.services.clock import Clock
 from bot.services.schedules import NOT_SUBSCRIBED, when_text
 from db import repo
 from db.models import Subscription
-
-if TYPE_CHECKING:
-    from bot.services.core import Services
+from db.repo.users import user_timezone
 
 SUBSCRIBE_USAGE = N_(
     "<b>Subscribing</b>: <code>/subscribe</code> alone sends a weekly digest of every market; "
@@ -38,19 +38,18 @@ MAX_SUBSCRIPTIONS_PER_CHAT = 10
 class Subscriptions:
     """Use cases for subscriptions; the handlers have already checked who may change a chat."""
 
-    def __init__(self, services: Services):
-        self.services = services
+    def __init__(
+        self, *, engine: Engine, catalogue: CatalogueStore, clock: Clock, default_timezone: str
+    ) -> None:
+        self.engine = engine
+        self._catalogue = catalogue
+        self.now = clock
+        self._default_timezone = default_timezone
 
     @property
-    def engine(self):  # type: ignore[no-untyped-def]
-        return self.services.engine
-
-    @property
-    def catalogue(self):  # type: ignore[no-untyped-def]
-        return self.services.catalogue
-
-    def now(self) -> datetime:
-        return self.services.now()
+    def catalogue(self) -> Catalogue:
+        """The current name index."""
+        return self._catalogue.current
 
     # subscribing
 
@@ -187,11 +186,9 @@ class Subscriptions:
         """A new subscription follows the chat's schedule, else the user's time zone, else defaults."""
         if current:
             return digests.schedule_of(current[0])
-        timezone = self.services.settings.default_timezone
+        timezone = self._default_timezone
         if user_id is not None:
-            user = session.get(repo.ChatUser, user_id)
-            if user is not None and user.timezone:
-                timezone = user.timezone
+            timezone = user_timezone(session, telegram_id=user_id) or timezone
         return Schedule(cadence="weekly", weekday=0, hour=9, timezone=timezone)
 
     def _row_buttons(
@@ -208,7 +205,7 @@ class Subscriptions:
 
     # listing and stopping
 
-    def listing(self, *, chat_id: int, lang: str) -> Reply:
+    def listing(self, *, chat_id: int, lang: str, bot_username: str) -> Reply:
         """List a chat's subscriptions with their schedule, share link and buttons."""
         t = translator(lang)
         with Session(self.engine) as session:
@@ -224,7 +221,7 @@ class Subscriptions:
             lines.append(f"{number}. <b>{render.esc(scope)}</b>")
             lines.append("   " + render.esc(when_text(row, t)))
             try:
-                link = f"https://t.me/{self.services.bot_username}?start=" + payload_for(
+                link = f"https://t.me/{bot_username}?start=" + payload_for(
                     filters.commodity_ids, filters.market_ids
                 )
                 lines.append("   " + render.esc(t.gettext("Share: {link}").format(link=link)))
@@ -245,7 +242,7 @@ class Subscriptions:
         lines.append(render.esc(t.gettext("🔔 price alerts · 👀 preview · ✖ stop")))
         return Reply(text="\n".join(lines), buttons=tuple(buttons[:8]))
 
-    def unsubscribe(self, *, chat_id: int, text: str, lang: str) -> Reply:
+    def unsubscribe(self, *, chat_id: int, text: str, lang: str, bot_username: str) -> Reply:
         """Stop one subscription (by number or names), or all of them."""
         t = translator(lang)
         text = text.strip()
@@ -254,7 +251,7 @@ class Subscriptions:
             if not rows:
                 return Reply(text=render.esc(t.gettext(NOT_SUBSCRIBED)))
             if not text and len(rows) > 1:
-                listing = self.listing(chat_id=chat_id, lang=lang)
+                listing = self.listing(chat_id=chat_id, lang=lang, bot_username=bot_username)
                 hint = t.gettext(
                     "Which one? Tap ✖ below, or send /unsubscribe all, or /unsubscribe 2."
                 )
@@ -293,7 +290,9 @@ class Subscriptions:
             )
         )
 
-    def stop_one(self, *, chat_id: int, subscription_id: int, lang: str) -> Reply:
+    def stop_one(
+        self, *, chat_id: int, subscription_id: int, lang: str, bot_username: str
+    ) -> Reply:
         with Session(self.engine) as session:
             stopped = repo.unsubscribe(
                 session, chat_id=chat_id, ids=[subscription_id], now=self.now()
@@ -302,7 +301,7 @@ class Subscriptions:
         if not stopped:
             raise InvalidInput("This button is no longer valid.")
         return (
-            self.listing(chat_id=chat_id, lang=lang)
+            self.listing(chat_id=chat_id, lang=lang, bot_username=bot_username)
             if self._has_any(chat_id)
             else Reply(
                 text=render.esc(
@@ -317,7 +316,9 @@ class Subscriptions:
         with Session(self.engine) as session:
             return bool(repo.chat_subscriptions(session, chat_id=chat_id))
 
-    def toggle_alerts(self, *, chat_id: int, subscription_id: int, lang: str) -> Reply:
+    def toggle_alerts(
+        self, *, chat_id: int, subscription_id: int, lang: str, bot_username: str
+    ) -> Reply:
         with Session(self.engine) as session:
             row = session.get(Subscription, subscription_id)
             if row is None or row.chat_id != chat_id or not row.active:
@@ -326,7 +327,7 @@ class Subscriptions:
             row.updated_at = self.now()
             session.add(row)
             session.commit()
-        return self.listing(chat_id=chat_id, lang=lang)
+        return self.listing(chat_id=chat_id, lang=lang, bot_username=bot_username)
 
     def reactivate(self, *, chat_id: int) -> int:
         """A chat that blocked the bot came back (/start): restart what delivery stopped."""
@@ -400,6 +401,23 @@ class Subscriptions:
             )
             lines.append(f"{render.esc(label)}: {render.esc(parts)}")
         return Reply(text="\n".join(lines))
+
+    # membership changes reported by Telegram
+
+    def chat_left(self, *, chat_id: int, chat_type: str) -> None:
+        """The bot was blocked or removed: pause the chat's subscriptions."""
+        reason = "blocked" if chat_type == "private" else "kicked"
+        with Session(self.engine) as session:
+            repo.deactivate_chat(session, chat_id=chat_id, reason=reason, now=self.now())
+            session.commit()
+
+    def chat_migrated(self, *, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its subscriptions follow the new chat id."""
+        with Session(self.engine) as session:
+            repo.migrate_chat(
+                session, old_chat_id=old_chat_id, new_chat_id=new_chat_id, now=self.now()
+            )
+            session.commit()
 
 
 # Status names as /stats shows them (extracted for translation).

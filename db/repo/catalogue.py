@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -20,23 +21,47 @@ from db.models import (
     TradeReportCommodity,
 )
 
+__all__ = [
+    "add_alias",
+    "add_audit",
+    "add_trade_report",
+    "admin_ids",
+    "commodities_with_aliases",
+    "entries_by",
+    "markets_with_aliases",
+    "recent_audit",
+    "report_goods",
+    "set_role",
+    "set_user_language",
+    "touch_user",
+    "trade_report_exists",
+    "trade_reports",
+    "upsert_commodity",
+    "upsert_market",
+]
+
 Aliases = Iterable[tuple[str, str, str]]
+_Named = TypeVar("_Named", Commodity, Market)
 
 
 def upsert_commodity(
-    session: Session, *, values: dict, aliases: Aliases, now: datetime
+    session: Session, *, values: dict[str, Any], aliases: Aliases, now: datetime
 ) -> Commodity:
     """Create or update a commodity by slug and add any (text, lang, normalized) alias it lacks."""
-    return _upsert(session, Commodity, CommodityAlias, "commodity_id", values, aliases, now)
+    return _upsert(session, Commodity, values, aliases, now)
 
 
-def upsert_market(session: Session, *, values: dict, aliases: Aliases, now: datetime) -> Market:
+def upsert_market(
+    session: Session, *, values: dict[str, Any], aliases: Aliases, now: datetime
+) -> Market:
     """Create or update a place by slug and add any alias it lacks."""
-    return _upsert(session, Market, MarketAlias, "market_id", values, aliases, now)
+    return _upsert(session, Market, values, aliases, now)
 
 
-def _upsert(session, model, alias_model, owner_column, values, aliases, now):  # type: ignore[no-untyped-def]
-    row = session.exec(select(model).where(model.slug == values["slug"])).first()
+def _upsert(
+    session: Session, model: type[_Named], values: dict[str, Any], aliases: Aliases, now: datetime
+) -> _Named:
+    row = session.exec(select(model).where(col(model.slug) == values["slug"])).first()
     if row is None:
         row = model(**values, created_at=now)
         session.add(row)
@@ -44,15 +69,28 @@ def _upsert(session, model, alias_model, owner_column, values, aliases, now):  #
     else:
         for key, value in values.items():
             setattr(row, key, value)
-    owner = getattr(alias_model, owner_column)
-    known = set(session.exec(select(alias_model.normalized).where(owner == row.id)))
+    assert row.id is not None
+    kind = "commodity" if model is Commodity else "market"
+    known = set(_alias_names(session, kind=kind, owner_id=row.id))
     for text, lang, normalized in aliases:
         if normalized and normalized not in known:
             known.add(normalized)
-            session.add(
-                alias_model(**{owner_column: row.id}, text=text, lang=lang, normalized=normalized)
+            add_alias(
+                session, kind=kind, owner_id=row.id, text=text, lang=lang, normalized=normalized
             )
     return row
+
+
+def _alias_names(session: Session, *, kind: str, owner_id: int) -> list[str]:
+    if kind == "commodity":
+        return list(
+            session.exec(
+                select(CommodityAlias.normalized).where(CommodityAlias.commodity_id == owner_id)
+            )
+        )
+    return list(
+        session.exec(select(MarketAlias.normalized).where(MarketAlias.market_id == owner_id))
+    )
 
 
 def commodities_with_aliases(session: Session) -> list[tuple[Commodity, list[CommodityAlias]]]:
@@ -62,7 +100,7 @@ def commodities_with_aliases(session: Session) -> list[tuple[Commodity, list[Com
         aliases.setdefault(alias.commodity_id, []).append(alias)
     return [
         (c, aliases.get(c.id or 0, []))
-        for c in session.exec(select(Commodity).order_by(Commodity.id))
+        for c in session.exec(select(Commodity).order_by(col(Commodity.id)))
     ]
 
 
@@ -72,13 +110,9 @@ def markets_with_aliases(session: Session) -> list[tuple[Market, list[MarketAlia
     for alias in session.exec(select(MarketAlias)):
         aliases.setdefault(alias.market_id, []).append(alias)
     return [
-        (m, aliases.get(m.id or 0, [])) for m in session.exec(select(Market).order_by(Market.id))
+        (m, aliases.get(m.id or 0, []))
+        for m in session.exec(select(Market).order_by(col(Market.id)))
     ]
-
-
-def count_commodities(session: Session) -> int:
-    """Return how many commodities the catalogue holds."""
-    return session.exec(select(func.count()).select_from(Commodity)).one()
 
 
 def trade_report_exists(session: Session, *, natural_key: str) -> bool:
@@ -95,32 +129,10 @@ def add_trade_report(
     """Stage a trade-condition report and its linked goods."""
     session.add(report)
     session.flush()
+    assert report.id is not None
     for commodity_id in sorted(set(commodity_ids)):
         session.add(TradeReportCommodity(report_id=report.id, commodity_id=commodity_id))
     return report
-
-
-def markets_by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Market]:
-    """Return places keyed by id."""
-    wanted = list(set(ids))
-    if not wanted:
-        return {}
-    return {
-        m.id: m
-        for m in session.exec(select(Market).where(col(Market.id).in_(wanted)))
-        if m.id is not None
-    }
-
-
-def child_market_ids(session: Session, *, parent_id: int) -> list[int]:
-    """Return the ids of the places inside a province or country (two levels down)."""
-    level1 = list(session.exec(select(Market.id).where(Market.parent_id == parent_id)))
-    level2 = (
-        list(session.exec(select(Market.id).where(col(Market.parent_id).in_(level1))))
-        if level1
-        else []
-    )
-    return [i for i in (*level1, *level2) if i is not None]
 
 
 def touch_user(
@@ -219,8 +231,8 @@ def add_audit(
     action: str,
     entity: str,
     entity_id: str | None,
-    before: dict | None,
-    after: dict | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
     now: datetime,
 ) -> None:
     """Stage one audit row."""

@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import DigestBody, DigestDelivery, Lease, Subscription
+from db.models import DigestBody, DigestDelivery, Lease, Subscription, table_of
 from db.repo.subscriptions import is_postgres
 
 __all__ = [
     "Claimed",
+    "NewDelivery",
     "acquire_lease",
-    "body_by_key",
     "claim_deliveries",
     "delivery_stats",
     "finish_delivery",
@@ -35,13 +36,13 @@ __all__ = [
 # digest bodies and the ledger
 
 
-def body_by_key(session: Session, *, key: str) -> DigestBody | None:
+def _body_by_key(session: Session, *, key: str) -> DigestBody | None:
     return session.exec(select(DigestBody).where(DigestBody.key == key)).first()
 
 
 def save_body(session: Session, *, key: str, parts: list[str], now: datetime) -> int:
     """Store a composed digest once; return its id (the existing one if another worker won)."""
-    existing = body_by_key(session, key=key)
+    existing = _body_by_key(session, key=key)
     if existing is not None:
         assert existing.id is not None
         return existing.id
@@ -50,7 +51,7 @@ def save_body(session: Session, *, key: str, parts: list[str], now: datetime) ->
         with session.begin_nested():
             session.add(body)
     except IntegrityError:
-        existing = body_by_key(session, key=key)
+        existing = _body_by_key(session, key=key)
         assert existing is not None and existing.id is not None
         return existing.id
     assert body.id is not None
@@ -65,13 +66,23 @@ _QUEUE = text(
 )
 
 
-def queue_deliveries(session: Session, *, rows: Sequence[dict], now: datetime) -> int:
+class NewDelivery(TypedDict):
+    """One ledger row to queue: what varies per row of `queue_deliveries`' executemany."""
+
+    subscription_id: int
+    period_key: str
+    kind: str
+    body_id: int
+    due_at: datetime
+
+
+def queue_deliveries(session: Session, *, rows: Sequence[NewDelivery], now: datetime) -> int:
     """Queue many ledger rows in one executemany; a (subscription, period) already queued is
     skipped. Rows carry subscription_id, period_key, kind, body_id and due_at; constants are in
     the statement, so only what varies is bound per row. Returns the rows added."""
     if not rows:
         return 0
-    deliveries = DigestDelivery.__table__  # type: ignore[attr-defined]
+    deliveries = table_of(DigestDelivery)
     statement = _QUEUE.bindparams(
         bindparam("due_at", type_=deliveries.c.due_at.type),
         bindparam("now", value=now, type_=deliveries.c.created_at.type),
@@ -112,7 +123,7 @@ def claim_deliveries(session: Session, *, holder: str, now: datetime, limit: int
     ids = list(session.exec(query))
     if not ids:
         return []
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(DigestDelivery)
         .where(col(DigestDelivery.id).in_(ids))
         .values(status="sending", claimed_by=holder, claimed_at=now, updated_at=now)
@@ -124,19 +135,22 @@ def claim_deliveries(session: Session, *, holder: str, now: datetime, limit: int
         .where(col(DigestDelivery.id).in_(ids))
         .order_by(col(DigestDelivery.due_at), col(DigestDelivery.id))
     ).all()
-    return [
-        Claimed(
-            id=delivery.id,
-            subscription_id=subscription.id,
-            chat_id=subscription.chat_id,
-            chat_type=subscription.chat_type,
-            kind=delivery.kind,
-            parts=tuple(body.parts),
-            sent_parts=len(delivery.message_ids or []),
-            attempts=delivery.attempts,
+    claimed = []
+    for delivery, subscription, body in rows:
+        assert delivery.id is not None and subscription.id is not None  # stored rows have ids
+        claimed.append(
+            Claimed(
+                id=delivery.id,
+                subscription_id=subscription.id,
+                chat_id=subscription.chat_id,
+                chat_type=subscription.chat_type,
+                kind=delivery.kind,
+                parts=tuple(body.parts),
+                sent_parts=len(delivery.message_ids or []),
+                attempts=delivery.attempts,
+            )
         )
-        for delivery, subscription, body in rows
-    ]
+    return claimed
 
 
 def record_part(session: Session, *, delivery_id: int, message_id: int, now: datetime) -> None:
@@ -169,7 +183,7 @@ def finish_delivery(
     if status == "sent":
         delivery.sent_at = now
         if mark_digest and delivery.kind == "digest":
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 update(Subscription)
                 .where(col(Subscription.id) == delivery.subscription_id)
                 .values(last_digest_at=now)
@@ -181,7 +195,7 @@ def requeue_delivery(
     session: Session, *, delivery_id: int, due_at: datetime, error: str, now: datetime
 ) -> None:
     """Put a row back in the queue for a later attempt."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(DigestDelivery)
         .where(col(DigestDelivery.id) == delivery_id)
         .values(
@@ -206,9 +220,7 @@ def release_orphans(session: Session, *, live: Iterable[str], now: datetime) -> 
                 col(DigestDelivery.claimed_by).not_in(live),
             )
         )
-    result = session.exec(  # type: ignore[call-overload]
-        query.values(status="pending", claimed_by=None, updated_at=now)
-    )
+    result = session.exec(query.values(status="pending", claimed_by=None, updated_at=now))
     return int(result.rowcount or 0)
 
 
@@ -246,7 +258,7 @@ def acquire_lease(
     condition = or_(col(Lease.holder) == holder, col(Lease.expires_at) < now)
     if takeover:
         condition = or_(condition, col(Lease.holder).in_(takeover))
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Lease)
         .where(and_(col(Lease.name) == name, condition))
         .values(holder=holder, expires_at=expires)
@@ -268,7 +280,7 @@ def lease_holder(session: Session, *, name: str) -> Lease | None:
 
 
 def release_lease(session: Session, *, name: str, holder: str) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Lease)
         .where(col(Lease.name) == name, col(Lease.holder) == holder)
         .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))

@@ -5,15 +5,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Date, Row, Select, bindparam, func, literal, or_, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Row,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    func,
+    literal,
+    or_,
+    union_all,
+)
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from db.models import (
-    UNDATED,
-    PriceObservation,
-)
+from db.models import UNDATED, PriceObservation, table_of
+
+__all__ = [
+    "PriceRow",
+    "add_price",
+    "figure_counts",
+    "latest_in_markets",
+    "latest_price",
+    "nearest_rates",
+    "price_exists",
+    "price_history",
+    "recent_prices",
+    "series_context",
+]
+
+# A plain result row of the price table: attribute access like the model, none of the ORM cost.
+PriceRow = Row[*tuple[Any, ...]]
+_PRICES = table_of(PriceObservation)
 
 
 def price_exists(session: Session, *, natural_key: str) -> bool:
@@ -55,13 +82,13 @@ def recent_prices(
     per_market: int = 12,
     start: date | None = None,
     end: date | None = None,
-) -> list[Row]:
+) -> list[PriceRow]:
     """Return up to `per_market` latest live figures per market for one commodity, newest first.
 
     Rows are plain result rows (attribute access like the model, none of the ORM cost). With
     `start`/`end`, only figures observed in that period count (undated ones never do).
     """
-    p = PriceObservation.__table__.c
+    p = _PRICES.c
     where = [p.commodity_id == commodity_id, p.deleted_at.is_(None)]
     if start is not None or end is not None:
         where.append(p.observed_on.is_not(None))
@@ -91,7 +118,7 @@ def recent_prices(
         .subquery()
     )
     query = (
-        select(PriceObservation.__table__)
+        core_select(_PRICES)
         .join(ranked, ranked.c.id == p.id)
         .where(ranked.c.rank <= per_market)
         .order_by(*newest_first)
@@ -100,8 +127,8 @@ def recent_prices(
 
 
 @cache
-def _one_market_statement(limit: int, has_start: bool, has_end: bool) -> Select:
-    p = PriceObservation.__table__.c
+def _one_market_statement(limit: int, has_start: bool, has_end: bool) -> Select[*tuple[Any, ...]]:
+    p = _PRICES.c
     where = [
         p.commodity_id == bindparam("commodity_id"),
         p.market_id == bindparam("market_id"),
@@ -113,17 +140,12 @@ def _one_market_statement(limit: int, has_start: bool, has_end: bool) -> Select:
         where.append(p.sort_on >= bindparam("start", type_=Date))
     if has_end:
         where.append(p.sort_on <= bindparam("end", type_=Date))
-    return (
-        select(PriceObservation.__table__)
-        .where(*where)
-        .order_by(p.sort_on.desc(), p.id.desc())
-        .limit(limit)
-    )
+    return core_select(_PRICES).where(*where).order_by(p.sort_on.desc(), p.id.desc()).limit(limit)
 
 
 def series_context(
-    session: Session, *, row: Row, rate_commodities: dict[str, int]
-) -> dict[tuple[str, str], Row]:
+    session: Session, *, row: PriceRow, rate_commodities: dict[str, int]
+) -> dict[tuple[str, str], PriceRow]:
     """Return, in one round trip of index seeks, what a figure is judged against.
 
     ("high", "") is the series' highest other dated figure; (currency, "before"/"after") are the
@@ -132,7 +154,7 @@ def series_context(
     """
     currencies = tuple(sorted(rate_commodities))
     query = _context_statement(len(currencies), row.sort_on == UNDATED)
-    params = {
+    params: dict[str, Any] = {
         "commodity_id": row.commodity_id,
         "market_id": row.market_id,
         "price_type": row.price_type,
@@ -146,7 +168,7 @@ def series_context(
     }
     for index, currency in enumerate(currencies):
         params[f"rate_{index}"] = rate_commodities[currency]
-    out: dict[tuple[str, str], Row] = {}
+    out: dict[tuple[str, str], PriceRow] = {}
     for found in session.connection().execute(query, params):
         if found.ctx_kind == "high":
             out[("high", "")] = found
@@ -156,11 +178,11 @@ def series_context(
 
 
 @cache
-def _context_statement(rate_count: int, undated: bool) -> Select:
-    p = PriceObservation.__table__.c
-    table = PriceObservation.__table__
+def _context_statement(rate_count: int, undated: bool) -> CompoundSelect[*tuple[Any, ...]]:
+    p = _PRICES.c
+    table = _PRICES
     parts = [
-        select(table, literal("high").label("ctx_kind"), literal(-1).label("ctx_index"))
+        core_select(table, literal("high").label("ctx_kind"), literal(-1).label("ctx_index"))
         .where(
             p.commodity_id == bindparam("commodity_id"),
             p.market_id == bindparam("market_id"),
@@ -178,7 +200,7 @@ def _context_statement(rate_count: int, undated: bool) -> Select:
     ]
     for index in range(rate_count):
         for kind in ("before", "after"):
-            q = select(
+            q = core_select(
                 table, literal(kind).label("ctx_kind"), literal(index).label("ctx_index")
             ).where(
                 p.commodity_id == bindparam(f"rate_{index}"),
@@ -211,7 +233,7 @@ def nearest_rates(
     if not observations or not rate_commodities:
         return {}
     o = aliased(PriceObservation)
-    columns = [o.id]
+    columns: list[SQLColumnExpression[Any]] = [col(o.id)]
     labels: list[tuple[str, bool]] = []
     for currency, commodity_id in rate_commodities.items():
         for before in (True, False):
@@ -221,7 +243,7 @@ def nearest_rates(
                 r.market_id == o.market_id,
                 r.price_type == "market",
                 col(r.deleted_at).is_(None),
-                or_(o.sort_on != UNDATED, r.source_url == o.source_url),
+                or_(col(o.sort_on) != UNDATED, col(r.source_url) == o.source_url),
             )
             if before:
                 q = q.where(r.sort_on <= o.sort_on).order_by(
@@ -286,7 +308,7 @@ def latest_in_markets(
             p.id,
             func.row_number()
             .over(
-                partition_by=(p.commodity_id, p.market_id),
+                partition_by=(col(p.commodity_id), col(p.market_id)),
                 order_by=(col(p.sort_on).desc(), col(p.id).desc()),
             )
             .label("rank"),
@@ -306,7 +328,7 @@ def latest_in_markets(
 
 def figure_counts(session: Session, *, by: str) -> dict[int, int]:
     """Return the number of live figures per commodity (`by="commodity"`) or per place."""
-    column = PriceObservation.commodity_id if by == "commodity" else PriceObservation.market_id
+    column = col(PriceObservation.commodity_id if by == "commodity" else PriceObservation.market_id)
     query = (
         select(column, func.count())
         .where(col(PriceObservation.deleted_at).is_(None))

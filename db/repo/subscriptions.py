@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from db.models import AlertState, Subscription
+from db.models import AlertState, Subscription, table_of
 
 __all__ = [
-    "DELIVERY_REASONS",
+    "DueSubscription",
     "add_subscription",
     "alert_state",
     "alert_subscribers",
     "chat_subscriptions",
     "deactivate_chat",
     "due_subscription_rows",
-    "is_postgres",
     "migrate_chat",
     "reactivate_chat",
     "set_alert_state",
+    "set_next_due_times",
     "subscriber_counts",
     "unsubscribe",
 ]
@@ -30,6 +32,9 @@ __all__ = [
 # Deactivations the bot made because a chat could not be reached; /start undoes these, not a
 # user's own /unsubscribe.
 DELIVERY_REASONS = ("blocked", "chat not found", "kicked", "deactivated")
+# SQLite allows 999 bound parameters per statement; id lists are bound in chunks below that.
+_ID_CHUNK = 900
+_SUBSCRIPTIONS = table_of(Subscription)
 
 
 def is_postgres(session: Session) -> bool:
@@ -50,7 +55,9 @@ def chat_subscriptions(
     return list(session.exec(query.order_by(col(Subscription.id))))
 
 
-def add_subscription(session: Session, *, values: dict, now: datetime) -> tuple[Subscription, bool]:
+def add_subscription(
+    session: Session, *, values: dict[str, Any], now: datetime
+) -> tuple[Subscription, bool]:
     """Insert a subscription, or reactivate the chat's one with the same filters.
 
     Returns the subscription and whether it is new (False: it already existed).
@@ -83,7 +90,7 @@ def unsubscribe(session: Session, *, chat_id: int, ids: Sequence[int] | None, no
     )
     if ids is not None:
         query = query.where(col(Subscription.id).in_(list(ids)))
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         query.values(active=False, deactivated_reason="unsubscribed", updated_at=now)
     )
     return int(result.rowcount or 0)
@@ -91,7 +98,7 @@ def unsubscribe(session: Session, *, chat_id: int, ids: Sequence[int] | None, no
 
 def deactivate_chat(session: Session, *, chat_id: int, reason: str, now: datetime) -> int:
     """Stop every active subscription of a chat the bot can no longer reach."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Subscription)
         .where(col(Subscription.chat_id) == chat_id, col(Subscription.active).is_(True))
         .values(active=False, deactivated_reason=reason[:200], updated_at=now)
@@ -120,7 +127,7 @@ def reactivate_chat(session: Session, *, chat_id: int, now: datetime) -> list[Su
 
 def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int, now: datetime) -> int:
     """Move a group's subscriptions to its new supergroup id."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Subscription)
         .where(col(Subscription.chat_id) == old_chat_id)
         .values(chat_id=new_chat_id, chat_type="supergroup", updated_at=now)
@@ -128,12 +135,35 @@ def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int, now: d
     return int(result.rowcount or 0)
 
 
-def due_subscription_rows(session: Session, *, now: datetime, limit: int) -> list:
+class DueSubscription(Protocol):
+    """A due subscription as `due_subscription_rows` returns it: a plain row, not a model."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def filter_key(self) -> str: ...
+    @property
+    def cadence(self) -> str: ...
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def hour(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def next_due_at(self) -> datetime: ...
+
+
+def due_subscription_rows(
+    session: Session, *, now: datetime, limit: int
+) -> Sequence[DueSubscription]:
     """Active subscriptions due by `now`, oldest first, as plain rows; PostgreSQL skips rows
     another worker is queuing (FOR UPDATE SKIP LOCKED)."""
-    table = Subscription.__table__  # type: ignore[attr-defined]
+    table = _SUBSCRIPTIONS
     query = (
-        select(
+        core_select(
             table.c.id,
             table.c.filter_key,
             table.c.cadence,
@@ -154,7 +184,21 @@ def due_subscription_rows(session: Session, *, now: datetime, limit: int) -> lis
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    return list(session.connection().execute(query).all())
+    return session.connection().execute(query).all()
+
+
+def set_next_due_times(session: Session, *, moves: Mapping[datetime, Sequence[int]]) -> None:
+    """Move subscriptions to their next due time: one UPDATE per distinct time (ids in chunks),
+    not one per subscription."""
+    table = _SUBSCRIPTIONS
+    connection = session.connection()
+    for following, ids in moves.items():
+        for start in range(0, len(ids), _ID_CHUNK):
+            connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids[start : start + _ID_CHUNK]))
+                .values(next_due_at=following)
+            )
 
 
 def subscriber_counts(session: Session) -> dict[str, int]:

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 16:48:33.179860
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = '0001'

@@ -1,0 +1,105 @@
+"""The composition root: every service built once, each given exactly what it uses.
+
+`bootstrap(settings, engine, clock)` is called by the application factory, the worker, the CLI
+and the tests; it returns a plain frozen container. No service holds the container: services
+that need another receive it in their constructor, and those dependencies run one way
+(forms -> entries -> admin and price alerts; users -> schedules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot.services.admin import Admin
+from bot.services.catalogue import CatalogueStore
+from bot.services.clock import Clock, utc_now
+from bot.services.entries import Entries
+from bot.services.files import Files
+from bot.services.forms import Forms
+from bot.services.pending import PendingStore
+from bot.services.price_alerts import PriceAlerts
+from bot.services.questions import Questions
+from bot.services.schedules import Schedules
+from bot.services.signals import Signal
+from bot.services.subscriptions import Subscriptions
+from bot.services.users import Users
+from config.settings import SUPPORTED_LANGUAGES, Settings
+
+__all__ = ["Container", "bootstrap"]
+
+
+@dataclass(frozen=True)
+class Container:
+    """The built services, and the few shared things the edges need (settings, clock, signals)."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    catalogue: CatalogueStore
+    # Raised when a delivery was queued outside the scheduler's tick (an alert): the sender wakes.
+    queued: Signal
+    users: Users
+    questions: Questions
+    admin: Admin
+    entries: Entries
+    forms: Forms
+    files: Files
+    schedules: Schedules
+    subscriptions: Subscriptions
+    alerts: PriceAlerts
+
+
+def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
+    """Build every service with constructor injection and return them in a frozen container."""
+    catalogue = CatalogueStore(engine)
+    queued = Signal("queued")
+    pending = PendingStore()
+    schedules = Schedules(engine=engine, clock=clock)
+    admin = Admin(
+        engine=engine, catalogue=catalogue, clock=clock, owner_ids=frozenset(settings.admin_ids)
+    )
+    alerts = PriceAlerts(engine=engine, catalogue=catalogue, clock=clock, queued=queued)
+    entries = Entries(
+        engine=engine,
+        catalogue=catalogue,
+        clock=clock,
+        pending=pending,
+        names=admin,
+        alerts=alerts,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        catalogue=catalogue,
+        queued=queued,
+        users=Users(
+            engine=engine,
+            clock=clock,
+            schedules=schedules,
+            languages=SUPPORTED_LANGUAGES,
+            default_language=settings.default_language,
+        ),
+        questions=Questions(engine=engine, catalogue=catalogue, clock=clock),
+        admin=admin,
+        entries=entries,
+        forms=Forms(
+            engine=engine,
+            catalogue=catalogue,
+            clock=clock,
+            pending=pending,
+            entries=entries,
+            names=admin,
+        ),
+        files=Files(engine=engine, catalogue=catalogue, clock=clock),
+        schedules=schedules,
+        subscriptions=Subscriptions(
+            engine=engine,
+            catalogue=catalogue,
+            clock=clock,
+            default_timezone=settings.default_timezone,
+        ),
+        alerts=alerts,
+    )

@@ -1,0 +1,123 @@
+"""The one table of commands: name, handler, who may use it (checked in the handler), help line,
+menu scope, and whether a channel may post it. Registration, /help and the menus read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.i18n import N_
+from bot.handlers import basic, editors, questions, subscriptions
+from bot.handlers.common import Handler
+from bot.handlers.menus import MenuEntry, Scope
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as the bot knows it."""
+
+    name: str
+    handler: Handler
+    description: str
+    scope: Scope
+    # Subscription commands also come as channel posts (a channel subscribes by posting them).
+    in_channels: bool = False
+
+    def menu_entry(self) -> MenuEntry:
+        return MenuEntry(self.name, self.description, self.scope)
+
+
+PUBLIC, EDITOR, OWNER, HIDDEN = Scope.PUBLIC, Scope.EDITOR, Scope.OWNER, Scope.HIDDEN
+
+# The order within a scope is the order users see in menus and /help.
+COMMANDS: tuple[Command, ...] = (
+    # Never listed: the greeting, and the deep links of shared subscriptions.
+    Command("start", basic.start, "", HIDDEN),
+    # Questions
+    Command("price", questions.price_command, N_("Latest price: /price lingzhi hyesan"), PUBLIC),
+    Command(
+        "compare",
+        questions.compare_command,
+        N_("All markets side by side: /compare rice"),
+        PUBLIC,
+    ),
+    Command(
+        "trend", questions.trend_command, N_("Price chart: /trend corn hyesan since 2021"), PUBLIC
+    ),
+    Command(
+        "conditions",
+        questions.conditions_command,
+        N_("Trade conditions: /conditions hyesan"),
+        PUBLIC,
+    ),
+    Command("commodities", questions.commodities_command, N_("Browse the commodities"), PUBLIC),
+    Command("markets", questions.markets_command, N_("Browse markets and places"), PUBLIC),
+    # Subscriptions: private chats, groups (their admins) and channels
+    Command(
+        "subscribe",
+        subscriptions.subscribe_command,
+        N_("Weekly digest: /subscribe rice hyesan"),
+        PUBLIC,
+        in_channels=True,
+    ),
+    Command(
+        "subscriptions",
+        subscriptions.subscriptions_command,
+        N_("What this chat is subscribed to"),
+        PUBLIC,
+        in_channels=True,
+    ),
+    Command(
+        "digest",
+        subscriptions.digest_command,
+        N_("Preview this chat's digest now"),
+        PUBLIC,
+        in_channels=True,
+    ),
+    Command(
+        "unsubscribe",
+        subscriptions.unsubscribe_command,
+        N_("Stop a digest"),
+        PUBLIC,
+        in_channels=True,
+    ),
+    Command(
+        "timezone",
+        subscriptions.timezone_command,
+        N_("Digest time zone: /timezone Europe/Berlin"),
+        PUBLIC,
+        in_channels=True,
+    ),
+    Command(
+        "settings",
+        basic.settings_command,
+        N_("Language, digest day, hour and time zone"),
+        PUBLIC,
+    ),
+    Command("help", basic.help_command, N_("What I can do"), PUBLIC),
+    # Editors (private chat)
+    Command(
+        "addprice",
+        editors.addprice,
+        N_('Add a price: /addprice lingzhi hyesan 500-1200 CNY/kg 2024-11 source:"Daily NK"'),
+        EDITOR,
+    ),
+    Command("addreport", editors.addreport, N_("Add a trade-condition report (guided)"), EDITOR),
+    Command("mine", editors.mine, N_("My latest entries"), EDITOR),
+    Command("undo", editors.undo, N_("Revert my last entry (24 hours)"), EDITOR),
+    Command("delete", editors.delete, N_("Delete an entry: /delete ID"), EDITOR),
+    Command("edit", editors.edit, N_("Correct an entry: /edit ID FIELD VALUE"), EDITOR),
+    Command("alias", editors.alias, N_("Add a name: /alias lingzhi 靈芝"), EDITOR),
+    Command("export", editors.export, N_("Prices as CSV: /export [commodity] [market]"), EDITOR),
+    Command("audit", editors.audit, N_("Recent changes"), EDITOR),
+    Command(
+        "stats",
+        subscriptions.stats_command,
+        N_("Subscribers and deliveries"),
+        EDITOR,
+        in_channels=True,
+    ),
+    Command("cancel", editors.cancel, N_("Stop a guided entry"), EDITOR),
+    # Owners
+    Command("grant", editors.grant, N_("Make someone an admin: /grant ID"), OWNER),
+    Command("revoke", editors.revoke, N_("Remove admin rights: /revoke ID"), OWNER),
+)

@@ -1,0 +1,94 @@
+"""Who is talking: the reply language, remembered cheaply, and the settings a user changes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain.errors import InvalidInput
+from bot.rendering.menus import settings_menu
+from bot.rendering.replies import Reply
+from bot.services.clock import Clock
+from bot.services.schedules import Schedules
+from db import repo
+
+# A question should not cost a write: a user's row is touched at most this often.
+TOUCH_INTERVAL_SECONDS = 600.0
+MAX_REMEMBERED = 100_000
+
+
+class Users:
+    """Registers users as they talk, picks their language and stores what they choose."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        schedules: Schedules,
+        languages: tuple[str, ...],
+        default_language: str,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._schedules = schedules
+        self._languages = languages
+        self.default_language = default_language
+        # telegram id -> (reply language, monotonic time of the last write).
+        self._seen: dict[int, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def language_for(self, telegram_code: str | None) -> str:
+        """Pick a supported reply language from Telegram's language_code."""
+        code = (telegram_code or "").split("-")[0].lower()
+        return code if code in self._languages else self.default_language
+
+    def touch(self, *, telegram_id: int, username: str | None, language_code: str | None) -> str:
+        """Record that a user talked to the bot; return the language to answer in."""
+        with self._lock:
+            seen = self._seen.get(telegram_id)
+        clock = time.monotonic()
+        if seen is not None and clock - seen[1] < TOUCH_INTERVAL_SECONDS:
+            return seen[0]
+        with Session(self._engine) as session:
+            user = repo.touch_user(
+                session,
+                telegram_id=telegram_id,
+                username=username,
+                language=self.language_for(language_code),
+                now=self._clock(),
+            )
+            language = user.language or self.default_language
+            session.commit()
+        self._remember(telegram_id, language)
+        return language
+
+    def settings(self, *, lang: str, chat_id: int | None) -> Reply:
+        """The settings with buttons: language, and the chat's digest schedule."""
+        schedule = None
+        if chat_id is not None:
+            schedule = self._schedules.schedule_text(chat_id=chat_id, lang=lang)
+        return settings_menu(lang=lang, schedule=schedule)
+
+    def set_language(self, *, telegram_id: int, language: str) -> Reply:
+        """Store the reply language a user chose (their digests follow it); show the settings."""
+        if language not in self._languages:
+            raise InvalidInput("This button is no longer valid.")
+        with Session(self._engine) as session:
+            repo.set_user_language(
+                session, telegram_id=telegram_id, language=language, now=self._clock()
+            )
+            session.commit()
+        # A user's private chat has the user's id; their digests follow their language.
+        self._schedules.set_language(chat_id=telegram_id, language=language)
+        self._remember(telegram_id, language)
+        return self.settings(lang=language, chat_id=telegram_id)
+
+    def _remember(self, telegram_id: int, language: str) -> None:
+        with self._lock:
+            if len(self._seen) > MAX_REMEMBERED:
+                self._seen.clear()
+            self._seen[telegram_id] = (language, time.monotonic())

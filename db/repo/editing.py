@@ -1,0 +1,25 @@
+"""Queries of the editors' tools: recent sources, catalogue anchors."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from db.models import Market, PriceObservation
+
+__all__ = ["market_id_by_slug", "recent_source_names"]
+
+
+def recent_source_names(session: Session, *, entered_by: int, limit: int = 20) -> list[str]:
+    """Return the source names of an editor's newest figures, newest first."""
+    query = (
+        select(PriceObservation.source_name)
+        .where(PriceObservation.entered_by == entered_by)
+        .order_by(col(PriceObservation.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def market_id_by_slug(session: Session, *, slug: str) -> int | None:
+    """Return the id of the place with this slug, if there is one."""
+    return session.exec(select(Market.id).where(Market.slug == slug)).first()
