@@ -1,7 +1,7 @@
 """Run the benchmarks and print their figures (`make bench`).
 
-`python -m bench` runs the default set (resolver, answer, import); `python -m bench NAME` runs one,
-including the slower ones left out of the default set (broadcast, compose). `--help` lists them.
+`python -m bench` runs the default set (resolver, entry, answer, import); `python -m bench NAME` runs
+one, including the slower ones left out of the default set (broadcast, compose). `--help` lists them.
 """
 
 from __future__ import annotations
@@ -10,19 +10,22 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from bench import answer, importer, resolver
+from bench import answer, entry, importer, resolver
 
-DEFAULT = ("resolver", "answer", "import")
+DEFAULT = ("resolver", "entry", "answer", "import")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.benchmark is None:
         resolvers()
+        entries()
         answers()
         imports()
     elif args.benchmark == "resolver":
         resolvers()
+    elif args.benchmark == "entry":
+        entries()
     elif args.benchmark == "answer":
         answers()
     elif args.benchmark == "import":
@@ -36,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif args.benchmark == "compose":
         compose(filters=args.filters, subscribers=args.subscribers, profile=args.profile)
+    elif args.benchmark == "emulator":
+        from bench import emulator as bench_emulator
+
+        bench_emulator.main()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     )
     names = p.add_subparsers(dest="benchmark", metavar="NAME")
     names.add_parser("resolver", help="resolver against raw rapidfuzz and difflib (default set)")
+    names.add_parser("entry", help="long /addprice lines against a short one (default set)")
     names.add_parser("answer", help="question to reply text on 1,000,000 figures (default set)")
     names.add_parser("import", help="CSV import of 1,000,000 rows (default set)")
     b = names.add_parser(
@@ -67,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
         "--subscribers", type=int, default=100_000, help="subscribers sharing them (100,000)"
     )
     c.add_argument("--profile", action="store_true", help="cProfile the large run, print the top")
+    names.add_parser(
+        "emulator", help="emulator: bulk chats, concurrent sends, latency, lookups, long poll"
+    )
     return p
 
 
@@ -83,6 +94,17 @@ def resolvers() -> dict[str, Any]:
         f"  one-typo queries: {r['right']:.0%} answered with their entry, "
         f"{r['wrong']:.0%} with another one, the rest asked or not found"
     )
+    return r
+
+
+def entries() -> dict[str, Any]:
+    print("One-line /addprice entry on the real catalogue, median per line:")
+    r = entry.run()
+    for name in entry.LINES:
+        print(
+            f"  {name:9} ({r['chars'][name]:,} characters): {r['median'][name] * 1e3:.2f} ms "
+            f"= {r['ratio'][name]:.1f}x the short line"
+        )
     return r
 
 

@@ -12,9 +12,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bot.bootstrap import bootstrap
 from bot.domain.query import parse_query
 from bot.services.catalogue import sync_catalogue
-from bot.services.core import Services
 from config.settings import Settings
 from db.engine import make_engine, upgrade
 
@@ -96,12 +96,8 @@ def run(rows: int = 1_000_000, queries: int = 200) -> dict[str, float]:
     build(path, rows)
     build_seconds = time.perf_counter() - t0
     url = f"sqlite:///{path}"
-    services = Services(
-        settings=Settings(_env_file=None, database_url=url),
-        engine=make_engine(url),
-        now=lambda: NOW,
-    )
-    catalogue = services.catalogue
+    services = bootstrap(Settings(_env_file=None, database_url=url), make_engine(url), lambda: NOW)
+    catalogue = services.catalogue.current
     rng = random.Random(5)
     cities = [e for e in catalogue.markets.entries if e.kind in ("city", "county")]
     # Distinct questions across the catalogue, asked by a few dozen users.
@@ -116,7 +112,7 @@ def run(rows: int = 1_000_000, queries: int = 200) -> dict[str, float]:
     raw = sqlite3.connect(path)
     answer_times, reference_times = [], []
     for _ in range(20):  # warm caches on both paths
-        services.ask("rice hyesan", lang="en")
+        services.questions.ask("rice hyesan", lang="en")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for commodity, market, user in questions:
         text = f"{commodity} {market}"
@@ -130,8 +126,8 @@ def run(rows: int = 1_000_000, queries: int = 200) -> dict[str, float]:
         ).fetchone()
         t1 = time.perf_counter()
         # What a handler does for a message: know the user, then answer.
-        lang = services.touch_user(telegram_id=1000 + user, username=None, language_code="en")
-        services.ask(text, lang=lang)
+        lang = services.users.touch(telegram_id=1000 + user, username=None, language_code="en")
+        services.questions.ask(text, lang=lang)
         t2 = time.perf_counter()
         reference_times.append(t1 - t0)
         answer_times.append(t2 - t1)

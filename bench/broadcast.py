@@ -28,11 +28,12 @@ from bench.subscribers import (
     pairs_with_figures,
     seeded_database,
 )
-from bot.app import SENDER_KEY, build_application
+from bot.app import build_application
+from bot.bootstrap import bootstrap
+from bot.delivery.jobs import SENDER_KEY
 from bot.delivery.sender import Sender
 from bot.offline.runtime import demo_token, polling
 from bot.services.catalogue import load_catalogue
-from bot.services.core import Services
 from config.settings import Settings
 from db.models import Subscription
 from emulator import Emulator, EmulatorClient, EmulatorConfig
@@ -172,7 +173,7 @@ async def _run(
     def clock() -> datetime:
         return NOW + timedelta(seconds=time.monotonic() - started)
 
-    services = Services(settings=settings, engine=engine, now=clock)
+    services = bootstrap(settings, engine, clock)
     token = demo_token()
     emulator = Emulator(
         EmulatorConfig(token=token, global_rate=emulator_rate, latency_ms=LATENCY_MS)

@@ -15,7 +15,7 @@ from bot.services.catalogue import Catalogue, sync_catalogue
 from bot.services.digests import Filters
 from bot.services.seed import load_sample
 from db.engine import make_engine, upgrade
-from db.models import DigestBody, DigestDelivery, Subscription
+from db.models import DigestBody, DigestDelivery, Subscription, table_of
 
 
 def seeded_database(path: Path, *, now: datetime) -> Engine:
@@ -81,7 +81,7 @@ def insert_subscriptions(
     chunk: int = 10_000,
 ) -> None:
     """Insert one weekly subscription per chat, filter sets assigned round robin (core insert)."""
-    table = Subscription.__table__  # type: ignore[attr-defined]
+    table = table_of(Subscription)
     with engine.begin() as conn:
         for start in range(0, len(chat_ids), chunk):
             rows = []

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.bot import buttons, press
+from tests.support.settings import ADMIN_ID
+
 pytestmark = pytest.mark.e2e
-OWNER = 9001  # in ADMIN_IDS of the test settings
+OWNER = ADMIN_ID  # in ADMIN_IDS of the test settings
 USER = 4343
 
 
@@ -17,16 +20,9 @@ def text_of(messages):
     return "\n".join((m.get("text") or m.get("caption") or "") for m in messages)
 
 
-def buttons(message):
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-    return [b for row in rows for b in row]
-
-
 async def tap(chat, user, message, label_part):
-    button = next(b for b in buttons(message) if label_part in b["text"])
-    before = max((m["seq"] for m in await chat.messages(message["chat_id"])), default=0)
-    await chat.tap(user, message["chat_id"], message["message_id"], button["callback_data"])
-    return await chat.collect(message["chat_id"], before, timeout=20, quiet=1.2)
+    """Press a button; return the bot messages its reply changed or sent."""
+    return (await press(chat, user, message, label_part)).messages
 
 
 async def test_non_admins_and_group_chats_are_refused(chat, caplog):

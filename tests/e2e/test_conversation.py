@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.handlers.errors import APOLOGY
-from tests.e2e.conftest import failed_calls
+from tests.support.bot import failed_calls
 
 pytestmark = pytest.mark.e2e
 USER = 4242
@@ -85,7 +85,7 @@ async def test_unexpected_errors_are_logged_and_apologised_for(
     def explode(*_a, **_k):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot_services, "ask", explode)
+    monkeypatch.setattr(bot_services.questions, "ask", explode)
     text = await ask(chat, "/price rice")
     assert APOLOGY in text
     assert "database on fire" in caplog.text and "update_id=" in caplog.text

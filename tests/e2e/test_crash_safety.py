@@ -1,13 +1,14 @@
 """kill -9 during a broadcast, then restart: nobody skipped, nobody doubled except in-flight sends.
 
-Three trials here; `python -m tests.e2e.crashrun --trials 20` runs the README's figure.
+Three trials here; `python -m tests.support.crashrun --trials 20` runs the README's figure.
+Each kill comes after a random number of digests (seeded), not at a random time.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.crashrun import trial
+from tests.support.crashrun import trial
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -14,9 +13,11 @@ from bot.offline.runtime import demo_token
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
 from emulator import EmulatorConfig
-from tests.conftest import NOW, make_settings
-from tests.e2e.conftest import running_clock_services
+from tests.support.clock import NOW, running_clock
 from tests.support.factories import subscription_row
+from tests.support.services import make_services
+from tests.support.settings import make_settings
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 SUBSCRIBERS = 40
@@ -35,11 +36,12 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 async def bot_services(settings, e2e_engine):
-    return running_clock_services(settings, e2e_engine)
+    """A clock that starts at NOW and runs: the pauses after a 429 come due as in real life."""
+    return make_services(settings, e2e_engine, now=running_clock(NOW))
 
 
 async def test_429_pauses_then_every_digest_is_sent_once(chat, e2e_engine, bot_services):
-    catalogue = bot_services.catalogue
+    catalogue = bot_services.catalogue.current
     rice = catalogue.commodity_slugs["rice"]
     users = list(range(70_000, 70_000 + SUBSCRIBERS))
     await chat.open_chats(users)
@@ -51,16 +53,16 @@ async def test_429_pauses_then_every_digest_is_sent_once(chat, e2e_engine, bot_s
         session.connection().execute(insert(Subscription), rows)
         session.commit()
 
-    def done() -> bool:
+    def ledger() -> dict[str, int]:
         with Session(e2e_engine) as session:
-            ledger = session.exec(select(DigestDelivery)).all()
-        return len(ledger) == SUBSCRIBERS and all(d.status == "sent" for d in ledger)
+            return dict(Counter(d.status for d in session.exec(select(DigestDelivery))))
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not await asyncio.to_thread(done):
-        assert loop.time() < deadline, "the broadcast did not finish"
-        await asyncio.sleep(0.2)
+    await wait_until(
+        ledger,
+        f"the broadcast to finish: {SUBSCRIBERS} ledger rows, all sent",
+        until=lambda statuses: statuses == {"sent": SUBSCRIBERS},
+        timeout=90,
+    )
     stats = await chat.stats()
     assert stats["sends_429"] > 0  # the limit was hit ...
     per_chat = Counter(m["chat_id"] for m in await chat.sent() if m["chat_id"] in set(users))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from tests.e2e.conftest import failed_calls
+from tests.support.bot import buttons, failed_calls, press
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 USER = 5151
@@ -22,16 +21,15 @@ def text_of(messages):
     return "\n".join((m.get("text") or m.get("caption") or "") for m in messages)
 
 
-def buttons(message):
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-    return [b for row in rows for b in row]
+def has_text(part):
+    """Wait-for condition on the messages a tap changed: one of them contains `part`."""
+    return lambda messages: part in text_of(messages)
 
 
-async def tap(chat, message, label_part):
-    button = next(b for b in buttons(message) if label_part in b["text"])
-    before = max((m["seq"] for m in await chat.messages(message["chat_id"])), default=0)
-    sent = await chat.tap(USER, message["chat_id"], message["message_id"], button["callback_data"])
-    return sent, await chat.collect(message["chat_id"], before, timeout=20, quiet=0.6)
+async def tap(chat, message, label_part, *, until=None):
+    """Press a button as USER; return the press and the bot messages it changed or sent."""
+    pressed = await press(chat, USER, message, label_part, until=until)
+    return pressed.sent, pressed.messages
 
 
 async def no_failed_calls(chat):
@@ -48,7 +46,7 @@ async def test_did_you_mean_buttons_edit_the_message_into_the_answer(chat):
     assert "rice" in labels and all(
         len(b["callback_data"].encode()) <= 64 for b in buttons(question)
     )
-    sent, after = await tap(chat, question, "rice")
+    sent, after = await tap(chat, question, "rice", until=has_text("Observed"))
     edited = [m for m in after if m["message_id"] == question["message_id"]]
     assert edited and edited[0]["edited"] and "Observed" in edited[0]["text"]
     answer = await chat.callback_answer(sent["callback_query_id"])
@@ -84,7 +82,7 @@ async def test_conditions_page_with_buttons_that_edit(chat):
     [first] = await replies(chat, "/conditions hyesan")
     assert "Trade conditions: Hyesan" in first["text"] and "Daily NK" in first["text"]
     assert "page 1 of" in first["text"]
-    _, after = await tap(chat, first, "▶")
+    _, after = await tap(chat, first, "▶", until=has_text("page 2 of"))
     page2 = next(m for m in after if m["message_id"] == first["message_id"])
     assert "page 2 of" in page2["text"] and page2["text"] != first["text"]
     await no_failed_calls(chat)
@@ -93,24 +91,23 @@ async def test_conditions_page_with_buttons_that_edit(chat):
 async def test_commodity_list_buttons_answer_for_the_entry(chat):
     [listing] = await replies(chat, "/commodities")
     assert "Commodities" in listing["text"] and len(buttons(listing)) > 5
-    _, after = await tap(chat, listing, "rice")
+    _, after = await tap(chat, listing, "rice", until=has_text("Observed"))
     assert any("Observed" in (m.get("text") or "") for m in after)
 
 
 async def test_market_list_shows_an_overview(chat):
     [listing] = await replies(chat, "/markets")
-    _, after = await tap(chat, listing, "Hyesan")
+    _, after = await tap(chat, listing, "Hyesan", until=has_text("latest figures"))
     assert any("latest figures" in (m.get("text") or "") for m in after)
 
 
 async def test_inline_mode_returns_one_result_per_market(chat):
     sent = await chat.inline(USER, "rice")
-    record = {}
-    for _ in range(100):
-        record = await chat.inline_answer(sent["inline_query_id"])
-        if record.get("answered"):
-            break
-        await asyncio.sleep(0.1)
+    record = await wait_until(
+        lambda: chat.inline_answer(sent["inline_query_id"]),
+        "the bot's answer to the inline query 'rice'",
+        until=lambda record: record.get("answered"),
+    )
     results = record["answer"]["results"]
     assert 1 < len(results) <= 50
     titles = [r["title"] for r in results]
@@ -121,7 +118,7 @@ async def test_korean_user_gets_korean_names_and_settings_switch_language(chat):
     text = text_of(await replies(chat, "혜산 쌀값", language_code="ko"))
     assert "혜산" in text and "쌀" in text
     [menu] = await replies(chat, "/settings")
-    _, after = await tap(chat, menu, "English")
+    _, after = await tap(chat, menu, "English", until=has_text("Language: English"))
     assert any("Language: English" in (m.get("text") or "") for m in after)
     text = text_of(await replies(chat, "rice hyesan"))
     assert "Hyesan" in text

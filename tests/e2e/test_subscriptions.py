@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -12,8 +13,12 @@ from sqlmodel import Session, select
 from bot.delivery import sender as delivery
 from config.settings import Settings
 from db.models import DigestDelivery, Subscription
-from tests.conftest import NOW, make_settings
-from tests.e2e.conftest import failed_calls, running_clock_services
+from tests.support.bot import buttons, count_ticks, failed_calls, press
+from tests.support.clock import NOW, running_clock
+from tests.support.factories import add_price
+from tests.support.services import make_services
+from tests.support.settings import make_settings
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 USER = 5151
@@ -31,7 +36,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture
 async def bot_services(settings, e2e_engine):
     """A clock that starts at NOW and runs: retries are due a moment later."""
-    return running_clock_services(settings, e2e_engine)
+    return make_services(settings, e2e_engine, now=running_clock(NOW))
 
 
 async def ask(chat, text, user=USER, **kw):
@@ -57,6 +62,11 @@ def deliveries(engine) -> list[DigestDelivery]:
         return list(session.exec(select(DigestDelivery).order_by(DigestDelivery.id)))
 
 
+def edited(message):
+    """Wait-for condition on the messages a tap changed: `message` is among them."""
+    return lambda changed: any(m["message_id"] == message["message_id"] for m in changed)
+
+
 def make_due(engine, chat_id) -> None:
     with Session(engine) as session:
         for sub in session.exec(select(Subscription).where(Subscription.chat_id == chat_id)):
@@ -65,15 +75,13 @@ def make_due(engine, chat_id) -> None:
         session.commit()
 
 
-async def until(predicate, timeout=15.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        result = await asyncio.to_thread(predicate)
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
+def digests(messages) -> list[dict]:
+    return [m for m in messages if "jangmadang digest" in m["text"].lower()]
+
+
+async def until(predicate, what: str):
+    """Wait until `predicate()` (a database read) is truthy; return what it returned."""
+    return await wait_until(predicate, what)
 
 
 async def test_subscribe_list_preview_and_unsubscribe(chat, e2e_engine):
@@ -99,8 +107,8 @@ async def test_unknown_names_change_nothing(chat, e2e_engine):
 
 
 async def test_a_deep_link_subscribes_in_one_tap(chat, e2e_engine, bot_services):
-    rice = bot_services.catalogue.commodity_slugs["rice"]
-    hyesan = bot_services.catalogue.market_slugs["hyesan"]
+    rice = bot_services.catalogue.current.commodity_slugs["rice"]
+    hyesan = bot_services.catalogue.current.market_slugs["hyesan"]
     reply = text_of(await ask(chat, f"/start sub_c{rice}_m{hyesan}"))
     assert "subscribed: rice · hyesan" in reply.lower()
     assert "not valid" in text_of(await ask(chat, "/start sub_zz"))
@@ -118,19 +126,21 @@ async def test_only_group_admins_subscribe_a_group(chat, e2e_engine):
     assert sub.chat_id == group and sub.chat_type == "group"
 
 
-async def test_a_due_digest_is_delivered_once_and_recorded(chat, e2e_engine):
+async def test_a_due_digest_is_delivered_once_and_recorded(chat, e2e_engine, live_bot):
     await ask(chat, "/subscribe")
     make_due(e2e_engine, USER)
-    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    row = await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"], "a sent digest"
+    )
     assert row[0].message_ids and row[0].sent_at is not None
-    pushed = await chat.sent(chat_id=USER)
-    digests = [m for m in pushed if "jangmadang digest" in m["text"].lower()]
-    assert len(digests) >= 1
-    await asyncio.sleep(1.5)  # several more ticks: nothing is sent twice
+    pushed = digests(await chat.sent(chat_id=USER))
+    assert len(pushed) >= 1
+    # Several more ticks of the job queue: none queues the digest again, nothing is sent twice.
+    ticks = count_ticks(live_bot.sender)
+    await wait_until(lambda: ticks.count, "three more digest ticks", until=lambda n: n >= 3)
+    assert ticks.queued[:3] == [0, 0, 0]
     assert len(deliveries(e2e_engine)) == 1
-    assert len(
-        [m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()]
-    ) == len(digests)
+    assert len(digests(await chat.sent(chat_id=USER))) == len(pushed)
     assert subscriptions(e2e_engine, USER)[0].last_digest_at is not None
 
 
@@ -138,7 +148,9 @@ async def test_a_blocked_chat_is_paused_and_start_restarts_it(chat, e2e_engine):
     await ask(chat, "/subscribe rice")
     await chat.block(USER)
     make_due(e2e_engine, USER)
-    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "blocked"])
+    row = await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.status == "blocked"], "a blocked delivery"
+    )
     assert "blocked" in row[0].error
     (sub,) = subscriptions(e2e_engine, USER)
     assert not sub.active and sub.deactivated_reason == "blocked"
@@ -153,7 +165,10 @@ async def test_a_migrated_group_gets_its_digest_at_the_new_id(chat, e2e_engine):
     await ask(chat, "/subscribe rice", user=OTHER, chat_id=group, chat_type="group")
     await chat.migrate(group, supergroup)
     make_due(e2e_engine, group)
-    await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"],
+        "the digest sent to the migrated group",
+    )
     (sub,) = subscriptions(e2e_engine)
     assert sub.chat_id == supergroup and sub.chat_type == "supergroup"
     assert [m for m in await chat.sent(chat_id=supergroup) if "rice" in m["text"].lower()]
@@ -164,13 +179,12 @@ async def test_a_timed_out_send_is_retried(chat, e2e_engine, monkeypatch):
     await ask(chat, "/subscribe rice")
     await chat.stall(1, 2.5)  # longer than the 1 s send timeout
     make_due(e2e_engine, USER)
-    row = await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
+    row = await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"], "the retried digest sent"
+    )
     # The first attempt timed out (the emulator dropped it), the second went through.
     assert row[0].attempts == 2
-    assert (
-        len([m for m in await chat.sent(chat_id=USER) if "jangmadang digest" in m["text"].lower()])
-        == 1
-    )
+    assert len(digests(await chat.sent(chat_id=USER))) == 1
 
 
 async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
@@ -179,14 +193,10 @@ async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
     assert "Digests: Weekly, Mondays at 09:00" in settings_message["text"]
 
     async def tap(message, label):
-        buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
-        (button,) = [b for b in buttons if label in b["text"]]
-        await chat.tap(USER, USER, message["message_id"], button["callback_data"])
-        await asyncio.sleep(0.6)
-        (latest,) = [
-            m for m in await chat.messages(USER) if m["message_id"] == message["message_id"]
-        ][-1:]
-        return latest
+        """Press the one button whose label has `label`; return the message as the bot edited it."""
+        (button,) = [b for b in buttons(message) if label in b["text"]]
+        pressed = await press(chat, USER, message, button["text"], until=edited(message))
+        return pressed.edited
 
     picker = await tap(settings_message, "Day")
     menu = await tap(picker, "Wed")
@@ -196,7 +206,7 @@ async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
     assert "Wednesdays at 18:00" in menu["text"]
     (sub,) = subscriptions(e2e_engine, USER)
     assert (sub.weekday, sub.hour) == (2, 18)
-    local = sub.next_due_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul"))
+    local = sub.next_due_at.astimezone(ZoneInfo("Asia/Seoul"))
     assert (local.weekday(), local.hour) == (2, 18)
     reply = text_of(await ask(chat, "/timezone europe/berlin"))
     assert "Europe/Berlin" in reply
@@ -205,21 +215,19 @@ async def test_schedule_buttons_change_the_day_and_hour(chat, e2e_engine):
 
 
 async def test_a_severe_move_alerts_subscribers_with_alerts_on(chat, e2e_engine, bot_services):
-    from tests.support.factories import add_price
-
     await ask(chat, "/subscribe rice hyesan")
     listing = (await ask(chat, "/subscriptions"))[-1]
-    buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
-    (alerts_on,) = [b for b in buttons if b["text"].startswith("🔔")]
-    await chat.tap(USER, USER, listing["message_id"], alerts_on["callback_data"])
-    await until(lambda: subscriptions(e2e_engine, USER)[0].alerts)
-    catalogue = bot_services.catalogue
+    (alerts_on,) = [b for b in buttons(listing) if b["text"].startswith("🔔")]
+    await press(chat, USER, listing, alerts_on["text"])
+    await until(lambda: subscriptions(e2e_engine, USER)[0].alerts, "alerts switched on")
+    catalogue = bot_services.catalogue.current
     add_price(e2e_engine, catalogue, now=NOW, date="2026-11-20", price="9000")
     jump = add_price(e2e_engine, catalogue, now=NOW, date="2026-11-27", price="15000")
-    queued = await asyncio.to_thread(bot_services.prices_added, [jump.id])
+    queued = await asyncio.to_thread(bot_services.alerts.prices_added, [jump.id])
     assert queued == 1
     row = await until(
-        lambda: [d for d in deliveries(e2e_engine) if d.kind == "alert" and d.status == "sent"]
+        lambda: [d for d in deliveries(e2e_engine) if d.kind == "alert" and d.status == "sent"],
+        "a sent price alert",
     )
     assert row
     alerts = [m for m in await chat.sent(chat_id=USER) if "Price alert" in m["text"]]
@@ -239,12 +247,15 @@ async def test_a_channel_subscribes_by_posting_the_command(chat, e2e_engine):
     await chat.send_text(
         OTHER, "/subscribe@jangmadang_bot corn", chat_id=channel, chat_type="channel"
     )
-    await until(lambda: subscriptions(e2e_engine, channel))
+    await until(lambda: subscriptions(e2e_engine, channel), "the channel's subscription")
     (sub,) = subscriptions(e2e_engine, channel)
     assert sub.chat_type == "channel" and sub.active
     make_due(e2e_engine, channel)
-    await until(lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"])
-    assert [m for m in await chat.sent(chat_id=channel) if "jangmadang digest" in m["text"].lower()]
+    await until(
+        lambda: [d for d in deliveries(e2e_engine) if d.status == "sent"],
+        "the digest sent to the channel",
+    )
+    assert digests(await chat.sent(chat_id=channel))
 
 
 async def test_unsubscribe_by_number_and_all(chat, e2e_engine):
@@ -264,8 +275,8 @@ async def test_unsubscribe_by_number_and_all(chat, e2e_engine):
 async def test_telegram_reporting_a_block_pauses_and_an_unblock_restarts(chat, e2e_engine):
     await ask(chat, "/subscribe rice")
     await chat.block(USER, notify=True)
-    await until(lambda: not subscriptions(e2e_engine, USER)[0].active)
+    await until(lambda: not subscriptions(e2e_engine, USER)[0].active, "the subscription paused")
     assert subscriptions(e2e_engine, USER)[0].deactivated_reason == "blocked"
     assert deliveries(e2e_engine) == []  # paused before any send was tried
     await chat.block(USER, blocked=False, notify=True)
-    await until(lambda: subscriptions(e2e_engine, USER)[0].active)
+    await until(lambda: subscriptions(e2e_engine, USER)[0].active, "the subscription restarted")

@@ -3,7 +3,7 @@
 from bot.services import analysis, browse, prices
 from bot.services.prices import Question
 from bot.services.seed import load_sample
-from tests.conftest import NOW
+from tests.support.clock import NOW
 from tests.support.factories import add_price
 
 

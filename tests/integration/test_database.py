@@ -13,7 +13,7 @@ from bot.services.seed import load_sample
 from db import repo
 from db.engine import current_revision, upgrade
 from db.models import Commodity, CommodityAlias, Market, PriceObservation, TradeReport
-from tests.conftest import NOW
+from tests.support.clock import NOW
 from tests.support.factories import add_price
 
 

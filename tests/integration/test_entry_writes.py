@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
 from bot.domain.errors import DomainError
-from bot.services.core import Services
 from config.settings import Settings
 from db.models import AuditLog, PriceObservation
-from tests.conftest import NOW
+from tests.support.clock import NOW
+from tests.support.services import make_services
 
 OWNER = 9001
 
@@ -24,10 +24,8 @@ def count(engine) -> tuple[int, int]:
 
 
 @pytest.fixture
-def services(engine) -> Services:
-    return Services(
-        settings=Settings(_env_file=None, admin_ids=[OWNER]), engine=engine, now=lambda: NOW
-    )
+def services(engine):
+    return make_services(Settings(_env_file=None, admin_ids=[OWNER]), engine, now=lambda: NOW)
 
 
 def token_of(reply) -> str:

@@ -17,7 +17,7 @@ from bot.services.importer import MAX_LISTED, ImportResult, import_prices
 from bot.services.seed import load_sample
 from config.paths import SAMPLE_PRICES_CSV
 from db.models import AuditLog, PriceObservation
-from tests.conftest import NOW
+from tests.support.clock import NOW
 from tests.support.factories import add_price
 
 WFP_FILE = Path(__file__).resolve().parents[1] / "support" / "data" / "wfp_hdx_prices.csv"

@@ -12,7 +12,7 @@ from bot.domain.schedule import Schedule, next_due
 from bot.services import alerts, digests
 from db import repo
 from db.models import DigestBody, DigestDelivery, Subscription
-from tests.conftest import NOW
+from tests.support.clock import NOW
 from tests.support.factories import add_price
 
 

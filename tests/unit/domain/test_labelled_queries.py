@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.catalogue import read_commodities, read_places
-from bot.domain.matching import Entry, Name, Resolver
+from bot.domain.matching import Resolver
 from bot.domain.query import ParsedQuery, parse_query
-from config.paths import COMMODITIES_CSV, PLACES_CSV
+from tests.support.catalogue import COMMODITIES, MARKETS
 
 LABELLED = Path(__file__).resolve().parents[2] / "support" / "data" / "labelled_queries.csv"
 TODAY = date(2026, 11, 28)
@@ -30,21 +29,6 @@ KINDS = {
     "out-of-catalogue",
 }
 NOT_IN_CATALOGUE = "-"
-
-
-def _resolvers() -> tuple[Resolver, Resolver]:
-    commodities = [
-        Entry(i, s.slug, s.name_en, (Name(s.name_en, "en"), *s.names), s.category)
-        for i, s in enumerate(read_commodities(COMMODITIES_CSV), 1)
-    ]
-    places = [
-        Entry(i, s.slug, s.name_en, (Name(s.name_en, "en"), *s.names), s.kind)
-        for i, s in enumerate(read_places(PLACES_CSV), 1)
-    ]
-    return Resolver(commodities), Resolver(places)
-
-
-COMMODITIES, MARKETS = _resolvers()
 
 
 @dataclass(frozen=True)

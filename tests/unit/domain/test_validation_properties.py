@@ -21,7 +21,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.matching import Resolution, Resolver
 from bot.domain.records import MAX_PRICE, PRICE_TYPES, PriceRecord, price_record_from_row
 from bot.domain.units import CURRENCIES, Unit, parse_unit
-from tests.unit.domain.test_entry import COMMODITIES, MARKETS
+from tests.support.catalogue import COMMODITIES, MARKETS
 
 TODAY = date(2026, 11, 28)
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -124,6 +124,8 @@ def assert_valid(record: PriceRecord) -> None:
     assert len(record.grade or "") <= 120 and len(record.note or "") <= 2000
 
 
+# Ten thousand examples take about a minute alone; more on a loaded machine.
+@pytest.mark.timeout(600)
 @MANY
 @given(rows)
 def test_the_validator_returns_a_valid_record_or_raises_invalid_input(row):
@@ -200,6 +202,7 @@ noise = st.one_of(
 )
 
 
+@pytest.mark.timeout(600)
 @MANY
 @given(typical, st.lists(st.tuples(st.integers(0, 7), noise), max_size=3))
 def test_an_entry_line_never_breaks_the_reader_or_the_validator(words, edits):

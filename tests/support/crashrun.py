@@ -1,12 +1,12 @@
 """kill -9 during a broadcast, restart, and count who got their digest: none skipped, no doubles.
 
 Each trial: a fresh seeded SQLite database with N subscribers due now, the offline emulator in
-this process, and the real bot (`jangmadang run`) in a child process. Once sending has started
-the child is killed with SIGKILL at a random moment; the ledger is read at that instant; a new
-child is started and left to finish. A chat that got its digest twice is only acceptable when
+this process, and the real bot (`jangmadang run`) in a child process. Once a random number of
+digests has reached the emulator the child is killed with SIGKILL; the ledger is read at that
+instant; a new child is started and left to finish. A chat that got its digest twice is only acceptable when
 the ledger had not recorded it as sent at the kill (the send was in flight).
 
-Run the trials behind the README's figure: `python -m tests.e2e.crashrun --trials 20`.
+Run the trials behind the README's figure: `python -m tests.support.crashrun --trials 20`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,9 @@ from bot.services.seed import load_sample
 from db.engine import make_engine, upgrade
 from db.models import DigestDelivery, Subscription
 from emulator import Emulator, EmulatorClient, EmulatorConfig
+from tests.support.db import sqlite_url
 from tests.support.factories import subscription_row
+from tests.support.waiting import wait_until
 
 HEADER = "jangmadang digest"
 
@@ -51,7 +54,7 @@ class TrialResult:
 
 
 def _prepare(path: Path | str, subscribers: int) -> None:
-    engine = make_engine(path if isinstance(path, str) else f"sqlite:///{path}")
+    engine = make_engine(path if isinstance(path, str) else sqlite_url(path))
     upgrade(engine)
     now = datetime.now(UTC)
     sync_catalogue(engine, now=now)
@@ -82,7 +85,7 @@ def _spawn(command: str, root: str, token: str, db: Path | str, budget: float) -
         **os.environ,
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_URL": root,
-        "DATABASE_URL": db if isinstance(db, str) else f"sqlite:///{db}",
+        "DATABASE_URL": db if isinstance(db, str) else sqlite_url(db),
         "SEND_BUDGET": str(budget),
         "DIGEST_TICK_SECONDS": "0.5",
         "SENDER_LEASE_SECONDS": "10",
@@ -109,12 +112,39 @@ def _worker(root: str, token: str, db: Path | str, budget: float) -> subprocess.
 
 
 def _ledger(db: Path | str) -> list[DigestDelivery]:
-    engine = make_engine(db if isinstance(db, str) else f"sqlite:///{db}")
+    engine = make_engine(db if isinstance(db, str) else sqlite_url(db))
     try:
         with Session(engine) as session:
             return list(session.exec(select(DigestDelivery)))
     finally:
         engine.dispose()
+
+
+def _alive(*children: subprocess.Popen) -> None:
+    """Raise if a bot process has exited: what a test waits for will not happen then."""
+    for child in children:
+        if child.poll() is not None:
+            raise RuntimeError(f"the bot process exited with {child.returncode}")
+
+
+def _sends_ok(client: EmulatorClient, child: subprocess.Popen) -> Callable[[], Awaitable[int]]:
+    """A probe: how many sends the emulator accepted, while the bot lives."""
+
+    async def probe() -> int:
+        _alive(child)
+        return (await client.stats())["sends_ok"]
+
+    return probe
+
+
+def _ledger_of(db: Path | str, *children: subprocess.Popen) -> Callable[[], list[DigestDelivery]]:
+    """A probe: the ledger's rows, while the bot processes live."""
+
+    def probe() -> list[DigestDelivery]:
+        _alive(*children)
+        return _ledger(db)
+
+    return probe
 
 
 async def trial(
@@ -131,30 +161,31 @@ async def trial(
     try:
         await client.open_chats(range(10_000, 10_000 + subscribers))
         child = _child(root, token, db, budget)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while (await client.stats())["sends_ok"] < 1:
-            if loop.time() > deadline or child.poll() is not None:
-                raise RuntimeError("the bot did not start sending")
-            await asyncio.sleep(0.05)
-        # Somewhere in the broadcast (it lasts about subscribers / budget seconds).
-        await asyncio.sleep(rng.uniform(0.0, 0.8 * subscribers / budget))
+        # Somewhere in the first four fifths of the broadcast, counted in digests delivered.
+        kill_after = rng.randint(1, max(1, int(0.8 * subscribers)))
+        await wait_until(
+            _sends_ok(client, child),
+            f"{kill_after} digests delivered by the bot (the moment to kill it)",
+            until=lambda sends: sends >= kill_after,
+            timeout=60,
+            interval=0.01,
+        )
         child.send_signal(signal.SIGKILL)
         child.wait()
         at_kill = await asyncio.to_thread(_ledger, db)
         known = {d.subscription_id for d in at_kill if d.status == "sent"}
         in_flight = {d.subscription_id for d in at_kill if d.status == "sending"}
         child = _child(root, token, db, budget)
-        deadline = loop.time() + 120
-        while True:
-            rows = await asyncio.to_thread(_ledger, db)
-            if len(rows) == subscribers and all(
-                r.status in ("sent", "blocked", "failed") for r in rows
-            ):
-                break
-            if loop.time() > deadline or child.poll() is not None:
-                raise RuntimeError("the restarted bot did not finish the broadcast")
-            await asyncio.sleep(0.1)
+        rows = await wait_until(
+            _ledger_of(db, child),
+            f"the restarted bot to finish the broadcast: {subscribers} ledger rows, all done",
+            until=lambda rows: (
+                len(rows) == subscribers
+                and all(r.status in ("sent", "blocked", "failed") for r in rows)
+            ),
+            timeout=120,
+            interval=0.1,
+        )
         child.send_signal(signal.SIGTERM)
         await asyncio.to_thread(child.wait, 30)
         child = None
@@ -194,15 +225,13 @@ async def two_workers(
         # Only one process may poll for updates; the second only sends (as a worker would).
         children.append(_child(root, token, db, budget))
         children.append(_worker(root, token, db, budget))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120
-        while True:
-            rows = await asyncio.to_thread(_ledger, db)
-            if len(rows) == subscribers and all(r.status == "sent" for r in rows):
-                break
-            if loop.time() > deadline or any(c.poll() is not None for c in children):
-                raise RuntimeError("the two processes did not finish the broadcast")
-            await asyncio.sleep(0.1)
+        rows = await wait_until(
+            _ledger_of(db, *children),
+            f"the two processes to finish the broadcast: {subscribers} ledger rows, all sent",
+            until=lambda rows: len(rows) == subscribers and all(r.status == "sent" for r in rows),
+            timeout=120,
+            interval=0.1,
+        )
         per_chat = Counter(m["chat_id"] for m in await client.sent() if HEADER in m["text"].lower())
         return per_chat, Counter(r.claimed_by.split(":")[1] for r in rows if r.claimed_by)
     finally:
