@@ -19,8 +19,8 @@ demo: $(STAMP)  ## Chat with the bot offline, on seeded SQLite
 run: $(STAMP)  ## Run against Telegram (needs TELEGRAM_BOT_TOKEN)
 	$(VENV)/bin/jangmadang run
 
-test: $(STAMP)  ## The whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(PY) -m pytest
+test: $(STAMP)  ## The whole suite, two workers (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(PY) -m pytest -n 2
 
 check: $(STAMP)  ## ruff, ruff format --check, mypy --strict, import contracts and cycles
 	$(VENV)/bin/ruff check .
