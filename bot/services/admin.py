@@ -347,7 +347,7 @@ class Admin:
         now = self._clock()
         with Session(self._engine) as session:
             if kind == "commodity":
-                row: Commodity | Market = repo.upsert_commodity(
+                row: Commodity | Market = repo.create_commodity(
                     session,
                     values={
                         "slug": slug,
@@ -360,7 +360,7 @@ class Admin:
                 )
             else:
                 country_id = market_id_by_slug(session, slug="north-korea")
-                row = repo.upsert_market(
+                row = repo.create_market(
                     session,
                     values={
                         "slug": slug,

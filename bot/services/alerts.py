@@ -61,11 +61,7 @@ def check_alerts(
             )
             if not escalated:
                 continue
-            places = [row.market_id]
-            parent = catalogue.market_parent.get(row.market_id)
-            while parent is not None:
-                places.append(parent)
-                parent = catalogue.market_parent.get(parent)
+            places = [row.market_id, *catalogue.ancestors(row.market_id)]
             subscribers = repo.alert_subscribers(
                 session, commodity_id=row.commodity_id, market_ids=places
             )

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.domain import places
 from bot.domain.catalogue import read_commodities, read_places
 from bot.domain.matching import Entry, Name, Resolver
 from bot.domain.text import compact
@@ -122,12 +123,11 @@ class Catalogue:
 
     def descendants(self, market_id: int) -> list[int]:
         """Return the place and every place inside it."""
-        out = [market_id]
-        frontier = [market_id]
-        while frontier:
-            frontier = [m for m, p in self.market_parent.items() if p in frontier]
-            out.extend(frontier)
-        return out
+        return places.descendants(self.market_parent, market_id)
+
+    def ancestors(self, market_id: int) -> list[int]:
+        """Return the places a place lies in, nearest first."""
+        return places.ancestors(self.market_parent, market_id)
 
 
 def load_catalogue(engine: Engine) -> Catalogue:
@@ -167,12 +167,15 @@ def load_catalogue(engine: Engine) -> Catalogue:
                 kind=market.kind,
             )
         )
+    tree, cut = places.acyclic(parent)
+    if cut:
+        logger.error("The place tree loops or runs too deep at %s; those links are ignored", cut)
     return Catalogue(
         commodities=Resolver(c_entries),
         markets=Resolver(m_entries),
         commodity_labels=c_labels,
         market_labels=m_labels,
-        market_parent=parent,
+        market_parent=tree,
         market_kind=kind,
         commodity_slugs={e.slug: e.id for e in c_entries},
         market_slugs={e.slug: e.id for e in m_entries},

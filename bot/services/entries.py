@@ -184,6 +184,7 @@ class Entries:
             admin_id=admin_id, kind="commodity" if what == "c" else "market", text=text
         )
         pending.data["commodity_id" if what == "c" else "market_id"] = new_id
+        pending.data.setdefault("created", []).append(text)
         return self._continue(pending)
 
     def _continue(self, pending: Pending) -> Reply:
@@ -247,8 +248,15 @@ class Entries:
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:
-        """Drop a pending entry."""
-        self._store.pop(token, admin_id=admin_id)
+        """Drop a pending entry; say so when a name created for it stays in the catalogue."""
+        pending = self._store.pop(token, admin_id=admin_id)
+        created = pending.data.get("created", []) if pending is not None else []
+        if created:
+            names = ", ".join(f"“{esc(name)}”" for name in created)
+            return Reply(
+                text=f"Cancelled; the figure was not saved. The new name {names} stays in the "
+                "catalogue (/audit shows it; /alias adds other names to it)."
+            )
         return Reply(text="Cancelled; nothing was saved.")
 
     # Reports (from the guided form)

@@ -107,9 +107,7 @@ def number(value: float) -> str:
 
 def _province(catalogue: Catalogue, slugs: dict[int, str], market_id: int) -> str:
     """Return the slug of the province a place lies in (the place itself for a province)."""
-    current: int | None = market_id
-    while current is not None:
-        if catalogue.market_kind.get(current) == "province":
-            return slugs[current]
-        current = catalogue.market_parent.get(current)
+    for place in (market_id, *catalogue.ancestors(market_id)):
+        if catalogue.market_kind.get(place) == "province":
+            return slugs[place]
     return ""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -27,6 +27,8 @@ __all__ = [
     "add_trade_report",
     "admin_ids",
     "commodities_with_aliases",
+    "create_commodity",
+    "create_market",
     "entries_by",
     "markets_with_aliases",
     "recent_audit",
@@ -36,6 +38,7 @@ __all__ = [
     "touch_user",
     "trade_report_exists",
     "trade_reports",
+    "unique_slug",
     "upsert_commodity",
     "upsert_market",
 ]
@@ -56,6 +59,57 @@ def upsert_market(
 ) -> Market:
     """Create or update a place by slug and add any alias it lacks."""
     return _upsert(session, Market, values, aliases, now)
+
+
+def create_commodity(
+    session: Session, *, values: dict[str, Any], aliases: Aliases, now: datetime
+) -> Commodity:
+    """Insert a new commodity; a taken slug gets a suffix (-2, -3 ...): nothing existing changes."""
+    return _create(session, Commodity, values, aliases, now)
+
+
+def create_market(
+    session: Session, *, values: dict[str, Any], aliases: Aliases, now: datetime
+) -> Market:
+    """Insert a new place under an existing parent; a taken slug gets a suffix."""
+    parent_id = values.get("parent_id")
+    if parent_id is not None and session.get(Market, parent_id) is None:
+        raise ValueError(f"no place {parent_id} to put a new place under")
+    return _create(session, Market, values, aliases, now)
+
+
+def unique_slug(session: Session, *, model: type[Commodity] | type[Market], base: str) -> str:
+    """Return `base`, or `base-2`, `base-3` ... whichever no row of `model` has yet."""
+    taken = set(
+        session.exec(
+            select(model.slug).where(
+                or_(col(model.slug) == base, col(model.slug).like(f"{base}-%"))
+            )
+        ).all()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _create(
+    session: Session, model: type[_Named], values: dict[str, Any], aliases: Aliases, now: datetime
+) -> _Named:
+    slug = unique_slug(session, model=model, base=values["slug"])
+    row = model(**{**values, "slug": slug}, created_at=now)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    kind = "commodity" if model is Commodity else "market"
+    for text, lang, normalized in aliases:
+        if normalized:
+            add_alias(
+                session, kind=kind, owner_id=row.id, text=text, lang=lang, normalized=normalized
+            )
+    return row
 
 
 def _upsert(
