@@ -26,6 +26,7 @@ from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.domain.errors import DomainError
+from bot.domain.i18n import N_
 from bot.i18n import translator
 from bot.rendering.html import esc, split_message
 from bot.rendering.replies import Reply
@@ -52,8 +53,9 @@ class Access(enum.Enum):
 
 
 REFUSALS = {
-    Access.CHAT_ADMIN: "Only an admin of this chat can change its subscriptions.",
-    Access.EDITOR_ANYWHERE: "Only admins can do this.",
+    Access.CHAT_ADMIN: N_("Only an admin of this chat can change its subscriptions."),
+    Access.EDITOR_ANYWHERE: N_("Only admins can do this."),
+    # Editors' tools answer in English (their menus are English too).
     Access.EDITOR: "Sorry, this command is for the bot's editors, in a private chat with the bot.",
 }
 

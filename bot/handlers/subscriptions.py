@@ -11,12 +11,13 @@ from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.domain.errors import InvalidInput
+from bot.domain.i18n import N_
 from bot.handlers.common import Access, Request, container, use_case
 from bot.i18n import translator
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
 
-TIMEZONE_USAGE = (
+TIMEZONE_USAGE = N_(
     "Send /timezone with an IANA name, e.g. /timezone Europe/Berlin, "
     "/timezone America/New_York, /timezone Asia/Seoul."
 )
