@@ -163,6 +163,19 @@ def _source_options(s: FormContext, p: Pending) -> list[tuple[str, str]]:
     return [(n, n) for n in names if len(n.encode()) <= 58]
 
 
+# Asked at the end of both forms.
+URL_STEP = Step(
+    "url", "Link to the source.", lambda s, p: [], lambda s, p, v: parse_url(v) or "", optional=True
+)
+RELIABILITY_STEP = Step(
+    "rel",
+    "Reliability (Admiralty: source A-F, information 1-6).",
+    lambda s, p: [(r, r) for r in RELIABILITY_SUGGESTIONS],
+    lambda s, p, v: parse_reliability(v) or "",
+    optional=True,
+)
+
+
 PRICE_STEPS = (
     Step(
         "commodity",
@@ -180,13 +193,7 @@ PRICE_STEPS = (
     ),
     Step("date", "When was it observed? YYYY-MM-DD, YYYY-MM or YYYY.", _date_options, _date),
     Step("source", "Who published it?", _source_options, _source),
-    Step(
-        "url",
-        "Link to the source.",
-        lambda s, p: [],
-        lambda s, p, v: parse_url(v) or "",
-        optional=True,
-    ),
+    URL_STEP,
     Step(
         "grade",
         "Grade or variety as reported (e.g. good quality).",
@@ -201,13 +208,7 @@ PRICE_STEPS = (
         lambda s, p, v: _choice(v, PRICE_TYPES),
         optional=True,
     ),
-    Step(
-        "rel",
-        "Reliability (Admiralty: source A-F, information 1-6).",
-        lambda s, p: [(r, r) for r in RELIABILITY_SUGGESTIONS],
-        lambda s, p, v: parse_reliability(v) or "",
-        optional=True,
-    ),
+    RELIABILITY_STEP,
 )
 
 
@@ -332,20 +333,8 @@ REPORT_STEPS = (
         _summary,
     ),
     Step("source", "Who reported it?", _source_options, _source),
-    Step(
-        "url",
-        "Link to the source.",
-        lambda s, p: [],
-        lambda s, p, v: parse_url(v) or "",
-        optional=True,
-    ),
-    Step(
-        "rel",
-        "Reliability (Admiralty: source A-F, information 1-6).",
-        lambda s, p: [(r, r) for r in RELIABILITY_SUGGESTIONS],
-        lambda s, p, v: parse_reliability(v) or "",
-        optional=True,
-    ),
+    URL_STEP,
+    RELIABILITY_STEP,
 )
 
 
