@@ -31,7 +31,7 @@ _KINDS = {
 }
 _BEFORE_RE = re.compile(
     rf"(?i)(?P<word>{_WORD_START}(?:since|from|starting(?:\s+from)?|after|until|till|before|up\s+to"
-    r"|through|between|in|during|for|of|on|last|past)|自从|自從|自|从|從|到|지난|저번)\s*$"
+    r"|through|between|in|during|for|of|on|last|past|over|within|throughout)|自从|自從|自|从|從|到|지난|저번)\s*$"
 )
 _AFTER_RE = re.compile(
     r"^\s*(?P<word>부터|이후|이래|以来|以來|以后|以後|起|至今|까지|이전|以前|之前|为止|為止"
@@ -41,6 +41,7 @@ _RANGE_RE = re.compile(r"\s*(and|to|until|till|through|-|–|~|부터|에서|到
 _UNIT_AFTER_RE = re.compile(
     rf"(?i)\s*(?:won|kpw|usd|cny|rmb|yuan|dollars?|kg|kilos?|g|grams?|%|원|元|块|塊|달러|위안|근|斤){_WORD_END}"
 )
+_SPAN_WORD_RE = re.compile(rf"{_WORD_START}(over|during|within|throughout|in|for)\s*$", re.I)
 _YEAR_WORD_RE = re.compile(
     rf"{_WORD_START}(?:in|since|from|after|until|till|before|during|between|of)\s*$", re.I
 )
@@ -187,7 +188,14 @@ def _marked_year(m: re.Match[str], text: str, today: date) -> _Hit | None:
 )
 def _english_relative(m: re.Match[str], text: str, today: date) -> _Hit | None:
     word, unit = m[1].lower(), m[3].lower()
-    if m[2] or word in ("past", "recent") or unit == "day":
+    # "over the last year" is the twelve months up to today; "last year" alone is the calendar year.
+    before = _SPAN_WORD_RE.search(text[: m.start()])
+    spanning = (
+        word != "this"
+        and before is not None
+        and (before[1].lower() != "in" or m[0].lower().startswith("the"))
+    )
+    if m[2] or word in ("past", "recent") or unit == "day" or spanning:
         return _read(m, _past(number_of(m[2] or "1"), unit, today))
     return _read(m, _relative(unit, 0 if word in ("this", "current") else 1, today))
 

@@ -1,11 +1,12 @@
-"""Splitting a question into the commodity, the place and the time it asks about."""
+"""Splitting a question into what it asks, the commodity, the places and the time."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+from bot.domain.intent import Ask, Intent, read_intent
 from bot.domain.matching import Resolution, Resolver, contained_names
 from bot.domain.periods import Period, extract_period
 from bot.domain.text import normalize, script_of
@@ -34,14 +35,18 @@ _KO_STOPWORDS = frozenset(
             "얼마 얼마야 얼마예요 얼마에요 얼마인가요 얼마나 얼만가요 얼만데 가격 시세 값 환율"
         ),
         *_listed("시장 장마당 지금 현재 오늘 알려줘 알려주세요 좀 은 는 의 에서 어때 어때요"),
-        *_listed("요 이 가 을 를 도 킬로 킬로그램 근 1kg 1근"),
+        *_listed("요 이 가 을 를 도 킬로 킬로그램 근 1kg 1근 곳 곳은 곳이 데 어디 좀 및"),
+        *_listed("지역 지역은 지역이 때 시기 언제 판매 판매는"),
     )
 )
 # Korean particles and "price" words written onto the end of a name: 쌀값이, 평양에서, 옥수수는.
 _KO_SUFFIXES = (
     *_listed("에서는 에서의 에서 가격은 가격이 가격 시세는 시세가 시세 값은 값이 값도 값"),
     *_listed("환율은 환율이 환율 은요 는요 이요 은 는 이 가 을 를 의 도 요"),
+    *_listed("이랑 하고 과 와 랑"),  # 평양과 혜산: "and" between names
 )
+# "And" between names, left as a word of its own once the names are cut out: 平壤和惠山, 평양과 혜산.
+_CONNECTORS = frozenset(_listed("和 与 與 跟 及 还有 還有 或 或者 对 對 과 와 랑 이랑 하고"))
 # Chinese fillers are removed wherever they stand, as Chinese has no spaces to find words by.
 _ZH_FILLERS = (
     *_listed("多少钱 多少錢 价格 價格 价钱 價錢 多少 汇率 匯率 行情 市场 市場 市价 市價 请问 請問"),
@@ -54,7 +59,7 @@ _MAX_PLACE_WORDS = 6
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """The commodity, place and time parts of a question, each resolved."""
+    """The intent, commodity, place and time parts of a question, each resolved."""
 
     commodity_text: str
     commodity: Resolution
@@ -62,20 +67,133 @@ class ParsedQuery:
     market: Resolution | None
     period: Period | None = None
     period_problem: str | None = None
+    intent: Intent = field(default_factory=Intent)
+    # Every place named when there are two or more ("rice pyongyang vs hyesan"); the first is
+    # also `market`.
+    places: tuple[tuple[str, Resolution], ...] = ()
+
+    @property
+    def asks(self) -> Ask:
+        """What the question asks, once its names are known."""
+        intent = self.intent
+        if intent.conditions:
+            return Ask.CONDITIONS
+        if intent.chatter and not self.names_found:
+            return Ask.OFF_TOPIC
+        if intent.ask is Ask.PRICE and (self.places or intent.every_market or intent.where):
+            return Ask.COMPARE  # two places named, "all cities", "where is rice sold"
+        return intent.ask
+
+    @property
+    def names_found(self) -> bool:
+        """Tell whether any name in the question was recognised with confidence."""
+        return self.commodity.match is not None or (
+            self.market is not None and self.market.match is not None
+        )
 
 
 def parse_query(
     text: str, *, commodities: Resolver, markets: Resolver, today: date | None = None
 ) -> ParsedQuery:
-    """Find the commodity, the optional place and, given `today`, the optional time in a question."""
+    """Find the intent, the commodity, the places and, given `today`, the time in a question."""
     period: Period | None = None
     problem: str | None = None
     if today is not None:
         text, period, problem = extract_period(text, today=today)
-    commodity_text, commodity, market_text, market = _best_reading(
-        _split(text, commodities, markets), commodities, markets
+
+    def known(word: str) -> bool:
+        return bool(commodities.exact(word) or markets.exact(word))
+
+    def names_inside(word: str) -> list[str]:
+        return [name for r in (commodities, markets) for _e, name in contained_names(r, word)]
+
+    def maybe_name(word: str) -> bool:
+        # A slip of a name, not a word that merely shares letters with one.
+        for resolver in (commodities, markets):
+            resolution = resolver.resolve(word)
+            if resolution.found or any(c.score >= 75.0 for c in resolution.candidates):
+                return True
+        return False
+
+    intent = read_intent(text, known=known, names_inside=names_inside, maybe_name=maybe_name)
+    several_first = intent.where or intent.ask in (Ask.COMPARE, Ask.CHEAPEST, Ask.DEAREST)
+    reading = _reading(intent.rest, commodities, markets, several_first=several_first)
+    if intent.currency is not None and reading[1].match is None:
+        # "美元" alone or "dollar rate in usd"? The currency is the good when nothing else is.
+        alternative = _reading(
+            intent.rest_with_currency, commodities, markets, several_first=several_first
+        )
+        if alternative[1].match is not None:
+            reading, intent = alternative, replace(intent, currency=None)
+    if reading[1].match is None and intent.cues:
+        # A cue may be a slip inside a name ("sticky rise"): read the words as names alone.
+        alternative = _reading(normalize(text), commodities, markets)
+        if alternative[1].match is not None:
+            reading, intent = alternative, Intent()
+    commodity_text, commodity, places = reading
+    market_text, market = places[0] if places else (None, None)
+    return ParsedQuery(
+        commodity_text,
+        commodity,
+        market_text,
+        market,
+        period,
+        problem,
+        intent,
+        places if len(places) > 1 else (),
     )
-    return ParsedQuery(commodity_text, commodity, market_text, market, period, problem)
+
+
+def _reading(
+    text: str, commodities: Resolver, markets: Resolver, *, several_first: bool = False
+) -> tuple[str, Resolution, tuple[tuple[str, Resolution], ...]]:
+    tokens = [t for t in _split(text, commodities, markets) if t not in _CONNECTORS]
+    if several_first:
+        # "compare corn in ryanggang and north hamgyong": two places, although one survey area
+        # is named "North Hamgyong/Ryanggang".
+        several = _places_reading(tokens, commodities, markets)
+        if several is not None:
+            return several
+    good, commodity, where, place = _best_reading(tokens, commodities, markets)
+    single = ((where, place),) if where is not None and place is not None else ()
+    if commodity.match is not None and (place is None or place.match is not None):
+        return good, commodity, single
+    several = _places_reading(tokens, commodities, markets)
+    if several is not None:
+        return several
+    return good, commodity, single
+
+
+def _places_reading(
+    tokens: list[str], commodities: Resolver, markets: Resolver
+) -> tuple[str, Resolution, tuple[tuple[str, Resolution], ...]] | None:
+    """Read a good and two or more places ("rice pyongyang sinuiju"), or None."""
+    places: list[tuple[str, Resolution]] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for j in range(min(len(tokens), i + _MAX_PLACE_WORDS), i, -1):
+            span = " ".join(tokens[i:j])
+            if {tokens[i], tokens[j - 1]} & _STOPWORDS and not markets.exact(span):
+                continue
+            if commodities.exact(span) or _two_places(tokens[i:j], markets):
+                continue
+            place = markets.resolve(span)
+            if place.match is not None and _level(place) >= 2:
+                places.append((span, place))
+                i = j
+                break
+        else:
+            if tokens[i] not in _STOPWORDS:
+                rest.append(tokens[i])
+            i += 1
+    if len(places) < 2 or len({p.match.entry.id for _t, p in places if p.match}) < 2:
+        return None
+    good = " ".join(rest)
+    commodity = commodities.resolve(good) if good else Resolution(query="")
+    if commodity.match is None:
+        return None
+    return good, commodity, tuple(places)
 
 
 def _split(text: str, commodities: Resolver, markets: Resolver) -> list[str]:
@@ -181,6 +299,19 @@ def _best_reading(
         resolve(False, good) if good else Resolution(query=""),
         where,
         resolve(True, where) if where else None,
+    )
+
+
+def _two_places(tokens: list[str], markets: Resolver) -> bool:
+    """Tell whether words naming one place also name two or more ("ryanggang and north hamgyong")."""
+
+    def place(words: list[str]) -> bool:
+        words = [w for w in words if w not in _STOPWORDS]
+        return bool(words) and _level(markets.resolve(" ".join(words))) >= 2
+
+    return any(
+        place(tokens[:k]) and (place(tokens[k:]) or _two_places(tokens[k:], markets))
+        for k in range(1, len(tokens))
     )
 
 
