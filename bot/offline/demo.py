@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.engine import Engine
 
 from bot.app import build_application
 from bot.offline.runtime import demo_token, polling
 from config.settings import Settings
-from emulator import Emulator, EmulatorClient, EmulatorConfig
+from emulator import Emulator, EmulatorClient, EmulatorConfig, EmulatorError
 
+DEMO_MEDIA = Path("data/demo-media")  # beside the demo database in ./data/
 DEMO_USER = 1001
 DEMO_ADMIN = 9001
 DEMO_HELP = """Demo commands (everything else is sent to the bot):
@@ -53,8 +57,13 @@ def with_link_targets(text: str, entities: list[dict[str, Any]]) -> str:
     return units.decode("utf-16-le")
 
 
-def render_message(message: dict[str, Any], *, as_html: bool = False) -> str:
-    """Show one bot message as terminal text (links spelled out), with numbered buttons."""
+def render_message(
+    message: dict[str, Any], *, as_html: bool = False, media: str | None = None
+) -> str:
+    """Show one bot message as terminal text (links spelled out), with numbered buttons.
+
+    `media` is what `save_media` said about a photo or document: where it was saved, or why not.
+    """
     if as_html:
         text = message.get("raw") or message.get("text") or message.get("caption") or ""
     else:
@@ -62,11 +71,79 @@ def render_message(message: dict[str, Any], *, as_html: bool = False) -> str:
             message.get("text") or message.get("caption") or "", message.get("entities") or []
         )
     if message.get("kind") in ("photo", "document"):
-        text = f"[{message['kind']}] {text}".rstrip()
+        label = f"{message['kind']} {media}" if media else message["kind"]
+        text = f"[{label}] {text}".rstrip()
     buttons = _buttons(message)
     if buttons:
         text += "\n" + "  ".join(f"[{i}] {label}" for i, (label, _) in enumerate(buttons, start=1))
     return text
+
+
+def safe_file_name(name: str) -> str:
+    """A document's own name made safe to save: its last path part, only [A-Za-z0-9._-],
+    no leading dots, at most 120 characters (keeping the suffix); "file" when nothing is left."""
+    base = re.split(r"[/\\]", name)[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")
+    if len(cleaned) > 120:
+        stem, dot, suffix = cleaned.rpartition(".")
+        suffix = f".{suffix}" if dot and stem and len(suffix) <= 16 else ""
+        cleaned = cleaned[: 120 - len(suffix)] + suffix
+    return cleaned or "file"
+
+
+def media_file_name(message: dict[str, Any], data: bytes) -> str:
+    """The name a photo or document is saved under, unique per chat and message:
+    `<chat_id>-<message_id>.png` (the suffix read from the bytes) for a photo,
+    `<chat_id>-<message_id>-<its own name, made safe>` for a document."""
+    prefix = f"{message['chat_id']}-{message['message_id']}"
+    if message.get("kind") == "photo":
+        if data.startswith(b"\x89PNG"):
+            return f"{prefix}.png"
+        return f"{prefix}.jpg" if data.startswith(b"\xff\xd8") else f"{prefix}.bin"
+    document = message.get("document") or {}
+    return f"{prefix}-{safe_file_name(message.get('file_name') or document.get('file_name') or '')}"
+
+
+def _media_file_id(message: dict[str, Any]) -> str | None:
+    """The file_id of a photo or document message (for a photo, its largest size)."""
+    if message.get("file_id"):
+        return str(message["file_id"])
+    if message.get("kind") == "photo" and message.get("photo"):
+        largest = max(
+            message["photo"],
+            key=lambda size: (
+                size.get("width", 0) * size.get("height", 0),
+                size.get("file_size") or 0,
+            ),
+        )
+        return str(largest["file_id"])
+    document = message.get("document") or {}
+    return str(document["file_id"]) if document.get("file_id") else None
+
+
+async def save_media(
+    client: EmulatorClient, message: dict[str, Any], folder: Path = DEMO_MEDIA
+) -> str | None:
+    """Save a photo or document the bot sent under `folder`; return its path to show, a short
+    note when it could not be saved, or None for any other message."""
+    if message.get("kind") not in ("photo", "document") or message.get("deleted"):
+        return None
+    file_id = _media_file_id(message)
+    if not file_id:
+        return "(not saved: no file)"
+    try:
+        data = await client.file_bytes(file_id)
+        path = folder / media_file_name(message, data)
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+        await asyncio.to_thread(write)
+    except (OSError, httpx.HTTPError, EmulatorError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"(not saved to {folder}: {reason or type(exc).__name__})"
+    return str(path)
 
 
 def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -88,8 +165,10 @@ def ask_once(
     user_id: int,
     language_code: str,
     as_html: bool,
+    media_dir: Path = DEMO_MEDIA,
 ) -> list[str]:
-    """Send one message through the emulator and return the bot's replies as text."""
+    """Send one message through the emulator and return the bot's replies as text; photos and
+    documents are saved under `media_dir`, their paths shown beside the caption."""
 
     # A one-off question must not send anyone's due digests on the way.
     settings = settings.model_copy(update={"send_digests": False})
@@ -99,13 +178,19 @@ def ask_once(
             replies = await client.reply_to(
                 user_id, text, language_code=language_code, timeout=20, quiet=0.5
             )
-        return [render_message(m, as_html=as_html) for m in replies]
+            return [
+                render_message(m, as_html=as_html, media=await save_media(client, m, media_dir))
+                for m in replies
+            ]
 
     return asyncio.run(go())
 
 
-async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -> None:
-    """Chat with the bot from the terminal until :quit or end of input."""
+async def run_demo(
+    settings: Settings, engine: Engine, *, latency_ms: int = 0, media_dir: Path = DEMO_MEDIA
+) -> None:
+    """Chat with the bot from the terminal until :quit or end of input; photos and documents
+    are saved under `media_dir`, their paths shown beside the caption."""
     settings = settings.model_copy(
         update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN], "digest_tick_seconds": 1.0}
     )
@@ -151,7 +236,8 @@ async def run_demo(settings: Settings, engine: Engine, *, latency_ms: int = 0) -
             if not replies:
                 print("bot> (no reply)")
             for message in replies:
-                print("bot> " + render_message(message).replace("\n", "\n     "))
+                media = await save_media(client, message, media_dir)
+                print("bot> " + render_message(message, media=media).replace("\n", "\n     "))
                 if _buttons(message):
                     last_with_buttons = message
     print("Bye.")
