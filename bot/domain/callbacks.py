@@ -15,6 +15,7 @@ KINDS = {
     "p": "price",  # p:commodity:market:start:end
     "t": "trend",  # t:commodity:market:start:end
     "cmp": "compare",  # cmp:commodity
+    "q": "a question read by its intent",  # q:intent:commodity:market.market:start:end:currency
     "c": "conditions",  # c:scope:id:page  (scope a=all, m=place, g=goods)
     "lc": "commodity list",  # lc:page
     "lm": "market list",  # lm:page

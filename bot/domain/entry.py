@@ -361,5 +361,5 @@ def _resolve(
         problems.append(f"“{shorten(names, 40)}” is too long: write just the commodity and market.")
         return None, None, Resolution(query=names), None
     # No `today`: a number among the names is part of a name, not a time to cut out.
-    parsed = parse_query(names, commodities=commodities, markets=markets)
+    parsed = parse_query(names, commodities=commodities, markets=markets, intents=False)
     return parsed.commodity_text or None, parsed.market_text, parsed.commodity, parsed.market

@@ -118,7 +118,7 @@ _cue(
     r"|increas(?:e|es|ed|ing)|decreas(?:e|es|ed|ing)|declin(?:e|es|ed|ing)|jump(?:s|ed)?"
     r"|surg(?:e|es|ed)|climb(?:s|ed)?|chang(?:e|es|ed|ing)|difference|percent change",
     rf"얼마나 ?(?:올랐|올라|오르|올|내렸|내려|내|떨어졌|떨어|변했|변|달라졌|달라){_TAIL}|(?:올랐|올라|오른|오르|상승|인상|내렸|내린|내려"
-    rf"|떨어졌|떨어진|떨어|하락|인하|등락|변했){_TAIL}",
+    rf"|떨어졌|떨어진|떨어|하락|인하|등락|변했|변동폭|변화폭){_TAIL}",
     r"涨了多少|跌了多少|涨幅|跌幅|上涨|下跌|涨价|降价|下降|上升|涨|漲|跌",
 )
 _cue(

@@ -135,6 +135,9 @@ class Conversion:
 
     figure: Figure
     rates: tuple[Rate, ...]
+    # Converted at the latest rates rather than at rates of the figure's date (asked for a
+    # currency when no rate near the figure's date exists).
+    at_latest_rates: bool = False
 
 
 # Rates further than this from the figure's date are not used: KPW moves too fast.
@@ -156,8 +159,13 @@ def usable_rate(observation: Observation, rate: Rate | None) -> bool:
     return abs((observation.observed.value - rate.observed.value).days) <= MAX_RATE_GAP_DAYS
 
 
-def convert(observation: Observation, rates: dict[str, Rate], target: str) -> Conversion | None:
-    """Convert a figure into `target` through won at the same market's rates, or None."""
+def convert(
+    observation: Observation, rates: dict[str, Rate], target: str, *, latest: bool = False
+) -> Conversion | None:
+    """Convert a figure into `target` through won at the same market's rates, or None.
+
+    With `latest` the rates are the latest known whatever their date, and the result says so.
+    """
     figure = observation.figure
     if figure.currency == target or figure.unit == "unspecified":
         return None
@@ -165,14 +173,14 @@ def convert(observation: Observation, rates: dict[str, Rate], target: str) -> Co
     factor = 1.0
     if figure.currency != "KPW":
         source = rates.get(figure.currency)
-        if not usable_rate(observation, source):
+        if not (usable_rate(observation, source) or (latest and source is not None)):
             return None
         assert source is not None
         factor *= source.kpw_per_unit
         used.append(source)
     if target != "KPW":
         dest = rates.get(target)
-        if not usable_rate(observation, dest):
+        if not (usable_rate(observation, dest) or (latest and dest is not None)):
             return None
         assert dest is not None
         factor /= dest.kpw_per_unit
@@ -180,7 +188,7 @@ def convert(observation: Observation, rates: dict[str, Rate], target: str) -> Co
     converted = Figure(
         _round3(figure.low * factor), _round3(figure.high * factor), target, figure.unit
     )
-    return Conversion(converted, tuple(used))
+    return Conversion(converted, tuple(used), at_latest_rates=latest)
 
 
 def _round3(value: float) -> float:

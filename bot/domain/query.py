@@ -93,9 +93,17 @@ class ParsedQuery:
 
 
 def parse_query(
-    text: str, *, commodities: Resolver, markets: Resolver, today: date | None = None
+    text: str,
+    *,
+    commodities: Resolver,
+    markets: Resolver,
+    today: date | None = None,
+    intents: bool = True,
 ) -> ParsedQuery:
-    """Find the intent, the commodity, the places and, given `today`, the time in a question."""
+    """Find the intent, the commodity, the places and, given `today`, the time in a question.
+
+    With `intents=False` only names are read (an editor's entry names a good and a place).
+    """
     period: Period | None = None
     problem: str | None = None
     if today is not None:
@@ -115,7 +123,10 @@ def parse_query(
                 return True
         return False
 
-    intent = read_intent(text, known=known, names_inside=names_inside, maybe_name=maybe_name)
+    if intents:
+        intent = read_intent(text, known=known, names_inside=names_inside, maybe_name=maybe_name)
+    else:
+        intent = Intent(rest=text, rest_with_currency=text)
     several_first = intent.where or intent.ask in (Ask.COMPARE, Ask.CHEAPEST, Ask.DEAREST)
     reading = _reading(intent.rest, commodities, markets, several_first=several_first)
     if intent.currency is not None and reading[1].match is None:

@@ -121,6 +121,7 @@ TAPS: dict[str, Tap] = {
     "p": Tap(lambda c, cb, t: c.questions.tapped_price(cb, lang=t.lang)),
     "t": Tap(lambda c, cb, t: c.questions.tapped_trend(cb, lang=t.lang)),
     "cmp": Tap(lambda c, cb, t: c.questions.tapped_compare(cb, lang=t.lang)),
+    "q": Tap(lambda c, cb, t: c.questions.tapped_question(cb, lang=t.lang)),
     "c": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
     "lc": Tap(lambda c, cb, t: c.questions.commodities_page(cb, lang=t.lang)),
     "lm": Tap(lambda c, cb, t: c.questions.markets_page(cb, lang=t.lang)),

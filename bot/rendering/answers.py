@@ -43,9 +43,11 @@ def conversion_text(conversion: Conversion, t: Translator) -> str:
         )
         for rate in conversion.rates
     )
-    return _("≈ {figure} (converted at market rates: {rates})").format(
-        figure=figure_text(conversion.figure, t), rates=esc(rates)
-    )
+    if conversion.at_latest_rates:
+        text = _("≈ {figure} at the latest market rates ({rates}), not rates of the figure's date")
+    else:
+        text = _("≈ {figure} (converted at market rates: {rates})")
+    return text.format(figure=figure_text(conversion.figure, t), rates=esc(rates))
 
 
 def observation_lines(obs: Observation, *, today: date, t: Translator = ENGLISH) -> list[str]:

@@ -123,10 +123,16 @@ def compare_table(
     period: str,
     missing: Sequence[str],
     t: Translator = ENGLISH,
+    cheapest_first: bool = False,
 ) -> str:
-    """Render markets side by side, highest first, in one currency and unit."""
+    """Render markets side by side, dearest first (or cheapest), in one currency and unit.
+
+    With two or more markets the dearest and the cheapest are marked (▲ and ▼).
+    """
     _ = t.gettext
-    ordered = sorted(rows, key=lambda r: -r.figure.mid)
+    ordered = sorted(rows, key=lambda r: r.figure.mid if cheapest_first else -r.figure.mid)
+    dearest = max(rows, key=lambda r: r.figure.mid) if len(rows) > 1 else None
+    cheapest = min(rows, key=lambda r: r.figure.mid) if len(rows) > 1 else None
     unit = f"{ordered[0].figure.currency}/{ordered[0].figure.unit}" if ordered else ""
     head = f"<b>{esc(commodity)}</b> — " + esc(
         _("markets compared, {period}, in {unit}").format(period=period, unit=unit)
@@ -138,9 +144,21 @@ def compare_table(
         extra = [r.observed.label(t), r.source_name]
         if r.price_type != "retail":
             extra.append(_(PRICE_TYPE_LABELS.get(r.price_type, r.price_type)))
-        lines.append(f"{r.market:<{width}} {mark}{r.figure.amount():>13}  {', '.join(extra)}")
+        flag = "▲" if r is dearest else "▼" if r is cheapest else " "
+        lines.append(
+            f"{flag} {r.market:<{width}} {mark}{r.figure.amount():>13}  {', '.join(extra)}"
+        )
     body = "<pre>" + esc("\n".join(lines)) + "</pre>"
     notes = []
+    if dearest is not None and cheapest is not None and dearest.figure.mid > cheapest.figure.mid:
+        spread = (dearest.figure.mid - cheapest.figure.mid) / cheapest.figure.mid * 100
+        notes.append(
+            esc(
+                _("▲ dearest, ▼ cheapest: {dearest} is {spread:.0f}% above {cheapest}.").format(
+                    dearest=dearest.market, cheapest=cheapest.market, spread=spread
+                )
+            )
+        )
     if any(r.converted for r in ordered):
         notes.append(
             esc(_("≈ converted at the same market's market exchange rate nearest in date."))
@@ -150,6 +168,24 @@ def compare_table(
             esc(_("No figure in this period: {places}.").format(places="; ".join(missing)))
         )
     return "\n".join([head, body, *notes])
+
+
+def extreme_line(rows: Sequence[CompareRow], *, extreme: str, t: Translator = ENGLISH) -> str:
+    """Return the answer's first line: which market is cheapest (or dearest), and its figure."""
+    _ = t.gettext
+    pick = (min if extreme == "cheapest" else max)(rows, key=lambda r: r.figure.mid)
+    figure = ("≈ " if pick.converted else "") + pick.figure.text(t)
+    if len(rows) == 1:
+        text = _("Only {market} has a figure: {figure} ({when}).")
+    elif extreme == "cheapest":
+        text = _("Cheapest: {market}, {figure} ({when}).")
+    else:
+        text = _("Dearest: {market}, {figure} ({when}).")
+    return (
+        "<b>"
+        + esc(text.format(market=pick.market, figure=figure, when=pick.observed.label(t)))
+        + "</b>"
+    )
 
 
 def overview(

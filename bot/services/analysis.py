@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import cast
 
 from sqlalchemy.engine import Engine
@@ -12,7 +12,14 @@ from sqlmodel import Session
 
 from bot.domain.dates import PartialDate
 from bot.domain.i18n import N_
-from bot.domain.prices import STALE_AFTER_DAYS, Figure, best_window, convert
+from bot.domain.prices import (
+    STALE_AFTER_DAYS,
+    Figure,
+    best_window,
+    change_between,
+    convert,
+    format_number,
+)
 from bot.domain.text import shorten
 from bot.i18n import translator
 from bot.rendering import answers, browse, charts
@@ -32,15 +39,27 @@ TREND_USAGE = N_(
 
 
 def compare(
-    engine: Engine, catalogue: Catalogue, question: Question, *, today: date, lang: str
+    engine: Engine,
+    catalogue: Catalogue,
+    question: Question,
+    *,
+    today: date,
+    lang: str,
+    extreme: str | None = None,
 ) -> Reply:
-    """Put every market's figure for one period side by side, in one currency and unit."""
+    """Put the markets' figures for one period side by side, in one currency and unit.
+
+    The markets are those the question names (with the places inside them), or all. With
+    `extreme` ("cheapest" or "dearest") the table is sorted that way and its first line names
+    the market.
+    """
     t = translator(lang)
     name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
     with Session(engine) as session:
         rows = repo.recent_prices(
             session,
             commodity_id=question.commodity_id,
+            market_ids=question.market_ids(catalogue),
             per_market=24,
             start=question.start,
             end=question.end,
@@ -61,7 +80,9 @@ def compare(
         for row in dated:
             if start <= row.sort_on <= end and row.market_id not in chosen:
                 chosen[row.market_id] = row
-        currency = Counter(r.currency for r in chosen.values()).most_common(1)[0][0]
+        currency = (
+            question.currency or Counter(r.currency for r in chosen.values()).most_common(1)[0][0]
+        )
         rates = repo.nearest_rates(
             session,
             # nearest_rates only reads `.id`, which a result row has like the model; its
@@ -105,8 +126,32 @@ def compare(
         )
     shown = {r.market for r in compare_rows}
     missing = sorted({catalogue.market_labels[r.market_id].in_lang(lang) for r in dated} - shown)
+    missing += [
+        catalogue.market_labels[m].in_lang(lang)
+        for m in question.markets
+        if catalogue.market_labels[m].in_lang(lang) not in shown | set(missing)
+        and not set(catalogue.descendants(m)) & {r.market_id for r in chosen.values()}
+    ]
     period = question.period_label or answers.date_range_label(_partial(start), _partial(end), t)
-    return Reply(text=browse.compare_table(name, compare_rows, period=period, missing=missing, t=t))
+    if not compare_rows:
+        return Reply(
+            text=esc(
+                t.gettext("No figures for {name} in one currency to compare for {period}.").format(
+                    name=name, period=period
+                )
+            )
+        )
+    table = browse.compare_table(
+        name,
+        compare_rows,
+        period=period,
+        missing=missing,
+        t=t,
+        cheapest_first=extreme == "cheapest",
+    )
+    if extreme is not None:
+        table = browse.extreme_line(compare_rows, extreme=extreme, t=t) + "\n\n" + table
+    return Reply(text=table)
 
 
 def _partial(day: date) -> PartialDate:
@@ -206,3 +251,156 @@ def _fit_caption(caption: str) -> str:
     while lines and len("\n".join(lines)) > MAX_CAPTION - 2:
         lines.pop()
     return "\n".join(lines) + "\n…" if lines else shorten(esc(caption), MAX_CAPTION)
+
+
+@dataclass(frozen=True)
+class _Move:
+    market_id: int
+    first: PriceObservation
+    last: PriceObservation
+
+
+def change(
+    engine: Engine, catalogue: Catalogue, question: Question, *, today: date, lang: str
+) -> Reply:
+    """Answer "how much did X rise": the figure at the start of the period and the latest, per market.
+
+    The start is the figure nearest in date to the period's first day (its date shown); without a
+    period the past year. Both figures are of one series (currency, unit, price type).
+    """
+    t = translator(lang)
+    name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
+    if question.start is not None:
+        target, label = question.start, question.period_label or question.start.isoformat()
+    else:
+        target = _year_before(today)
+        label = t.gettext("past year")
+    end = question.end or today
+    with Session(engine) as session:
+        rows = repo.price_history(
+            session,
+            commodity_id=question.commodity_id,
+            market_ids=question.market_ids(catalogue),
+            end=end,
+        )
+    by_market: OrderedDict[int, list[PriceObservation]] = OrderedDict()
+    for row in rows:
+        by_market.setdefault(row.market_id, []).append(row)
+    moves: list[_Move] = []
+    single: list[str] = []
+    for market_id, market_rows in by_market.items():
+        last = market_rows[-1]
+        series = [r for r in market_rows if _series_key(r) == _series_key(last) and r is not last]
+        earlier = [r for r in series if r.sort_on < last.sort_on]
+        if last.sort_on < target or not earlier:
+            # Nothing in the period, or one figure only: no change to tell.
+            single.append(catalogue.market_labels[market_id].in_lang(lang))
+            continue
+        first = min(earlier, key=lambda r: (abs((r.sort_on - target).days), r.sort_on))
+        moves.append(_Move(market_id, first, last))
+    heading = (
+        "<b>" + esc(name) + "</b> — " + esc(t.gettext("change, {period}").format(period=label))
+    )
+    if not moves:
+        text = (
+            heading
+            + "\n"
+            + esc(t.gettext("Not enough dated figures to show a change for this period."))
+        )
+        if rows:
+            newest = max(rows, key=lambda r: r.sort_on)
+            text += "\n" + esc(
+                t.gettext(
+                    "The latest figure is from {date}; try a longer period, e.g. “since {year}”."
+                ).format(
+                    date=PartialDate(newest.observed_on, newest.observed_precision).label(t),
+                    year=newest.sort_on.year - 1,
+                )
+            )
+        return Reply(text=text)
+    moves.sort(key=lambda m: (m.market_id not in question.markets, _label(catalogue, m, lang)))
+    blocks = [_move_block(catalogue, m, target, lang) for m in moves[:_MAX_MOVES]]
+    lines = [heading, *blocks]
+    if single:
+        lines.append(
+            esc(
+                t.gettext("One figure or none in the period: {places}.").format(
+                    places="; ".join(single)
+                )
+            )
+        )
+    lines.append(
+        "<i>"
+        + esc(
+            t.gettext(
+                "Compared on range midpoints within one series; change of more than 10% is "
+                "high, of more than 25% severe (WFP classes)."
+            )
+        )
+        + "</i>"
+    )
+    return Reply(text="\n\n".join(lines))
+
+
+_MAX_MOVES = 12
+_FAR_DAYS = 45
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1) + timedelta(days=1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28) + timedelta(days=1)
+
+
+def _series_key(row: PriceObservation) -> tuple[str, str, str]:
+    return (row.currency, row.unit_base, row.price_type)
+
+
+def _label(catalogue: Catalogue, move: _Move, lang: str) -> str:
+    return catalogue.market_labels[move.market_id].in_lang(lang)
+
+
+def _move_block(catalogue: Catalogue, move: _Move, target: date, lang: str) -> str:
+    t = translator(lang)
+    first, last = (to_observation(r, catalogue, lang=lang) for r in (move.first, move.last))
+    before = _per_base(move.first)
+    after = _per_base(move.last)
+    moved = change_between(before, after)
+    unit = f"{after.currency}/{after.unit}" if after.unit != after.currency else after.currency
+    line = (
+        f"📍 <b>{esc(last.market)}</b>: {esc(before.amount())} → {esc(after.amount())} {esc(unit)}"
+    )
+    if moved is not None:
+        difference = after.mid - before.mid
+        sign = "+" if difference > 0 else ("−" if difference < 0 else "±")
+        line += f"  <b>{esc(moved.text())}</b> ({sign}{esc(format_number(abs(difference)))} {esc(unit)})"
+        if moved.level in answers.CHANGE_LEVELS:
+            line += " " + esc(t.gettext(answers.CHANGE_LEVELS[moved.level]))
+    when = t.gettext("from {start} ({first_source}) to {end} ({last_source})").format(
+        start=first.observed.label(t),
+        first_source=first.source_name,
+        end=last.observed.label(t),
+        last_source=last.source_name,
+    )
+    text = line + "\n" + esc(when)
+    if abs((move.first.sort_on - target).days) > _FAR_DAYS:
+        text += (
+            "\n<i>"
+            + esc(
+                t.gettext("The nearest figure to {day} is from {start}.").format(
+                    day=target.isoformat(), start=first.observed.label(t)
+                )
+            )
+            + "</i>"
+        )
+    return text
+
+
+def _per_base(row: PriceObservation) -> Figure:
+    return Figure(
+        row.per_base_low or row.price_low,
+        row.per_base_high or row.price_high,
+        row.currency,
+        row.unit_base,
+    )

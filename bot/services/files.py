@@ -60,6 +60,7 @@ class Files:
                 commodities=self._catalogue.current.commodities,
                 markets=self._catalogue.current.markets,
                 today=self._clock().date(),
+                intents=False,
             )
             if parsed.commodity_text and parsed.commodity.match is None:
                 raise NotFound("No single commodity matches “{text}”.", text=parsed.commodity_text)

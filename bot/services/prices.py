@@ -15,7 +15,16 @@ from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.i18n import N_, Translator
 from bot.domain.matching import Resolution
-from bot.domain.prices import Figure, MarketPrice, Observation, Rate, conversion_target, convert
+from bot.domain.prices import (
+    MAX_RATE_GAP_DAYS,
+    Conversion,
+    Figure,
+    MarketPrice,
+    Observation,
+    Rate,
+    conversion_target,
+    convert,
+)
 from bot.domain.query import parse_query
 from bot.i18n import translator
 from bot.rendering import answers
@@ -55,69 +64,29 @@ class Question:
     start: date | None = None
     end: date | None = None
     period_label: str | None = None
+    more_markets: tuple[int, ...] = ()  # further places named: "rice pyongyang vs hyesan"
+    currency: str | None = None  # the currency the answer is asked in
+
+    @property
+    def markets(self) -> tuple[int, ...]:
+        """Return every place named, in the order named."""
+        first = () if self.market_id is None else (self.market_id,)
+        return (*first, *self.more_markets)
 
     def market_ids(self, catalogue: Catalogue) -> list[int] | None:
-        """Return the asked place and every place inside it, or None for all places."""
-        return catalogue.descendants(self.market_id) if self.market_id is not None else None
+        """Return the asked places and every place inside them, or None for all places."""
+        if not self.markets:
+            return None
+        ids: dict[int, None] = {}
+        for market in self.markets:
+            ids.update(dict.fromkeys(catalogue.descendants(market)))
+        return list(ids)
 
     def callback(self, kind: str = "p") -> str:
         return callbacks.encode(kind, self.commodity_id, self.market_id, self.start, self.end)
 
 
-def ask(engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str) -> Reply:
-    """Answer a free-text or /price question, or ask which name was meant."""
-    question_or_reply = resolve_question(catalogue, text, today=today, lang=lang)
-    if isinstance(question_or_reply, Reply):
-        return question_or_reply
-    return price_reply(engine, catalogue, question_or_reply, today=today, lang=lang)
-
-
-def resolve_question(
-    catalogue: Catalogue, text: str, *, today: date, lang: str, kind: str = "p"
-) -> Question | Reply:
-    """Resolve commodity, place and period; a Reply with buttons when a name is unclear."""
-    if not text.strip():
-        raise InvalidInput(PRICE_USAGE, is_html=True)
-    check_length(text)
-    parsed = parse_query(
-        text, commodities=catalogue.commodities, markets=catalogue.markets, today=today
-    )
-    if parsed.period_problem:
-        raise InvalidInput(parsed.period_problem)
-    if not parsed.commodity_text:
-        raise InvalidInput(PRICE_USAGE, is_html=True)
-    period = parsed.period
-    start = period.start if period else None
-    end = period.end if period else None
-    label = period.label if period else None
-    market_id = None
-    if parsed.market is not None and parsed.market_text:
-        if parsed.market.match is None:
-            commodity = parsed.commodity.match.entry.id if parsed.commodity.match else None
-            if commodity is None:
-                raise _not_found(parsed.commodity, parsed.commodity_text, "commodity")
-            return _did_you_mean(
-                catalogue,
-                parsed.market,
-                parsed.market_text,
-                "market",
-                lang,
-                lambda mid: callbacks.encode(kind, commodity, mid, start, end),
-            )
-        market_id = parsed.market.match.entry.id
-    if parsed.commodity.match is None:
-        return _did_you_mean(
-            catalogue,
-            parsed.commodity,
-            parsed.commodity_text,
-            "commodity",
-            lang,
-            lambda cid: callbacks.encode(kind, cid, market_id, start, end),
-        )
-    return Question(parsed.commodity.match.entry.id, market_id, start, end, label)
-
-
-def _did_you_mean(
+def did_you_mean(
     catalogue: Catalogue,
     resolution: Resolution,
     text: str,
@@ -125,8 +94,9 @@ def _did_you_mean(
     lang: str,
     data: Callable[[int], str],
 ) -> Reply:
+    """Ask which name was meant, one button per close name; refuse when none is close."""
     if not resolution.candidates:
-        raise _not_found(resolution, text, what)
+        raise not_found(resolution, text, what)
     t = translator(lang)
     labels = catalogue.commodity_labels if what == "commodity" else catalogue.market_labels
     buttons = tuple(
@@ -141,7 +111,8 @@ def _did_you_mean(
     return Reply(text=message.format(text=answers.esc(text)), buttons=buttons)
 
 
-def _not_found(resolution: Resolution, text: str, what: str) -> NotFound:
+def not_found(resolution: Resolution, text: str, what: str) -> NotFound:
+    """Return the refusal of a name nothing in the catalogue is close to."""
     if what == "commodity":
         return NotFound(
             "I don't know a commodity called “{text}”. /commodities lists what I track.", text=text
@@ -165,7 +136,7 @@ def price_reply(
             start=question.start,
             end=question.end,
         )
-        items = market_prices(session, rows, catalogue, lang=lang)
+        items = market_prices(session, rows, catalogue, lang=lang, currency=question.currency)
         earlier: list[MarketPrice] = []
         if not items and question.start is not None:
             # Surveys are sparse: when a period holds nothing, show the latest figure before it.
@@ -176,7 +147,9 @@ def price_reply(
                 end=question.start,
                 per_market=12,
             )
-            earlier = market_prices(session, before, catalogue, lang=lang)
+            earlier = market_prices(
+                session, before, catalogue, lang=lang, currency=question.currency
+            )
     name = catalogue.commodity_labels[question.commodity_id].in_lang(lang)
     place = (
         catalogue.market_labels[question.market_id].in_lang(lang)
@@ -194,11 +167,40 @@ def price_reply(
     text = answers.price_answer(
         name, items, today=today, t=t, place=place, period=question.period_label
     )
+    if question.currency is not None:
+        text += _conversion_note(items, question.currency, t)
     buttons = (
         Button("📈 " + t.gettext("Trend"), question.callback("t")),
         Button("⚖️ " + t.gettext("Compare markets"), callbacks.encode("cmp", question.commodity_id)),
     )
     return Reply(text=text, buttons=(buttons,))
+
+
+def _conversion_note(items: Sequence[MarketPrice], currency: str, t: Translator) -> str:
+    """Say which figures could not be put in the asked currency, and at which rates the rest were."""
+    unconverted = sorted(
+        {
+            i.latest.market
+            for i in items
+            if i.converted is None and i.latest.figure.currency != currency
+        }
+    )
+    lines = []
+    if any(i.converted is not None for i in items):
+        lines.append(
+            t.gettext(
+                "In {currency} at the same market's exchange rate nearest in date to the figure "
+                "(within {days} days), else at its latest rate, as marked; each rate and its date "
+                "are shown."
+            ).format(currency=currency, days=MAX_RATE_GAP_DAYS)
+        )
+    if unconverted:
+        lines.append(
+            t.gettext("No market rate to put these in {currency}: {places}.").format(
+                currency=currency, places="; ".join(unconverted)
+            )
+        )
+    return "".join(f"\n<i>{answers.esc(line)}</i>" for line in lines)
 
 
 def _no_figures(name: str, place: str | None, question: Question, t: Translator) -> str:
@@ -214,9 +216,17 @@ def _no_figures(name: str, place: str | None, question: Question, t: Translator)
 
 
 def market_prices(
-    session: Session, rows: Sequence[PriceRow], catalogue: Catalogue, *, lang: str
+    session: Session,
+    rows: Sequence[PriceRow],
+    catalogue: Catalogue,
+    *,
+    lang: str,
+    currency: str | None = None,
 ) -> list[MarketPrice]:
-    """Group figures (newest first) by market: latest, previous of its series, record, conversion."""
+    """Group figures (newest first) by market: latest, previous of its series, record, conversion.
+
+    Figures are converted into `currency` when one is asked, else won and yuan into dollars.
+    """
     by_market: OrderedDict[int, list[PriceRow]] = OrderedDict()
     for row in rows:
         by_market.setdefault(row.market_id, []).append(row)
@@ -226,7 +236,9 @@ def market_prices(
         series = [r for r in market_rows if _series(r) == _series(latest)]
         previous = series[1] if len(series) > 1 else None
         observation = to_observation(latest, catalogue, lang=lang)
-        target = conversion_target(latest.currency)
+        target = currency if currency is not None else conversion_target(latest.currency)
+        if target == latest.currency:
+            target = None
         context = repo.series_context(
             session, row=latest, rate_commodities=_rate_commodities(catalogue, latest, target)
         )
@@ -239,10 +251,12 @@ def market_prices(
             and latest.price_high > highest.price_high
         )
         rates = {}
-        for currency in {key for key, kind in context if kind in ("before", "after")}:
-            near = [context[(currency, k)] for k in ("before", "after") if (currency, k) in context]
-            rates[currency] = _nearest(observation, near, catalogue, lang)
+        for code in {key for key, kind in context if kind in ("before", "after")}:
+            near = [context[(code, k)] for k in ("before", "after") if (code, k) in context]
+            rates[code] = _nearest(observation, near, catalogue, lang)
         converted = convert(observation, rates, target) if target else None
+        if converted is None and currency is not None and target is not None:
+            converted = _at_latest_rates(session, observation, latest, catalogue, target, lang)
         items.append(
             MarketPrice(
                 latest=observation,
@@ -252,6 +266,29 @@ def market_prices(
             )
         )
     return items
+
+
+def _at_latest_rates(
+    session: Session,
+    observation: Observation,
+    row: PriceRow,
+    catalogue: Catalogue,
+    target: str,
+    lang: str,
+) -> Conversion | None:
+    """Convert at the latest market rates of the figure's market, else of a place it lies in."""
+    places = [row.market_id, *catalogue.ancestors(row.market_id)]
+    rates: dict[str, Rate] = {}
+    for code, rate_commodity in _rate_commodities(catalogue, row, target).items():
+        found = repo.recent_prices(
+            session, commodity_id=rate_commodity, market_ids=places, per_market=1
+        )
+        dated = [r for r in found if r.observed_on is not None and r.price_type == "market"]
+        if not dated:
+            return None
+        nearest_place = min(dated, key=lambda r: places.index(r.market_id))
+        rates[code] = _nearest(observation, [nearest_place], catalogue, lang)
+    return convert(observation, rates, target, latest=True)
 
 
 def _rate_commodities(catalogue: Catalogue, row: PriceRow, target: str | None) -> dict[str, int]:

@@ -8,8 +8,9 @@ from sqlalchemy.engine import Engine
 
 from bot.domain import callbacks
 from bot.domain.errors import InvalidInput
+from bot.domain.intent import Ask
 from bot.rendering.replies import InlineResult, Reply
-from bot.services import analysis, browse, prices
+from bot.services import analysis, asking, browse, prices
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
 
@@ -29,33 +30,28 @@ class Questions:
 
     # typed questions and commands
 
-    def ask(self, text: str, *, lang: str) -> Reply:
-        """Answer a price question (raises DomainError with a user message)."""
-        return prices.ask(
-            self._engine, self._catalogue.current, text, today=self._today(), lang=lang
+    def ask(self, text: str, *, lang: str, force: Ask | None = None) -> Reply:
+        """Answer a question as people ask it (raises DomainError with a user message)."""
+        return asking.ask(
+            self._engine,
+            self._catalogue.current,
+            text,
+            today=self._today(),
+            lang=lang,
+            force=force,
         )
 
     def compare(self, text: str, *, lang: str) -> Reply:
-        """Answer /compare <commodity> [period]."""
+        """Answer /compare <commodity> [markets] [period]."""
         if not text.strip():
             raise InvalidInput(analysis.COMPARE_USAGE, is_html=True)
-        catalogue, today = self._catalogue.current, self._today()
-        question = prices.resolve_question(catalogue, text, today=today, lang=lang, kind="cmp")
-        if isinstance(question, Reply):
-            return question
-        return analysis.compare(self._engine, catalogue, question, today=today, lang=lang)
+        return self.ask(text, lang=lang, force=Ask.COMPARE)
 
     def trend(self, text: str, *, lang: str) -> Reply:
-        """Answer /trend <commodity> [market] [period] with a chart or a table."""
+        """Answer /trend <commodity> [markets] [period] with a chart or a table."""
         if not text.strip():
             raise InvalidInput(analysis.TREND_USAGE, is_html=True)
-        catalogue = self._catalogue.current
-        question = prices.resolve_question(
-            catalogue, text, today=self._today(), lang=lang, kind="t"
-        )
-        if isinstance(question, Reply):
-            return question
-        return analysis.trend(self._engine, catalogue, question, lang=lang)
+        return self.ask(text, lang=lang, force=Ask.TREND)
 
     def conditions(self, text: str, *, lang: str) -> Reply:
         """Answer /conditions [place or commodity]."""
@@ -71,7 +67,7 @@ class Questions:
 
     def inline(self, text: str, *, lang: str) -> list[InlineResult]:
         """Answer an inline query with up to 50 results."""
-        return prices.inline_results(
+        return asking.inline(
             self._engine, self._catalogue.current, text, today=self._today(), lang=lang
         )
 
@@ -87,6 +83,12 @@ class Questions:
     def tapped_trend(self, cb: callbacks.Callback, *, lang: str) -> Reply:
         """A trend button: the chart it names."""
         return analysis.trend(self._engine, self._catalogue.current, self._question(cb), lang=lang)
+
+    def tapped_question(self, cb: callbacks.Callback, *, lang: str) -> Reply:
+        """A did-you-mean button of a question read by its intent."""
+        catalogue = self._catalogue.current
+        asked = asking.decode(catalogue, cb)
+        return asking.answer(self._engine, catalogue, asked, today=self._today(), lang=lang)
 
     def tapped_compare(self, cb: callbacks.Callback, *, lang: str) -> Reply:
         """A compare button: the markets side by side."""

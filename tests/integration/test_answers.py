@@ -1,6 +1,6 @@
 """Answers computed on a real database (SQLite and PostgreSQL): conversions, records, periods, browsing."""
 
-from bot.services import analysis, browse, prices
+from bot.services import analysis, asking, browse
 from bot.services.prices import Question
 from bot.services.seed import load_sample
 from tests.support.clock import NOW
@@ -8,7 +8,7 @@ from tests.support.factories import add_price
 
 
 def reply(engine, catalogue, text):
-    return prices.ask(engine, catalogue, text, today=NOW.date(), lang="en").text
+    return asking.ask(engine, catalogue, text, today=NOW.date(), lang="en").text
 
 
 def test_won_price_is_converted_at_the_same_markets_rate_nearest_in_date(engine, catalogue):

@@ -7,8 +7,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, func, select
 
 from bot.domain.errors import NotFound
+from bot.services.asking import ask
 from bot.services.catalogue import load_catalogue, sync_catalogue
-from bot.services.prices import ask
 from bot.services.seed import load_sample
 from db import repo
 from db.engine import current_revision, upgrade
