@@ -90,7 +90,9 @@ def read(
     if not parsed.commodity_text and parsed.commodity.match is None:
         if parsed.intent.chatter:
             return Reply(text=translator(lang).gettext(OFF_TOPIC))
-        raise InvalidInput(prices.PRICE_USAGE, is_html=True)
+        # "chart" or "cheapest" alone: say what the question needs, in its own terms.
+        usage = {Ask.TREND: analysis.TREND_USAGE, Ask.PRICE: prices.PRICE_USAGE}
+        raise InvalidInput(usage.get(ask, analysis.COMPARE_USAGE), is_html=True)
     return _resolved(catalogue, parsed, ask, lang)
 
 

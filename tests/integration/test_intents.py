@@ -180,3 +180,12 @@ def test_inline_offers_the_asked_view_first(engine, catalogue, three_markets):
     assert len({r.id for r in results}) == len(results)
     assert any("Hyesan" in r.title for r in results[1:])
     assert asking.inline(engine, catalogue, "hello", today=TODAY, lang="en") == []
+
+
+def test_an_intent_word_alone_says_what_it_needs(engine, catalogue):
+    with pytest.raises(InvalidInput) as trend:
+        _ask(engine, catalogue, "chart")
+    assert "/trend corn hyesan" in trend.value.user_message
+    with pytest.raises(InvalidInput) as cheapest:
+        _ask(engine, catalogue, "where is it cheapest")
+    assert "/compare rice" in cheapest.value.user_message
