@@ -4,7 +4,7 @@ from bot.services import analysis, asking, browse
 from bot.services.prices import Question
 from bot.services.seed import load_sample
 from tests.support.clock import NOW
-from tests.support.factories import add_price
+from tests.support.factories import add_price, add_rate
 
 
 def reply(engine, catalogue, text):
@@ -13,26 +13,8 @@ def reply(engine, catalogue, text):
 
 def test_won_price_is_converted_at_the_same_markets_rate_nearest_in_date(engine, catalogue):
     add_price(engine, catalogue, now=NOW, date="2026-10-01", price="9000")
-    add_price(
-        engine,
-        catalogue,
-        now=NOW,
-        commodity="us-dollar",
-        unit="USD",
-        pricetype="market",
-        date="2026-09-20",
-        price="30000",
-    )
-    add_price(
-        engine,
-        catalogue,
-        now=NOW,
-        commodity="us-dollar",
-        unit="USD",
-        pricetype="market",
-        date="2026-10-03",
-        price="36000",
-    )
+    add_rate(engine, catalogue, now=NOW, date="2026-09-20", price="30000")
+    add_rate(engine, catalogue, now=NOW, date="2026-10-03", price="36000")
     add_price(
         engine,
         catalogue,
@@ -61,16 +43,7 @@ def test_won_price_is_converted_at_the_same_markets_rate_nearest_in_date(engine,
 
 def test_no_conversion_without_a_nearby_market_rate(engine, catalogue):
     add_price(engine, catalogue, now=NOW, date="2026-10-01", price="9000")
-    add_price(
-        engine,
-        catalogue,
-        now=NOW,
-        commodity="us-dollar",
-        unit="USD",
-        pricetype="market",
-        date="2025-01-01",
-        price="8000",
-    )
+    add_rate(engine, catalogue, now=NOW, date="2025-01-01", price="8000")
     assert "≈" not in reply(engine, catalogue, "rice hyesan")
 
 

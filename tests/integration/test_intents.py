@@ -9,7 +9,7 @@ from bot.domain.errors import InvalidInput
 from bot.rendering.html import MAX_TEXT
 from bot.services import asking
 from tests.support.clock import NOW
-from tests.support.factories import add_price
+from tests.support.factories import add_price, add_rate
 
 TODAY = NOW.date()
 
@@ -18,25 +18,12 @@ def _ask(engine, catalogue, text, **kw):
     return asking.ask(engine, catalogue, text, today=TODAY, lang=kw.pop("lang", "en"), **kw)
 
 
-def _dollar_rate(engine, catalogue, day, price):
-    add_price(
-        engine,
-        catalogue,
-        now=NOW,
-        commodity="us-dollar",
-        unit="USD",
-        pricetype="market",
-        date=day,
-        price=price,
-    )
-
-
 @pytest.fixture
 def three_markets(engine, catalogue):
     """Rice in three cities in the same month, and a dollar rate in Hyesan."""
     for market, price in (("hyesan", "9000"), ("pyongyang", "8000"), ("sinuiju", "8500")):
         add_price(engine, catalogue, now=NOW, market=market, date="2026-10-10", price=price)
-    _dollar_rate(engine, catalogue, "2026-10-05", "9000")
+    add_rate(engine, catalogue, now=NOW, date="2026-10-05", price="9000")
 
 
 def test_cheapest_names_the_market_first_and_sorts_the_table(engine, catalogue, three_markets):
@@ -105,7 +92,7 @@ def test_a_currency_asked_converts_at_the_market_rate(engine, catalogue, three_m
 
 def test_a_stale_rate_is_used_only_when_asked_and_labelled(engine, catalogue):
     add_price(engine, catalogue, now=NOW, date="2026-10-01", price="9000")
-    _dollar_rate(engine, catalogue, "2025-01-01", "8000")
+    add_rate(engine, catalogue, now=NOW, date="2025-01-01", price="8000")
     assert "≈" not in _ask(engine, catalogue, "rice hyesan").text
     text = _ask(engine, catalogue, "쌀 혜산 달러로").text
     assert "1.12 USD/kg" in text and "not rates of the figure's date" in text

@@ -43,6 +43,14 @@ def add_price(
     return row
 
 
+def add_rate(
+    engine: Engine, catalogue: Catalogue, *, now: datetime, date: str, price: str, **overrides: str
+) -> PriceObservation:
+    """Store one market exchange rate of the US dollar (won per dollar) in Hyesan by default."""
+    fields = {"commodity": "us-dollar", "unit": "USD", "pricetype": "market"} | overrides
+    return add_price(engine, catalogue, now=now, date=date, price=price, **fields)
+
+
 def subscription_row(
     chat_id: int,
     *,
