@@ -139,6 +139,8 @@ class TradeReport(SQLModel, table=True):
     border_status: str | None = Field(default=None, max_length=20)
     market_activity: str | None = Field(default=None, max_length=20)
     enforcement: str | None = Field(default=None, sa_column=Column(Text))
+    # The goods as the report names them; those in the catalogue are linked too.
+    goods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     summary: str = Field(sa_column=Column(Text, nullable=False))
     source_name: str = Field(max_length=120)
     source_url: str | None = Field(default=None, max_length=500)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.services.admin import Admin
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock, utc_now
+from bot.services.condition_alerts import ConditionAlerts
 from bot.services.entries import Entries
 from bot.services.files import Files
 from bot.services.forms import Forms
@@ -49,6 +50,7 @@ class Container:
     schedules: Schedules
     subscriptions: Subscriptions
     alerts: PriceAlerts
+    condition_alerts: ConditionAlerts
 
 
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
@@ -61,6 +63,9 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         engine=engine, catalogue=catalogue, clock=clock, owner_ids=frozenset(settings.admin_ids)
     )
     alerts = PriceAlerts(engine=engine, catalogue=catalogue, clock=clock, queued=queued)
+    condition_alerts = ConditionAlerts(
+        engine=engine, catalogue=catalogue, clock=clock, queued=queued
+    )
     entries = Entries(
         engine=engine,
         catalogue=catalogue,
@@ -68,6 +73,7 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         pending=pending,
         names=admin,
         alerts=alerts,
+        condition_alerts=condition_alerts,
     )
     return Container(
         settings=settings,
@@ -102,4 +108,5 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             default_timezone=settings.default_timezone,
         ),
         alerts=alerts,
+        condition_alerts=condition_alerts,
     )

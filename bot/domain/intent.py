@@ -36,18 +36,6 @@ class Ask(StrEnum):
 # When a question carries several cues the most specific wins: "where is rice cheapest" is about
 # the cheapest market, "compare the rice trend" wants the chart of every market.
 _PRIORITY = (Ask.CHEAPEST, Ask.DEAREST, Ask.CHANGE, Ask.TREND, Ask.COMPARE)
-TOPICS = (
-    "border",
-    "smuggling",
-    "customs",
-    "exports",
-    "imports",
-    "enforcement",
-    "market-activity",
-    "exchange-rate",
-    "transport",
-    "food-supply",
-)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from bot.domain import conditions
+from bot.domain.conditions import (
+    BORDER_STATUSES,
+    CHANNELS,
+    DIRECTIONS,
+    MARKET_ACTIVITY,
+    TOPICS,
+)
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput
 from bot.domain.units import CURRENCIES, Unit, parse_unit
@@ -22,12 +30,10 @@ PRICE_TYPES = (
     "market",
     "official",
 )
-TOPICS = ("border", "smuggling", "exports", "imports", "market-activity", "crackdown")
-DIRECTIONS = ("export", "import", "both")
-CHANNELS = ("official-customs", "state-sanctioned-smuggling", "private-smuggling")
-BORDER_STATUSES = ("open", "restricted", "closed", "lockdown")
-MARKET_ACTIVITY = ("contracting", "recovering", "stable")
-MAX_SUMMARY = 3000
+MAX_SUMMARY = 2000
+MAX_GOODS = 30
+MAX_GOOD_NAME = 80
+DATE_PRECISIONS = ("day", "month", "year", "unknown")
 # Anything above this per base unit is a typo, not a price (KPW per kg of gold is ~1e8).
 MAX_PRICE = 1e12
 _RELIABILITY_RE = re.compile(r"^[A-F][1-6]$")
@@ -220,22 +226,93 @@ def trade_report_from_row(row: Mapping[str, str], *, today: date) -> TradeReport
     source = _text(row.get("source"), 120, "source")
     if not source:
         raise InvalidInput("The source is missing: every report needs one.")
-    topics = tuple(
-        t for t in (_choice(x, TOPICS, "topic") for x in (row.get("topics") or "").split(";")) if t
-    )
-    goods = tuple(x.strip() for x in (row.get("commodities") or "").split(";") if x.strip())
+    observed = PartialDate.parse(row.get("date"), today=today)
+    _check_precision(row.get("date_precision"), observed)
     return TradeReportRecord(
         place=place,
-        observed=PartialDate.parse(row.get("date"), today=today),
-        topics=topics,
+        observed=observed,
+        topics=parse_topics(row.get("topics") or ""),
         direction=_choice(row.get("direction"), DIRECTIONS, "direction"),
-        channel=_choice(row.get("channel"), CHANNELS, "channel"),
-        border_status=_choice(row.get("border_status"), BORDER_STATUSES, "border status"),
+        channel=parse_channel(row.get("channel")),
+        border_status=parse_border_status(row.get("border_status")),
         market_activity=_choice(row.get("market_activity"), MARKET_ACTIVITY, "market activity"),
         enforcement=_text(row.get("enforcement"), 500, "enforcement note"),
-        commodities=goods,
+        commodities=parse_goods(row.get("commodities") or ""),
         summary=summary,
         source_name=source,
         source_url=parse_url(row.get("source_url")),
         reliability=parse_reliability(row.get("reliability")),
     )
+
+
+def parse_topics(raw: str) -> tuple[str, ...]:
+    """Read topics separated by ';' or ',' (older words such as "crackdown" included)."""
+    found: list[str] = []
+    for word in re.split(r"[;,]", raw):
+        if not word.strip():
+            continue
+        topic = conditions.topic(word)
+        if topic is None:
+            raise InvalidInput(f"“{word.strip()}” is not a topic; use one of: {', '.join(TOPICS)}.")
+        if topic not in found:
+            found.append(topic)
+    return tuple(found)
+
+
+def parse_border_status(raw: str | None) -> str | None:
+    """Read a border status (closed, restricted, partially-open, open), or None when empty."""
+    if not (raw or "").strip():
+        return None
+    status = conditions.border_status(raw or "")
+    if status is None:
+        raise InvalidInput(
+            f"“{(raw or '').strip()}” is not a border status; use one of: "
+            f"{', '.join(BORDER_STATUSES)}."
+        )
+    return status
+
+
+def parse_channel(raw: str | None) -> str | None:
+    """Read a channel: a short label such as official-customs, rail or truck."""
+    if not (raw or "").strip():
+        return None
+    label = conditions.channel(raw or "")
+    if label is None:
+        raise InvalidInput(
+            f"“{(raw or '').strip()[:60]}” is not a channel: give a short label of letters, "
+            f"digits and hyphens (at most {conditions.MAX_CHANNEL} characters), such as "
+            f"{', '.join(CHANNELS[:5])}."
+        )
+    return label
+
+
+def parse_goods(raw: str) -> tuple[str, ...]:
+    """Read the goods a report names, separated by ';'; each is kept as written."""
+    goods: list[str] = []
+    for part in raw.split(";"):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        if len(name) > MAX_GOOD_NAME:
+            raise InvalidInput(
+                f"The good “{name[:40]}…” is {len(name)} characters; the limit is {MAX_GOOD_NAME}."
+            )
+        if name.casefold() not in (g.casefold() for g in goods):
+            goods.append(name)
+    if len(goods) > MAX_GOODS:
+        raise InvalidInput(f"The report names {len(goods)} goods; the limit is {MAX_GOODS}.")
+    return tuple(goods)
+
+
+def _check_precision(raw: str | None, observed: PartialDate) -> None:
+    precision = (raw or "").strip().lower()
+    if not precision:
+        return
+    if precision not in DATE_PRECISIONS:
+        raise InvalidInput(
+            f"“{raw}” is not a date precision; use one of: {', '.join(DATE_PRECISIONS)}."
+        )
+    if precision != observed.precision:
+        raise InvalidInput(
+            f"The date “{observed.iso() or 'empty'}” does not have the precision “{precision}”."
+        )

@@ -6,33 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.domain import conditions
 from bot.domain.dates import PartialDate, age_label
-from bot.domain.i18n import ENGLISH, N_, Translator
+from bot.domain.i18n import ENGLISH, Translator
 from bot.domain.prices import Figure, Observation
 from bot.domain.text import shorten
 from bot.rendering.answers import PRICE_TYPE_LABELS, figure_text
 from bot.rendering.html import esc, link
 
 LABELS = {
-    "open": N_("open"),
-    "restricted": N_("restricted"),
-    "closed": N_("closed"),
-    "lockdown": N_("lockdown"),
-    "export": N_("export"),
-    "import": N_("import"),
-    "both": N_("export and import"),
-    "official-customs": N_("official customs"),
-    "state-sanctioned-smuggling": N_("state-sanctioned smuggling"),
-    "private-smuggling": N_("private smuggling"),
-    "contracting": N_("contracting"),
-    "recovering": N_("recovering"),
-    "stable": N_("stable"),
-    "border": N_("border"),
-    "smuggling": N_("smuggling"),
-    "exports": N_("exports"),
-    "imports": N_("imports"),
-    "market-activity": N_("market activity"),
-    "crackdown": N_("crackdown"),
+    **conditions.TOPIC_LABELS,
+    **conditions.BORDER_LABELS,
+    **conditions.MARKET_LABELS,
+    **conditions.DIRECTION_LABELS,
+    **conditions.CHANNEL_LABELS,
 }
 
 
@@ -56,7 +43,7 @@ class ReportView:
 
 
 def _label(value: str, t: Translator) -> str:
-    return t.gettext(LABELS[value]) if value in LABELS else value
+    return t.gettext(LABELS[value]) if value in LABELS else value.replace("-", " ")
 
 
 def report_block(report: ReportView, t: Translator = ENGLISH, *, summary_limit: int = 1200) -> str:

@@ -17,6 +17,7 @@ from bot.rendering.html import esc
 from bot.rendering.replies import Button, Reply
 from bot.services.catalogue import Catalogue
 from bot.services.prices import check_length, to_observation
+from bot.services.records import link_goods
 from db import repo
 from db.models import TradeReport
 
@@ -107,16 +108,34 @@ def _report_view(
         border_status=report.border_status,
         market_activity=report.market_activity,
         enforcement=report.enforcement,
-        goods=tuple(
-            catalogue.commodity_labels[g].in_lang(lang)
-            for g in goods
-            if g in catalogue.commodity_labels
-        ),
+        goods=goods_labels(report, goods, catalogue, lang),
         summary=report.summary,
         source_name=report.source_name,
         source_url=report.source_url,
         reliability=report.reliability,
     )
+
+
+def goods_labels(
+    report: TradeReport, linked: list[int], catalogue: Catalogue, lang: str
+) -> tuple[str, ...]:
+    """Return the goods a report names: catalogue names in the reader's language, others as named."""
+    labels: list[str] = []
+    seen: set[int] = set()
+    for name in report.goods or ():
+        ids = link_goods(catalogue, [name])
+        if ids and ids[0] in catalogue.commodity_labels:
+            seen.add(ids[0])
+            labels.append(catalogue.commodity_labels[ids[0]].in_lang(lang))
+        else:
+            labels.append(name)
+    # Reports stored before goods were kept as named have links only.
+    labels += [
+        catalogue.commodity_labels[g].in_lang(lang)
+        for g in linked
+        if g not in seen and g in catalogue.commodity_labels
+    ]
+    return tuple(dict.fromkeys(labels))
 
 
 def _pager(kind: str, page: int, pages: int, *fields: object) -> tuple[tuple[Button, ...], ...]:

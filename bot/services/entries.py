@@ -25,6 +25,7 @@ from bot.rendering.replies import Button, Reply
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, CatalogueStore
 from bot.services.clock import Clock
+from bot.services.condition_alerts import ConditionAlerts
 from bot.services.pending import Pending, PendingStore
 from bot.services.price_alerts import PriceAlerts
 from bot.services.records import price_row, trade_report_row
@@ -49,6 +50,7 @@ class Entries:
         pending: PendingStore,
         names: Admin,
         alerts: PriceAlerts,
+        condition_alerts: ConditionAlerts,
     ) -> None:
         self._engine = engine
         self._catalogue = catalogue
@@ -56,6 +58,7 @@ class Entries:
         self._store = pending
         self._names = names
         self._alerts = alerts
+        self._condition_alerts = condition_alerts
 
     # One-line price entry
 
@@ -206,6 +209,7 @@ class Entries:
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
         now = self._clock()
         new_price_id: int | None = None
+        new_report_id: int | None = None
         with Session(self._engine) as session:
             entity_id: int | None
             if pending.kind in ("price", "form-price"):
@@ -229,7 +233,7 @@ class Entries:
                     raise InvalidInput("This report is already stored; nothing was added.")
                 repo.add_trade_report(session, report=report, commodity_ids=goods)
                 entity, ident = "tradereport", f"r{report.id}"
-                entity_id = report.id
+                new_report_id = entity_id = report.id
                 after = {k: v[:200] for k, v in pending.data["row"].items() if v}
             repo.add_audit(
                 session,
@@ -245,6 +249,8 @@ class Entries:
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
         if new_price_id is not None:
             self._alerts.prices_added([new_price_id])
+        if new_report_id is not None:
+            self._condition_alerts.reports_added([new_report_id])
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:

@@ -13,16 +13,18 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.domain import callbacks
-from bot.domain.dates import PartialDate
-from bot.domain.errors import InvalidInput
-from bot.domain.records import (
+from bot.domain.conditions import (
     BORDER_STATUSES,
     CHANNELS,
     DIRECTIONS,
     MARKET_ACTIVITY,
+    TOPICS,
+)
+from bot.domain.dates import PartialDate
+from bot.domain.errors import InvalidInput
+from bot.domain.records import (
     MAX_SUMMARY,
     PRICE_TYPES,
-    TOPICS,
     parse_currency,
     parse_price_range,
     parse_reliability,

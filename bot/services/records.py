@@ -72,10 +72,7 @@ def trade_report_row(
     market_id, market_slug = resolve_exactly(
         catalogue.markets, catalogue.market_slugs, record.place, "place"
     )
-    goods = [
-        resolve_exactly(catalogue.commodities, catalogue.commodity_slugs, text, "commodity")[0]
-        for text in record.commodities
-    ]
+    goods = link_goods(catalogue, record.commodities)
     report = TradeReport(
         market_id=market_id,
         observed_on=record.observed.value,
@@ -87,6 +84,7 @@ def trade_report_row(
         border_status=record.border_status,
         market_activity=record.market_activity,
         enforcement=record.enforcement,
+        goods=list(record.commodities),
         summary=record.summary,
         source_name=record.source_name,
         source_url=record.source_url,
@@ -96,3 +94,19 @@ def trade_report_row(
         natural_key=record.natural_key(market_slug),
     )
     return report, goods
+
+
+def link_goods(catalogue: Catalogue, names: tuple[str, ...] | list[str]) -> list[int]:
+    """Return the catalogue ids of the goods a report names that are in the catalogue.
+
+    A slug or one exact name links; anything else ("mobile phones") stays a named good only.
+    """
+    ids: list[int] = []
+    for name in names:
+        found = catalogue.commodity_slugs.get(name)
+        if found is None:
+            hits = catalogue.commodities.exact(name)
+            found = hits[0].id if len(hits) == 1 else None
+        if found is not None and found not in ids:
+            ids.append(found)
+    return ids

@@ -71,6 +71,7 @@ PRICES_HEADER = [
 TRADE_HEADER = [
     "place",
     "date",
+    "date_precision",
     "topics",
     "direction",
     "channel",
@@ -126,11 +127,14 @@ UNITS = {
     "CNY",
     "100 CNY",
 }
-TOPICS = {"border", "smuggling", "exports", "imports", "market-activity", "crackdown"}
+TOPICS = {
+    "border", "smuggling", "customs", "exports", "imports", "enforcement", "market-activity",
+    "exchange-rate", "transport", "food-supply",
+}  # fmt: skip
 DIRECTIONS = {"", "export", "import", "both"}
 CHANNELS = {"", "official-customs", "state-sanctioned-smuggling", "private-smuggling"}
-BORDER_STATUSES = {"", "open", "restricted", "closed", "lockdown"}
-MARKET_ACTIVITIES = {"", "contracting", "recovering", "stable"}
+BORDER_STATUSES = {"", "open", "restricted", "partially-open", "closed"}
+MARKET_ACTIVITIES = {"", "contracting", "recovering", "stable", "booming"}
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
@@ -561,24 +565,31 @@ def test_seed_lingzhi_rows() -> None:
 
 def test_trade_reports() -> None:
     reports = rows("trade_reports")
-    assert 4 <= len(reports) <= 6
     places = by_slug("places")
-    commodities = by_slug("commodities")
+    # The seed article's five reports (graded), then the 60 dated facts (one is the same article).
+    seed, facts = reports[:5], reports[5:]
+    assert len(facts) == 60 and all(r["source_url"] == SEED_URL for r in seed)
+    slug_re = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
     for i, row in enumerate(reports, start=2):
         assert row["place"] in places, i
         topics = split(row["topics"])
         assert topics and set(topics) <= TOPICS, i
         assert row["direction"] in DIRECTIONS, i
-        assert row["channel"] in CHANNELS, i
+        assert row["channel"] == "" or slug_re.match(row["channel"]), i
         assert row["border_status"] in BORDER_STATUSES, i
         assert row["market_activity"] in MARKET_ACTIVITIES, i
-        assert set(split(row["commodities"])) <= set(commodities), i
-        assert row["summary"], i
+        assert row["summary"] and len(row["summary"]) <= 2000, i
         assert row["date"] == "" or parse_date(row["date"]), i
-        assert row["source"] == "Daily NK", i
-        assert row["source_url"] == SEED_URL, i
-        assert RELIABILITY_RE.match(row["reliability"]), i
+        precision = {"": "unknown", 4: "year", 7: "month", 10: "day"}
+        assert row["date_precision"] == precision[len(row["date"]) or ""], i
+        assert row["source"] and row["source_url"].startswith(("https://", "http://")), i
+    for row in seed:
+        assert row["source"] == "Daily NK"
+        assert row["channel"] in CHANNELS
+        assert RELIABILITY_RE.match(row["reliability"])
+    # The facts name every place they concern, the two border cities added for them included.
+    assert {"manpo", "pyongsong", "rason", "sinuiju"} <= {r["place"] for r in facts}
     mentioned = set()
-    for row in reports:
+    for row in seed:
         mentioned |= set(split(row["commodities"]))
-    assert {"lingzhi", "dried-leech", "medicinal-herbs", "gold"} <= mentioned
+    assert {"lingzhi", "dried leeches", "medicinal herbs", "gold"} <= mentioned

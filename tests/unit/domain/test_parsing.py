@@ -186,7 +186,43 @@ def test_trade_report_rows_are_validated():
         "lingzhi",
         "dried-leech",
     )
-    with pytest.raises(InvalidInput, match="limit is 3,000"):
+    with pytest.raises(InvalidInput, match="limit is 2,000"):
         trade_report_from_row({**row, "summary": "x" * 10_000_000}, today=TODAY)
+    assert trade_report_from_row({**row, "summary": "x" * 2000}, today=TODAY).summary
     with pytest.raises(InvalidInput, match="not a topic"):
         trade_report_from_row({**row, "topics": "weather"}, today=TODAY)
+
+
+def test_trade_report_rows_take_todays_words_and_older_ones():
+    row = {"place": "sinuiju", "summary": "Trucks crossed again.", "source": "Daily NK"}
+    record = trade_report_from_row(
+        {
+            **row,
+            "topics": "crackdown; Transport;border;border",
+            "border_status": "partially open",
+            "market_activity": "booming",
+            "channel": "Truck",
+            "commodities": "mobile phones; used  vehicles;Mobile Phones",
+            "date": "2025-08",
+            "date_precision": "month",
+        },
+        today=TODAY,
+    )
+    assert record.topics == ("enforcement", "transport", "border")
+    assert record.border_status == "partially-open"
+    assert record.market_activity == "booming"
+    assert record.channel == "truck"
+    assert record.commodities == ("mobile phones", "used vehicles")
+    assert trade_report_from_row(
+        {**row, "border_status": "lockdown"}, today=TODAY
+    ).border_status == ("closed")
+    with pytest.raises(InvalidInput, match="not a border status"):
+        trade_report_from_row({**row, "border_status": "ajar"}, today=TODAY)
+    with pytest.raises(InvalidInput, match="not a channel"):
+        trade_report_from_row({**row, "channel": "by night, across the river"}, today=TODAY)
+    with pytest.raises(InvalidInput, match="precision"):
+        trade_report_from_row({**row, "date": "2025-08", "date_precision": "day"}, today=TODAY)
+    with pytest.raises(InvalidInput, match="not a date precision"):
+        trade_report_from_row({**row, "date": "2025", "date_precision": "decade"}, today=TODAY)
+    with pytest.raises(InvalidInput, match="future"):
+        trade_report_from_row({**row, "date": f"{TODAY.year + 1}"}, today=TODAY)

@@ -1,0 +1,43 @@
+"""trade reports: goods as named; today's topic and border-status words
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 14:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+_REPORTS = sa.table(
+    "tradereport",
+    sa.column("id", sa.Integer()),
+    sa.column("topics", sa.JSON()),
+    sa.column("border_status", sa.String()),
+)
+_TOPICS = {"crackdown": "enforcement"}
+_BORDER = {"lockdown": "closed"}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tradereport", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("goods", sa.JSON(), nullable=False, server_default="[]"))
+    conn = op.get_bind()
+    for row in conn.execute(sa.select(_REPORTS.c.id, _REPORTS.c.topics, _REPORTS.c.border_status)):
+        topics = list(dict.fromkeys(_TOPICS.get(t, t) for t in (row.topics or [])))
+        border = _BORDER.get(row.border_status or "", row.border_status)
+        if topics != (row.topics or []) or border != row.border_status:
+            conn.execute(
+                sa.update(_REPORTS)
+                .where(_REPORTS.c.id == row.id)
+                .values(topics=topics, border_status=border)
+            )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tradereport", schema=None) as batch_op:
+        batch_op.drop_column("goods")
