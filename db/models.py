@@ -124,6 +124,7 @@ class TradeReport(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_trade_report_place_latest", "market_id", "sort_on", "id"),
+        Index("ix_trade_report_latest", "sort_on", "id"),
         UniqueConstraint("natural_key", name="uq_trade_report_natural_key"),
     )
 
@@ -188,6 +189,8 @@ class Subscription(SQLModel, table=True):
     timezone: str = Field(default="Asia/Seoul", max_length=64)
     language: str = Field(default="en", max_length=8)
     alerts: bool = False
+    # Condition alerts: a border change or enforcement reported in a watched place, sent at once.
+    condition_alerts: bool = False
     active: bool = True
     next_due_at: datetime | None = None  # UTC
     last_digest_at: datetime | None = None
@@ -241,6 +244,16 @@ class AlertState(SQLModel, table=True):
     level: str = Field(max_length=10)  # normal, high, severe, record
     observation_id: int | None = None
     updated_at: datetime
+
+
+class ConditionCheck(SQLModel, table=True):
+    """A trade report already weighed for condition alerts: each report is weighed once, so
+    reporting the same report again queues nothing."""
+
+    report_id: int = Field(foreign_key="tradereport.id", primary_key=True)
+    alerted: bool = False  # it changed a border status or reported enforcement
+    queued: int = 0  # condition alerts it queued (the others' day was taken)
+    checked_at: datetime
 
 
 class Lease(SQLModel, table=True):

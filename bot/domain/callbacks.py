@@ -16,7 +16,10 @@ KINDS = {
     "t": "trend",  # t:commodity:market:start:end
     "cmp": "compare",  # cmp:commodity
     "q": "a question read by its intent",  # q:intent:commodity:market.market:start:end:currency
-    "c": "conditions",  # c:scope:id:page  (scope a=all, m=place, g=goods)
+    "c": "conditions (buttons of earlier messages)",  # c:scope:id:page (a=all, m=place, g=goods)
+    "k": "conditions",  # k:market:commodity:topics:start:end:partner:page:named good
+    "b": "place briefing",  # b:market
+    "sbm": "subscribe to a place",  # sbm:market
     "lc": "commodity list",  # lc:page
     "lm": "market list",  # lm:page
     "m": "market overview",  # m:market

@@ -47,6 +47,7 @@ class Intent:
     every_market: bool = False  # "all cities", "전국", "各地"
     where: bool = False  # "where", "which market": a comparison unless something says more
     topics: tuple[str, ...] = ()  # trade-condition topics named
+    partner: str | None = None  # a trading partner named: "cn" (China) or "ru" (Russia)
     conditions: bool = False  # a trade-condition question, with or without a topic
     chatter: bool = False  # "hello", "who made you", "날씨": not about prices or trade
     cues: tuple[str, ...] = ()  # the words read as intent, in the order found
@@ -57,8 +58,8 @@ class Intent:
 @dataclass(frozen=True)
 class _Cue:
     pattern: re.Pattern[str]
-    effect: str  # an Ask value, "currency:XXX", "topic:NAME", "every", "where", "chatter",
-    # "conditions" or "filler"
+    effect: str  # an Ask value, "currency:XXX", "topic:NAME", "partner:XX", "every", "where",
+    # "chatter", "conditions" or "filler"
     latin: bool
 
 
@@ -77,6 +78,16 @@ def _cue(effect: str, *patterns: str) -> None:
 
 
 # Longer expressions first: "how much more" before "more", "most expensive" before "expensive".
+# A rate alone is a price ("평양 달러 환율"); a shock to it is a trade condition.
+_cue(
+    "topic:exchange-rate",
+    r"(?:exchange[ -]rates?|currency|dollar|won|yuan) (?:shocks?|crisis|crash(?:ed|es)?"
+    r"|collapse[sd]?|plunge[sd]?|spikes?|surge[sd]?|volatility|turmoil|swings?|reform)"
+    r"|redenomination|devaluation|currency reform|foreign currency|forex|hard currency",
+    rf"환율 ?(?:급등|폭등|급락|폭락|충격|불안|위기|파동|상황){_TAIL}|화폐 ?(?:개혁|교환){_TAIL}"
+    rf"|외화{_TAIL}|외환{_TAIL}",
+    r"汇率(?:暴涨|暴跌|飙升|剧烈波动|波动|危机|冲击|情况)|匯率(?:暴漲|暴跌|波動|危機)|货币改革|外汇|外匯",
+)
 _cue("currency:USD", r"(?:in|into|to|as|in terms of) (?:us |american )?(?:dollars?|usd|\$|bucks)")
 _cue("currency:CNY", r"(?:in|into|to|as|in terms of) (?:chinese )?(?:yuan|rmb|cny|renminbi)")
 _cue("currency:KPW", r"(?:in|into|to|as|in terms of) (?:north korean |nk )?(?:won|kpw)")
@@ -137,47 +148,90 @@ _cue(
     r"哪里|哪裡|哪儿|哪兒|哪个市场|哪個市場|哪个城市|哪個城市|在哪",
 )
 _cue(
+    "topic:border,enforcement",
+    r"lockdowns?|locked down|lock downs?|quarantines?|sealed off|sealing",
+    rf"봉쇄{_TAIL}|격리{_TAIL}",
+    r"封锁|封鎖|封城|封关|封關|隔离|隔離",
+)
+_cue(
+    "topic:border,transport",
+    r"(?:road |rail |river |friendship |new yalu (?:river )?)?bridges?",
+    rf"대교{_TAIL}|(?:자동차|도로|철도) ?다리{_TAIL}|철교{_TAIL}",
+    r"大桥|大橋|铁桥|鐵橋|界河桥",
+)
+_cue(
     "topic:border",
-    r"border crossings?|crossings?|borders?|frontier",
-    rf"국경{_TAIL}",
+    r"border crossings?|crossings?|crossing points?|borders?|frontier|checkpoints? on the border",
+    rf"국경{_TAIL}|도강{_TAIL}",
     r"边境|邊境|国境|國境|口岸",
 )
 _cue("topic:customs", r"customs", rf"세관{_TAIL}|통관", r"海关|海關|通关|通關")
-_cue("topic:smuggling", r"smuggl\w*|contraband", rf"밀수{_TAIL}", r"走私")
+_cue(
+    "topic:smuggling",
+    r"smuggl\w*|contraband|sanctions?(?: evasion| busting| violations?)?|illicit|illegal trade",
+    rf"밀수{_TAIL}|제재{_TAIL}",
+    r"走私|制裁",
+)
 _cue("topic:exports", r"export(?:s|ing|ed|ers?)?", rf"수출{_TAIL}(?![가-힣])", r"出口")
-_cue("topic:imports", r"import(?:s|ing|ers?)?", rf"수입{_TAIL}(?![가-힣])", r"进口|進口")
+_cue(
+    "topic:imports",
+    r"import(?:s|ing|ed|ers?)?|(?:come|comes|coming|came|brought|bringing|flow(?:s|ing)?) "
+    r"(?:in|into|across)",
+    rf"수입{_TAIL}(?![가-힣])|들여오{_TAIL}|반입{_TAIL}",
+    r"进口|進口|输入|輸入",
+)
 _cue(
     "topic:enforcement",
-    r"crackdowns?|crack down|inspections?|lockdowns?|quarantine|enforcement|arrests?|arrested"
-    r"|executions?|executed|raids?|punish\w*|surveillance",
-    rf"단속{_TAIL}|봉쇄{_TAIL}|검열{_TAIL}|처형{_TAIL}|통제{_TAIL}",
-    r"封锁|封鎖|封城|打击|打擊|镇压|鎮壓|检查|檢查|处决|處決",
+    r"crackdowns?|crack down|inspections?|enforcement|arrests?|arrested"
+    r"|executions?|executed|raids?|punish\w*|surveillance|checkpoints?|bans?|banned|banning"
+    r"|restrictions?|restricted|controls on",
+    rf"단속{_TAIL}|검열{_TAIL}|처형{_TAIL}|통제{_TAIL}|검문소?{_TAIL}|금지{_TAIL}",
+    r"打击|打擊|镇压|鎮壓|检查站?|檢查站?|处决|處決|管制|禁止|严打|嚴打",
 )
 _cue(
     "topic:market-activity",
-    r"market (?:hours|activity|closures?|closed|open)|market opening hours",
-    rf"장마당 ?(?:상황|분위기|운영|폐쇄|시간){_TAIL}|시장 ?(?:상황|폐쇄|운영){_TAIL}",
-    r"市场情况|市場情況|市场关闭|市場關閉",
+    r"markets? (?:hours|activity|closures?|closed|open|days?|shut)|market opening hours"
+    r"|markets? (?:reopen\w*|recover\w*|boom\w*|slump\w*)|jangmadang|recover(?:y|ed|ing|s)?"
+    r"|merchants?|vendors?",
+    rf"장마당 ?(?:상황|분위기|운영|폐쇄|시간){_TAIL}|시장 ?(?:상황|폐쇄|운영|시간){_TAIL}"
+    rf"|장마당{_TAIL}",
+    r"市场情况|市場情況|市场关闭|市場關閉|市场开放|市場開放|集市|营业时间|營業時間|营业|營業|商贩|商販",
 )
 _cue(
     "topic:transport",
     r"freight trains?|trains?|railways?|rail|trucks?|lorr(?:y|ies)|ships?|shipping|vessels?"
-    r"|boats?",
-    rf"화물열차{_TAIL}|열차{_TAIL}|기차{_TAIL}|트럭{_TAIL}|화물차{_TAIL}|선박{_TAIL}",
-    r"火车|火車|列车|列車|货车|貨車|卡车|卡車|船只|船隻|货船|貨船",
+    r"|boats?|ports?|harbou?rs?|containers?|freight|cargo|roads?|highways?|flights?",
+    rf"화물열차{_TAIL}|열차{_TAIL}|기차{_TAIL}|트럭{_TAIL}|화물차{_TAIL}|선박{_TAIL}|항구{_TAIL}"
+    rf"|항만{_TAIL}|화물{_TAIL}|(?<=[가-힣])항{_TAIL}(?![가-힣])",
+    r"火车|火車|列车|列車|货车|貨車|卡车|卡車|船只|船隻|货船|貨船|港口|航线|航線|航运|航運|海运"
+    r"|海運|货运|貨運|(?<=\w)港",
 )
 _cue(
     "topic:food-supply",
-    r"grain (?:shops?|stores?|sales? (?:shops?|stations?))|food supply|food shortages?"
-    r"|rations?|rationing",
-    rf"양곡판매소{_TAIL}|배급{_TAIL}|식량 ?(?:사정|난){_TAIL}",
-    r"粮店|糧店|粮食供应|糧食供應|配给|配給",
+    r"grain (?:shops?|stores?|sales? (?:shops?|stations?))|food (?:supply|supplies|situation"
+    r"|crisis|shortages?|shops?|stores?)|state (?:shops?|stores?)|shortages?|famine|hunger"
+    r"|starvation|rations?|rationing",
+    rf"양곡판매소{_TAIL}|배급{_TAIL}|식량 ?(?:사정|난|상황|공급|부족){_TAIL}|공급{_TAIL}|기근{_TAIL}",
+    r"粮店|糧店|粮食供应|糧食供應|粮食|糧食|粮荒|糧荒|饥荒|饑荒|缺粮|配给|配給|供应|供應",
+)
+_cue(
+    "partner:cn",
+    r"china|chinese|dandong|ji ?an|changbai|hunchun|tumen|yanji|beijing",
+    rf"중국{_TAIL}|단둥{_TAIL}|단동{_TAIL}",
+    r"中国|中國|丹东|丹東|集安|长白|長白|珲春|琿春",
+)
+_cue(
+    "partner:ru",
+    r"russia|russian|moscow|vladivostok|khasan",
+    rf"러시아{_TAIL}|로씨야{_TAIL}|로시아{_TAIL}",
+    r"俄罗斯|俄羅斯|俄国|俄國",
 )
 _cue(
     "conditions",
-    r"trade|trading|situation|happening|going on|news|conditions|status",
-    rf"무역{_TAIL}|상황{_TAIL}|소식{_TAIL}|정세{_TAIL}",
-    r"贸易|貿易|情况|情況|形势|形勢|消息",
+    r"trade|trading|situation|happening|going on|news|conditions|status|why|reasons?|causes?"
+    r"|caused|explain",
+    rf"무역{_TAIL}|상황{_TAIL}|소식{_TAIL}|정세{_TAIL}|왜|이유{_TAIL}|원인{_TAIL}",
+    r"贸易|貿易|情况|情況|形势|形勢|消息|为什么|為什麼|为何|為何|原因",
 )
 _cue(
     "chatter",
@@ -211,7 +265,10 @@ _SLIP_WORDS = {
     **dict.fromkeys(("customs",), "topic:customs"),
     **dict.fromkeys(("exports", "export"), "topic:exports"),
     **dict.fromkeys(("imports",), "topic:imports"),
-    **dict.fromkeys(("crackdown", "inspection", "lockdown"), "topic:enforcement"),
+    **dict.fromkeys(("crackdown", "inspection"), "topic:enforcement"),
+    **dict.fromkeys(("lockdown",), "topic:border,enforcement"),
+    **dict.fromkeys(("shipping", "trains", "trucks", "freight"), "topic:transport"),
+    **dict.fromkeys(("hours",), "topic:market-activity"),
 }
 
 
@@ -240,8 +297,15 @@ def read_intent(
                 continue
             is_currency = cue.effect.startswith("currency:")
             # A currency word is a name as well ("美元"); it is put back when no good is left.
-            if not is_currency and any(m.start() < e and s < m.end() for s, e in kept):
-                continue
+            overlapping = [(s, e) for s, e in kept if m.start() < e and s < m.end()]
+            if not is_currency and overlapping:
+                # "南浦市场情况": the name 南浦市 ends inside the cue 市场情况, and 南浦 is a
+                # name too, so the cue wins the shared character.
+                if cue.latin or not all(
+                    s < m.start() and known(rest[s : m.start()]) for s, _e in overlapping
+                ):
+                    continue
+                kept = [(s, m.start()) if (s, e) in overlapping else (s, e) for s, e in kept]
             if cue.latin and known(m.group()):
                 continue
             effects.append((m.start(), cue.effect, m.group()))
@@ -304,7 +368,15 @@ def _slip(word: str, known: Callable[[str], bool], maybe_name: Callable[[str], b
 
 def _intent(effects: list[tuple[str, str]], rest: str, with_currency: str) -> Intent:
     asks = {effect for effect, _ in effects}
-    topics = tuple(dict.fromkeys(e.split(":", 1)[1] for e, _ in effects if e.startswith("topic:")))
+    topics = tuple(
+        dict.fromkeys(
+            topic
+            for e, _ in effects
+            if e.startswith("topic:")
+            for topic in e.split(":", 1)[1].split(",")
+        )
+    )
+    partners = [e.split(":", 1)[1] for e, _ in effects if e.startswith("partner:")]
     currencies = [e.split(":", 1)[1] for e, _ in effects if e.startswith("currency:")]
     ask = next((a for a in _PRIORITY if a in asks), Ask.PRICE)
     return Intent(
@@ -313,7 +385,8 @@ def _intent(effects: list[tuple[str, str]], rest: str, with_currency: str) -> In
         every_market="every" in asks,
         where="where" in asks,
         topics=topics,
-        conditions=bool(topics) or "conditions" in asks,
+        partner=partners[0] if partners else None,
+        conditions=bool(topics) or bool(partners) or "conditions" in asks,
         chatter="chatter" in asks,
         cues=tuple(word for effect, word in effects if effect != "filler"),
         rest=re.sub(r"\s+", " ", rest).strip(),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.domain.intent import Ask, Intent, read_intent
-from bot.domain.matching import Resolution, Resolver, contained_names
+from bot.domain.matching import Entry, Resolution, Resolver, contained_names
 from bot.domain.periods import Period, extract_period
 from bot.domain.text import normalize, script_of
 
@@ -343,3 +343,33 @@ def _rank(commodity: Resolution, place: Resolution | None) -> tuple[int, ...]:
     if p < 2 and not (p == 1 and c >= 2 and place.candidates[0].score >= 75.0):
         return ()
     return (int(c >= 2 and p >= 2), int(c >= 2), int(p >= 2), c + p)
+
+
+def exact_names(text: str, resolver: Resolver) -> list[Entry]:
+    """Return the entries named exactly anywhere in a text, longest names first, each once.
+
+    Phrases of up to six words are looked up whole ("north korea", "north korea's" too), and
+    Korean or Chinese names inside longer runs ("到新义州的"). Words around them do not matter:
+    condition questions carry many ("are trucks crossing at sinuiju again?").
+    """
+    words = normalize(text).split()
+    found: dict[int, tuple[int, Entry]] = {}
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + _MAX_PLACE_WORDS), i, -1):
+            phrase = " ".join(words[i:j])
+            if j - i == 1 and phrase in _STOPWORDS:
+                continue
+            hits = resolver.exact(phrase)
+            if not hits and phrase.endswith("s") and script_of(phrase) == "latin":
+                hits = resolver.exact(phrase[:-1])  # "north koreas" from "north korea's"
+            if len(hits) == 1:
+                found.setdefault(hits[0].id, (len(phrase), hits[0]))
+                i = j
+                break
+        else:
+            if script_of(words[i]) != "latin":
+                for entry, name in contained_names(resolver, words[i]):
+                    found.setdefault(entry.id, (len(name), entry))
+            i += 1
+    return [entry for _size, entry in sorted(found.values(), key=lambda x: -x[0])]

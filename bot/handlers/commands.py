@@ -46,7 +46,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "conditions",
         questions.conditions_command,
-        N_("Trade conditions: /conditions hyesan"),
+        N_("Trade conditions: /conditions hyesan smuggling 2024"),
+        PUBLIC,
+    ),
+    Command(
+        "brief",
+        questions.brief_command,
+        N_("A place at a glance: /brief hyesan"),
         PUBLIC,
     ),
     Command("commodities", questions.commodities_command, N_("Browse the commodities"), PUBLIC),
@@ -101,7 +107,15 @@ COMMANDS: tuple[Command, ...] = (
         N_('Add a price: /addprice lingzhi hyesan 500-1200 CNY/kg 2024-11 source:"Daily NK"'),
         EDITOR,
     ),
-    Command("addreport", editors.addreport, N_("Add a trade-condition report (guided)"), EDITOR),
+    Command(
+        "addreport",
+        editors.addreport,
+        N_(
+            'Add a trade-condition report: /addreport sinuiju 2025-09 border "Trucks crossed '
+            'again." source:"Daily NK" (alone: a guided form)'
+        ),
+        EDITOR,
+    ),
     Command("mine", editors.mine, N_("My latest entries"), EDITOR),
     Command("undo", editors.undo, N_("Revert my last entry (24 hours)"), EDITOR),
     Command("delete", editors.delete, N_("Delete an entry: /delete ID"), EDITOR),

@@ -36,8 +36,13 @@ def _trend(c: Container, r: Request) -> Reply:
 
 
 def _conditions(c: Container, r: Request) -> Reply:
-    """Answer /conditions [place or commodity]."""
+    """Answer /conditions [place] [good] [topic] [period]."""
     return c.questions.conditions(r.args, lang=r.lang)
+
+
+def _brief(c: Container, r: Request) -> Reply:
+    """Answer /brief PLACE."""
+    return c.questions.brief(r.args, lang=r.lang)
 
 
 def _commodities(c: Container, r: Request) -> Reply:
@@ -55,6 +60,7 @@ price_text = use_case(_text)
 compare_command = use_case(_compare)
 trend_command = use_case(_trend)
 conditions_command = use_case(_conditions)
+brief_command = use_case(_brief)
 commodities_command = use_case(_commodities)
 markets_command = use_case(_markets)
 

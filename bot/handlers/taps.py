@@ -37,6 +37,7 @@ class TapContext:
     chat_id: int
     lang: str
     bot_username: str
+    chat_type: str = "private"
 
 
 TapUseCase = Callable[[Container, callbacks.Callback, TapContext], Result]
@@ -108,6 +109,21 @@ def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result
     raise InvalidInput(INVALID)
 
 
+def _subscribe_place(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    market_id = cb.int_at(0)
+    if market_id is None or market_id not in c.catalogue.current.market_labels:
+        raise InvalidInput(INVALID)
+    reply = c.subscriptions.subscribe_ids(
+        chat_id=t.chat_id,
+        chat_type=t.chat_type,
+        user_id=t.user_id,
+        commodity_ids=(),
+        market_ids=(market_id,),
+        lang=t.lang,
+    )
+    return [reply]  # a new message: the briefing stays as it was
+
+
 def _schedule(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     action = cb.fields[0] if cb.fields else ""
     value = cb.fields[1] if len(cb.fields) > 1 else ""
@@ -123,6 +139,9 @@ TAPS: dict[str, Tap] = {
     "cmp": Tap(lambda c, cb, t: c.questions.tapped_compare(cb, lang=t.lang)),
     "q": Tap(lambda c, cb, t: c.questions.tapped_question(cb, lang=t.lang)),
     "c": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
+    "k": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
+    "b": Tap(lambda c, cb, t: c.questions.tapped_brief(cb, lang=t.lang)),
+    "sbm": Tap(_subscribe_place, access=Access.CHAT_ADMIN),
     "lc": Tap(lambda c, cb, t: c.questions.commodities_page(cb, lang=t.lang)),
     "lm": Tap(lambda c, cb, t: c.questions.markets_page(cb, lang=t.lang)),
     "m": Tap(lambda c, cb, t: c.questions.market_overview(cb, lang=t.lang)),
@@ -157,6 +176,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         chat_id=chat.id if chat else user.id,
         lang=lang,
         bot_username=context.bot.username or "",
+        chat_type=chat.type if chat else "private",
     )
 
     def act() -> Result:

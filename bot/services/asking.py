@@ -7,21 +7,22 @@ side, the cheapest or dearest market, the change over a period, or trade-conditi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.engine import Engine
 
 from bot.domain import callbacks
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.i18n import N_
 from bot.domain.intent import Ask
-from bot.domain.query import ParsedQuery, parse_query
+from bot.domain.query import ParsedQuery, exact_names, parse_query
 from bot.i18n import translator
 from bot.rendering.html import html_to_plain, split_message
 from bot.rendering.replies import InlineResult, Reply
-from bot.services import analysis, browse, prices
+from bot.services import analysis, conditions, prices
 from bot.services.catalogue import Catalogue
 
 OFF_TOPIC = N_(
@@ -29,6 +30,11 @@ OFF_TOPIC = N_(
     "<code>rice hyesan</code>, <code>where is rice cheapest?</code>, "
     "<code>rice trend since 2020</code>, <code>corn change over the last year</code> or "
     "<code>is the border open in sinuiju?</code>; /help lists everything."
+)
+_RATE_WORDS = re.compile(r"exchange rates?|dollar rate|yuan rate|환율|汇率|匯率")
+BRIEF_USAGE = N_(
+    "Name a place: <code>/brief hyesan</code>, <code>/brief 혜산</code> or "
+    "<code>/brief 新义州</code>. /markets lists the places."
 )
 # One letter per intent in "q" buttons, which must fit in 64 bytes.
 _CODES = {
@@ -55,10 +61,17 @@ class Asked:
 
 @dataclass(frozen=True)
 class AboutConditions:
-    """A trade-condition question: the place or good it names, if any."""
+    """A trade-condition question, or a place alone (a briefing).
 
-    market_id: int | None
-    commodity_id: int | None
+    `price` is set when the question names a good too ("lingzhi exports hyesan"): the answer
+    gives its price and the reports together. `guess` is text left over that may be a good as
+    reports name it ("mobile phones"); it counts only if a report does.
+    """
+
+    query: conditions.ConditionsQuery
+    price: prices.Question | None = None
+    guess: str | None = None
+    briefing: bool = False
 
 
 def read(
@@ -81,12 +94,18 @@ def read(
     if ask is Ask.OFF_TOPIC:
         return Reply(text=translator(lang).gettext(OFF_TOPIC))
     if ask is Ask.CONDITIONS:
-        return AboutConditions(
-            market_id=parsed.market.match.entry.id
-            if parsed.market is not None and parsed.market.match is not None
-            else None,
-            commodity_id=parsed.commodity.match.entry.id if parsed.commodity.match else None,
-        )
+        return _about_conditions(catalogue, parsed, lang)
+    if (
+        not parsed.commodity_text
+        and parsed.commodity.match is None
+        and parsed.market is not None
+        and parsed.market.match is not None
+        and len(parsed.places) < 2
+        and not parsed.intent.every_market
+    ):
+        # A place alone: its briefing.
+        query = conditions.ConditionsQuery(market_id=parsed.market.match.entry.id)
+        return AboutConditions(query, briefing=parsed.period is None)
     if not parsed.commodity_text and parsed.commodity.match is None:
         if parsed.intent.chatter:
             return Reply(text=translator(lang).gettext(OFF_TOPIC))
@@ -94,6 +113,77 @@ def read(
         usage = {Ask.TREND: analysis.TREND_USAGE, Ask.PRICE: prices.PRICE_USAGE}
         raise InvalidInput(usage.get(ask, analysis.COMPARE_USAGE), is_html=True)
     return _resolved(catalogue, parsed, ask, lang)
+
+
+def _about_conditions(
+    catalogue: Catalogue, parsed: ParsedQuery, lang: str
+) -> AboutConditions | Reply:
+    period = parsed.period
+    intent = parsed.intent
+    market_id = None
+    if parsed.market is not None and parsed.market.match is not None:
+        market_id = parsed.market.match.entry.id
+    else:
+        # Condition questions carry many words around their names: look for names exactly.
+        named = exact_names(intent.rest, catalogue.markets)
+        if named:
+            market_id = named[0].id
+        elif parsed.market is not None and parsed.market.candidates:
+            return _which_place(catalogue, parsed, lang)
+    commodity_id = parsed.commodity.match.entry.id if parsed.commodity.match else None
+    if commodity_id is None:
+        goods = exact_names(intent.rest, catalogue.commodities)
+        if goods:
+            commodity_id = goods[0].id
+    topics = intent.topics
+    if not topics and _RATE_WORDS.search(parsed.intent.rest + " " + (parsed.commodity_text or "")):
+        topics = ("exchange-rate",)  # "why did the exchange rate jump", "汇率为什么涨"
+    query = conditions.ConditionsQuery(
+        market_id=market_id,
+        commodity_id=commodity_id,
+        topics=topics,
+        start=period.start if period else None,
+        end=period.end if period else None,
+        partner=intent.partner,
+        period_label=period.label if period else None,
+    )
+    guess = parsed.commodity_text if commodity_id is None else None
+    price = None
+    if commodity_id is not None and intent.topics:
+        # A good and a topic: its price and the reports in one answer.
+        price = prices.Question(
+            commodity_id,
+            market_id,
+            query.start,
+            query.end,
+            query.period_label,
+            currency=intent.currency,
+        )
+    if query.is_place_only and not guess:
+        return AboutConditions(query, briefing=True)
+    return AboutConditions(query, price=price, guess=guess if guess and len(guess) > 2 else None)
+
+
+def _which_place(catalogue: Catalogue, parsed: ParsedQuery, lang: str) -> Reply:
+    """Ask which place a condition question means, keeping the rest of it in the buttons."""
+    assert parsed.market is not None
+    period = parsed.period
+    commodity_id = parsed.commodity.match.entry.id if parsed.commodity.match else None
+
+    def data(market_id: int) -> str:
+        query = conditions.ConditionsQuery(
+            market_id=market_id,
+            commodity_id=commodity_id,
+            topics=parsed.intent.topics,
+            start=period.start if period else None,
+            end=period.end if period else None,
+            partner=parsed.intent.partner,
+        )
+        return query.callback(1) or callbacks.encode("k", market_id)
+
+    return prices.did_you_mean(
+        catalogue, parsed.market, parsed.market_text or "", "market", lang, data
+    )
 
 
 def _forced(ask: Ask, force: Ask | None) -> Ask:
@@ -226,15 +316,7 @@ def answer(
 ) -> Reply:
     """Answer a read question with the view its intent calls for."""
     if isinstance(asked, AboutConditions):
-        if asked.market_id is not None:
-            scope, target = "m", asked.market_id
-        elif asked.commodity_id is not None:
-            scope, target = "g", asked.commodity_id
-        else:
-            scope, target = "a", None
-        return browse.conditions_page(
-            engine, catalogue, scope=scope, target=target, page=1, lang=lang
-        )
+        return _conditions_answer(engine, catalogue, asked, today=today, lang=lang)
     question, ask = asked.question, asked.ask
     views: dict[Ask, Callable[[], Reply]] = {
         Ask.PRICE: lambda: prices.price_reply(engine, catalogue, question, today=today, lang=lang),
@@ -249,6 +331,24 @@ def answer(
         Ask.CHANGE: lambda: analysis.change(engine, catalogue, question, today=today, lang=lang),
     }
     return views[ask]()
+
+
+def _conditions_answer(
+    engine: Engine, catalogue: Catalogue, asked: AboutConditions, *, today: date, lang: str
+) -> Reply:
+    query = asked.query
+    if asked.briefing and query.market_id is not None:
+        return conditions.brief(engine, catalogue, query.market_id, today=today, lang=lang)
+    if asked.guess and conditions.names_good(engine, asked.guess):
+        query = replace(query, good=asked.guess)
+    reply = conditions.answer(engine, catalogue, query, today=today, lang=lang)
+    if asked.price is None:
+        return reply
+    price = prices.price_reply(engine, catalogue, asked.price, today=today, lang=lang)
+    return Reply(
+        text=f"{price.text}\n\n{reply.text}",
+        buttons=(*price.buttons, *reply.buttons),
+    )
 
 
 def inline(
@@ -294,9 +394,69 @@ def inline(
 def _inline_id(asked: Asked | AboutConditions) -> str:
     # Result ids are at most 64 bytes; the button data of the question is unique and short.
     if isinstance(asked, AboutConditions):
-        return f"c-{asked.market_id or ''}-{asked.commodity_id or ''}"
+        about = asked.query
+        return about.callback(1) or f"k-{about.market_id or ''}-{about.commodity_id or ''}"
     q = asked.question
     return encode(asked.ask, q.commodity_id, q.markets, q.start, q.end, q.currency)
+
+
+def conditions_command(
+    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
+) -> Reply:
+    """Answer /conditions with any of place, good, topic and period, in any order and language."""
+    if not text.strip():
+        return conditions.answer(
+            engine, catalogue, conditions.ConditionsQuery(), today=today, lang=lang
+        )
+    prices.check_length(text)
+    parsed = parse_query(
+        text, commodities=catalogue.commodities, markets=catalogue.markets, today=today
+    )
+    if parsed.period_problem:
+        raise InvalidInput(parsed.period_problem)
+    about = _about_conditions(catalogue, parsed, lang)
+    if isinstance(about, Reply):
+        return about
+    query = about.query
+    if about.guess:
+        if conditions.names_good(engine, about.guess):
+            query = replace(query, good=about.guess)
+        elif query == conditions.ConditionsQuery():
+            # Nothing in the text is a place, a good, a topic or a period.
+            close = [
+                c.entry.display
+                for c in (
+                    *(parsed.market.candidates if parsed.market else ()),
+                    *parsed.commodity.candidates,
+                )
+            ][:5]
+            if close:
+                raise NotFound(
+                    "Nothing matches “{text}”. Close names: {names}.",
+                    text=about.guess,
+                    names=", ".join(close),
+                )
+            raise NotFound(
+                "Nothing matches “{text}”: try a place such as Hyesan, a good such as Lingzhi "
+                "or a topic such as border or smuggling.",
+                text=about.guess,
+            )
+    return conditions.answer(engine, catalogue, query, today=today, lang=lang)
+
+
+def brief_command(
+    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
+) -> Reply:
+    """Answer /brief PLACE."""
+    if not text.strip():
+        raise InvalidInput(BRIEF_USAGE, is_html=True)
+    prices.check_length(text)
+    place = catalogue.markets.resolve(text.strip())
+    if place.match is None:
+        return prices.did_you_mean(
+            catalogue, place, text.strip(), "market", lang, lambda mid: callbacks.encode("b", mid)
+        )
+    return conditions.brief(engine, catalogue, place.match.entry.id, today=today, lang=lang)
 
 
 def ask(

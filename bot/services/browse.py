@@ -13,92 +13,20 @@ from bot.domain.dates import PartialDate
 from bot.domain.errors import NotFound
 from bot.i18n import translator
 from bot.rendering import browse
-from bot.rendering.html import esc
 from bot.rendering.replies import Button, Reply
 from bot.services.catalogue import Catalogue
-from bot.services.prices import check_length, to_observation
+from bot.services.prices import to_observation
 from bot.services.records import link_goods
 from db import repo
 from db.models import TradeReport
 
-REPORTS_PER_PAGE = 3
 ENTRIES_PER_PAGE = 10
 
 
-def conditions(
-    engine: Engine, catalogue: Catalogue, text: str, *, lang: str, page: int = 1
-) -> Reply:
-    """Answer /conditions [place or commodity] with the newest reports, paged."""
-    text = text.strip()
-    if not text:
-        return conditions_page(engine, catalogue, scope="a", target=None, page=page, lang=lang)
-    check_length(text)
-    place = catalogue.markets.resolve(text)
-    if place.match is not None:
-        return conditions_page(
-            engine, catalogue, scope="m", target=place.match.entry.id, page=page, lang=lang
-        )
-    goods = catalogue.commodities.resolve(text)
-    if goods.match is not None:
-        return conditions_page(
-            engine, catalogue, scope="g", target=goods.match.entry.id, page=page, lang=lang
-        )
-    close = [c.entry.display for c in (*place.candidates, *goods.candidates)][:5]
-    if close:
-        raise NotFound(
-            "Nothing matches “{text}”. Close names: {names}.", text=text, names=", ".join(close)
-        )
-    raise NotFound(
-        "Nothing matches “{text}”: try a place such as Hyesan or a good such as Lingzhi.", text=text
-    )
-
-
-def conditions_page(
-    engine: Engine, catalogue: Catalogue, *, scope: str, target: int | None, page: int, lang: str
-) -> Reply:
-    """Render one page of reports for everything (a), a place (m) or a commodity (g)."""
-    t = translator(lang)
-    if scope not in ("a", "m", "g") or (scope != "a" and target is None):
-        raise NotFound("This button is no longer valid.")
-    if (scope == "m" and target not in catalogue.market_labels) or (
-        scope == "g" and target not in catalogue.commodity_labels
-    ):
-        raise NotFound("This button is no longer valid.")
-    market_ids = catalogue.descendants(target) if scope == "m" and target is not None else None
-    commodity_id = target if scope == "g" else None
-    page = max(1, page)
-    with Session(engine) as session:
-        reports, total = repo.trade_reports(
-            session,
-            market_ids=market_ids,
-            commodity_id=commodity_id,
-            offset=(page - 1) * REPORTS_PER_PAGE,
-            limit=REPORTS_PER_PAGE,
-        )
-        goods = repo.report_goods(session, report_ids=[r.id for r in reports if r.id is not None])
-    if scope == "m" and target is not None:
-        title = t.gettext("Trade conditions: {name}").format(
-            name=catalogue.market_labels[target].in_lang(lang)
-        )
-    elif scope == "g" and target is not None:
-        title = t.gettext("Trade conditions: {name}").format(
-            name=catalogue.commodity_labels[target].in_lang(lang)
-        )
-    else:
-        title = t.gettext("Trade conditions")
-    if total == 0:
-        empty = t.gettext("No trade-condition reports for this yet.")
-        return Reply(text=f"<b>{esc(title)}</b>\n{esc(empty)}")
-    pages = math.ceil(total / REPORTS_PER_PAGE)
-    page = min(page, pages)
-    views = [_report_view(r, goods.get(r.id or 0, []), catalogue, lang) for r in reports]
-    text = browse.conditions_page(title, views, page=page, pages=pages, t=t)
-    return Reply(text=text, buttons=_pager("c", page, pages, scope, target))
-
-
-def _report_view(
+def report_view(
     report: TradeReport, goods: list[int], catalogue: Catalogue, lang: str
 ) -> browse.ReportView:
+    """Return a stored report ready to show: names in the reader's language."""
     return browse.ReportView(
         place=catalogue.market_labels[report.market_id].in_lang(lang),
         observed=PartialDate(report.observed_on, report.observed_precision),
@@ -228,7 +156,5 @@ def market_overview(
     text = browse.overview(
         catalogue.market_labels[market_id].in_lang(lang), items, today=today, t=t
     )
-    buttons = (
-        (Button("📰 " + t.gettext("Trade conditions"), callbacks.encode("c", "m", market_id, 1)),),
-    )
+    buttons = ((Button("📰 " + t.gettext("Trade conditions"), callbacks.encode("k", market_id)),),)
     return Reply(text=text, buttons=buttons)

@@ -10,7 +10,7 @@ from bot.domain import callbacks
 from bot.domain.errors import InvalidInput
 from bot.domain.intent import Ask
 from bot.rendering.replies import InlineResult, Reply
-from bot.services import analysis, asking, browse, prices
+from bot.services import analysis, asking, browse, conditions, prices
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
 
@@ -54,8 +54,16 @@ class Questions:
         return self.ask(text, lang=lang, force=Ask.TREND)
 
     def conditions(self, text: str, *, lang: str) -> Reply:
-        """Answer /conditions [place or commodity]."""
-        return browse.conditions(self._engine, self._catalogue.current, text, lang=lang)
+        """Answer /conditions [place] [good] [topic] [period]."""
+        return asking.conditions_command(
+            self._engine, self._catalogue.current, text, today=self._today(), lang=lang
+        )
+
+    def brief(self, text: str, *, lang: str) -> Reply:
+        """Answer /brief PLACE."""
+        return asking.brief_command(
+            self._engine, self._catalogue.current, text, today=self._today(), lang=lang
+        )
 
     def commodities(self, *, lang: str, page: int = 1) -> Reply:
         """Answer /commodities with a paged list."""
@@ -102,13 +110,19 @@ class Questions:
 
     def conditions_page(self, cb: callbacks.Callback, *, lang: str) -> Reply:
         """A page of trade-condition reports."""
-        return browse.conditions_page(
-            self._engine,
-            self._catalogue.current,
-            scope=cb.fields[0] if cb.fields else "",
-            target=cb.int_at(1),
-            page=cb.int_at(2) or 1,
-            lang=lang,
+        catalogue = self._catalogue.current
+        query, page = conditions.decode(catalogue, cb)
+        return conditions.answer(
+            self._engine, catalogue, query, page=page, today=self._today(), lang=lang
+        )
+
+    def tapped_brief(self, cb: callbacks.Callback, *, lang: str) -> Reply:
+        """A place's briefing."""
+        market_id = cb.int_at(0)
+        if market_id is None:
+            raise InvalidInput(INVALID_BUTTON)
+        return conditions.brief(
+            self._engine, self._catalogue.current, market_id, today=self._today(), lang=lang
         )
 
     def commodities_page(self, cb: callbacks.Callback, *, lang: str) -> Reply:

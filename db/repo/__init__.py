@@ -64,6 +64,13 @@ from db.repo.prices import (
     recent_prices,
     series_context,
 )
+from db.repo.reports import (
+    ReportFilter,
+    ReportsKnown,
+    find_reports,
+    report_counts,
+    reports_known,
+)
 from db.repo.subscriptions import (
     DueSubscription,
     add_subscription,
@@ -89,6 +96,8 @@ __all__ = [
     "DueSubscription",
     "NewDelivery",
     "PriceRow",
+    "ReportFilter",
+    "ReportsKnown",
     "SeriesFigure",
     "acquire_lease",
     "add_alias",
@@ -109,6 +118,7 @@ __all__ = [
     "due_subscription_rows",
     "entries_by",
     "figure_counts",
+    "find_reports",
     "finish_delivery",
     "latest_in_markets",
     "latest_per_series",
@@ -132,7 +142,9 @@ __all__ = [
     "record_part",
     "release_lease",
     "release_orphans",
+    "report_counts",
     "report_goods",
+    "reports_known",
     "requeue_delivery",
     "save_body",
     "series_context",

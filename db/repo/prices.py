@@ -326,12 +326,17 @@ def latest_in_markets(
     return list(session.exec(query))
 
 
-def figure_counts(session: Session, *, by: str) -> dict[int, int]:
-    """Return the number of live figures per commodity (`by="commodity"`) or per place."""
+def figure_counts(
+    session: Session, *, by: str, market_ids: Sequence[int] | None = None
+) -> dict[int, int]:
+    """Return the number of live figures per commodity (`by="commodity"`) or per place,
+    optionally only in some places."""
     column = col(PriceObservation.commodity_id if by == "commodity" else PriceObservation.market_id)
     query = (
         select(column, func.count())
         .where(col(PriceObservation.deleted_at).is_(None))
         .group_by(column)
     )
+    if market_ids is not None:
+        query = query.where(col(PriceObservation.market_id).in_(list(market_ids)))
     return dict(session.exec(query).all())

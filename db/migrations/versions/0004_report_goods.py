@@ -26,6 +26,7 @@ _BORDER = {"lockdown": "closed"}
 def upgrade() -> None:
     with op.batch_alter_table("tradereport", schema=None) as batch_op:
         batch_op.add_column(sa.Column("goods", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.create_index("ix_trade_report_latest", ["sort_on", "id"], unique=False)
     conn = op.get_bind()
     for row in conn.execute(sa.select(_REPORTS.c.id, _REPORTS.c.topics, _REPORTS.c.border_status)):
         topics = list(dict.fromkeys(_TOPICS.get(t, t) for t in (row.topics or [])))
@@ -40,4 +41,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("tradereport", schema=None) as batch_op:
+        batch_op.drop_index("ix_trade_report_latest")
         batch_op.drop_column("goods")
