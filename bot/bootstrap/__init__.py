@@ -99,7 +99,9 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             entries=entries,
             names=admin,
         ),
-        files=Files(engine=engine, catalogue=catalogue, clock=clock),
+        files=Files(
+            engine=engine, catalogue=catalogue, clock=clock, condition_alerts=condition_alerts
+        ),
         schedules=schedules,
         subscriptions=Subscriptions(
             engine=engine,

@@ -15,6 +15,7 @@ from config.settings import ConfigError, Settings, describe_validation_error, ge
 
 if TYPE_CHECKING:
     from bot.services.importer import ImportResult
+    from bot.services.report_import import ReportImportResult
 
 logger = logging.getLogger(__name__)
 
@@ -197,15 +198,24 @@ def emulator(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV file: project columns or WFP/HDX food prices.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV file: project columns, WFP/HDX food prices, or trade-condition reports."
+        ),
+    ],
     user: Annotated[
         int | None, typer.Option("--user", help="Telegram user id recorded as the importer.")
     ] = None,
 ) -> None:
-    """Import a price CSV all or nothing: every row is checked before any is stored."""
+    """Import a price or trade-report CSV all or nothing: every row is checked before any is stored.
+
+    A file whose header names place and summary (and no commodity or price) holds reports.
+    """
     from bot.services.catalogue import load_catalogue
     from bot.services.clock import utc_now
     from bot.services.importer import import_prices
+    from bot.services.report_import import import_reports, is_report_file
 
     if not file.is_file():
         typer.echo(f"jangmadang: no such file: {file}", err=True)
@@ -213,16 +223,40 @@ def import_(
     settings = _settings()
     _setup_logging(settings, "WARNING")
     engine = _prepare_database(settings)
+    reports: ReportImportResult | None = None
+    result: ImportResult | None = None
     with file.open("rb") as source, _ImportProgress() as progress:
-        result = import_prices(
-            engine,
-            load_catalogue(engine),
-            source,
-            name=file.name,
-            entered_by=user,
-            now=utc_now(),
-            progress=progress,
+        if is_report_file(source):
+            # Condition alerts are queued when an editor imports in chat, not from here.
+            reports = import_reports(
+                engine,
+                load_catalogue(engine),
+                source,
+                name=file.name,
+                entered_by=user,
+                now=utc_now(),
+                progress=progress,
+            )
+        else:
+            result = import_prices(
+                engine,
+                load_catalogue(engine),
+                source,
+                name=file.name,
+                entered_by=user,
+                now=utc_now(),
+                progress=progress,
+            )
+    if reports is not None:
+        if reports.errors:
+            _print_rejection(reports)
+            raise typer.Exit(1)
+        typer.echo(
+            f"{reports.rows:,} report rows: {reports.added:,} added, "
+            f"{reports.duplicates:,} duplicates skipped."
         )
+        return
+    assert result is not None
     if result.errors:
         _print_rejection(result)
         raise typer.Exit(1)
@@ -232,7 +266,7 @@ def import_(
     )
 
 
-def _print_rejection(result: ImportResult) -> None:
+def _print_rejection(result: ImportResult | ReportImportResult) -> None:
     typer.echo(f"Nothing imported: {result.error_count:,} bad rows.", err=True)
     for error in result.errors:
         typer.echo(f"line {error.line}: {error.message}", err=True)
@@ -280,8 +314,15 @@ class _ImportProgress:
 @app.command()
 def export(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+        Path | None,
+        typer.Option("--output", "--out", "-o", help="File to write (default: stdout)."),
     ] = None,
+    reports: Annotated[
+        bool,
+        typer.Option(
+            "--reports", help="Export the trade-condition reports (by place and date), not prices."
+        ),
+    ] = False,
     commodity: Annotated[
         str | None, typer.Option("--commodity", help="Only this commodity (exact name).")
     ] = None,
@@ -295,7 +336,7 @@ def export(
         str | None, typer.Option("--until", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")
     ] = None,
 ) -> None:
-    """Export the live price figures as CSV, in the format `import` reads."""
+    """Export the live price figures (or, with --reports, the trade reports) as CSV, in the format `import` reads."""
     import io
     import os
     import tempfile
@@ -303,13 +344,20 @@ def export(
     from bot.domain.dates import PartialDate
     from bot.domain.errors import DomainError
     from bot.services.catalogue import load_catalogue
-    from bot.services.exporter import export_prices
+    from bot.services.exporter import export_prices, export_reports
     from bot.services.records import resolve_exactly
 
     settings = _settings()
     _setup_logging(settings, "WARNING")
     engine = _prepare_database(settings)
     catalogue = load_catalogue(engine)
+    if reports and commodity:
+        typer.echo(
+            "jangmadang: --commodity does not apply to --reports: reports are exported by "
+            "--market and date.",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         commodity_id = (
             resolve_exactly(
@@ -332,6 +380,10 @@ def export(
         raise typer.Exit(2) from None
 
     def write(out: TextIO) -> int:
+        if reports:
+            return export_reports(
+                engine, catalogue, out, market_ids=market_ids, start=start, end=end
+            )
         return export_prices(
             engine,
             catalogue,
@@ -342,6 +394,7 @@ def export(
             end=end,
         )
 
+    what = "reports" if reports else "rows"
     if output is None:
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         try:
@@ -349,7 +402,7 @@ def export(
         finally:
             out.flush()
             out.detach()
-        typer.echo(f"Exported {count:,} rows.", err=True)
+        typer.echo(f"Exported {count:,} {what}.", err=True)
         return
     # Write beside the target, then rename: a failed export never leaves half a file.
     folder = output.resolve().parent
@@ -368,7 +421,7 @@ def export(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    typer.echo(f"Exported {count:,} rows to {output}.")
+    typer.echo(f"Exported {count:,} {what} to {output}.")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Exporting live price figures as CSV: WFP/HDX columns first, then the project's own."""
+"""Exporting live price figures as CSV (WFP/HDX columns first, then the project's own) and
+trade-condition reports in the columns their import reads."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.dates import PartialDate
 from bot.services.catalogue import Catalogue
 from bot.services.csvfile import KNOWN_COLUMNS
-from db.models import Market, PriceObservation, table_of
+from bot.services.report_import import REPORT_COLUMNS
+from db.models import Market, PriceObservation, TradeReport, TradeReportCommodity, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ COLUMNS = KNOWN_COLUMNS
 CHUNK = 2000
 PRICES: Table = table_of(PriceObservation)
 MARKETS: Table = table_of(Market)
+REPORTS: Table = table_of(TradeReport)
+REPORT_GOODS: Table = table_of(TradeReportCommodity)
 
 
 def export_prices(
@@ -94,6 +98,66 @@ def export_prices(
             )
             count += 1
     logger.info("Exported %d price rows", count)
+    return count
+
+
+def export_reports(
+    engine: Engine,
+    catalogue: Catalogue,
+    out: TextIO,
+    *,
+    market_ids: Sequence[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Write the live trade-condition reports as CSV in the import format, in entry order."""
+    r = REPORTS.c
+    query = select(REPORTS).where(r.deleted_at.is_(None)).order_by(r.id)
+    if market_ids is not None:
+        query = query.where(r.market_id.in_(list(market_ids)))
+    if start is not None or end is not None:
+        # A period never includes reports whose date is unknown.
+        query = query.where(r.observed_on.is_not(None))
+    if start is not None:
+        query = query.where(r.sort_on >= start)
+    if end is not None:
+        query = query.where(r.sort_on <= end)
+    markets = {e.id: e.slug for e in catalogue.markets.entries}
+    commodities = {e.id: e.slug for e in catalogue.commodities.entries}
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    count = 0
+    with engine.connect() as conn:
+        # Older reports kept only their links to the catalogue, not the goods as named.
+        linked: dict[int, list[str]] = {}
+        links = select(REPORT_GOODS.c.report_id, REPORT_GOODS.c.commodity_id).order_by(
+            REPORT_GOODS.c.report_id, REPORT_GOODS.c.commodity_id
+        )
+        for report_id, commodity_id in conn.execute(links):
+            if commodity_id in commodities:
+                linked.setdefault(report_id, []).append(commodities[commodity_id])
+        for row in conn.execution_options(yield_per=CHUNK).execute(query):
+            goods = list(row.goods or ()) or linked.get(row.id, [])
+            writer.writerow(
+                (
+                    markets[row.market_id],
+                    PartialDate(row.observed_on, row.observed_precision).iso(),
+                    row.observed_precision,
+                    ";".join(row.topics or ()),
+                    row.direction,
+                    row.channel,
+                    row.border_status,
+                    row.market_activity,
+                    row.enforcement,
+                    ";".join(goods),
+                    row.summary,
+                    row.source_name,
+                    row.source_url,
+                    row.reliability,
+                )
+            )
+            count += 1
+    logger.info("Exported %d trade reports", count)
     return count
 
 

@@ -13,20 +13,33 @@ from bot.rendering.html import esc
 from bot.rendering.replies import Reply
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
-from bot.services.exporter import export_prices
+from bot.services.condition_alerts import ConditionAlerts
+from bot.services.exporter import export_prices, export_reports
 from bot.services.importer import ImportResult, import_prices
+from bot.services.importrows import RowError
 from bot.services.prices import check_length
+from bot.services.report_import import ReportImportResult, import_reports, is_report_file
 
 MAX_LISTED_ERRORS = 40
+# A first word that asks `/export` for the trade-condition reports instead of the prices.
+REPORT_WORDS = frozenset(("reports", "report", "보고", "보고서"))
 
 
 class Files:
     """Import and export for admins in chat."""
 
-    def __init__(self, *, engine: Engine, catalogue: CatalogueStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalogue: CatalogueStore,
+        clock: Clock,
+        condition_alerts: ConditionAlerts,
+    ) -> None:
         self._engine = engine
         self._catalogue = catalogue
         self._clock = clock
+        self._condition_alerts = condition_alerts
 
     def import_csv(
         self,
@@ -37,11 +50,25 @@ class Files:
         progress: Callable[[int, int | None], None] | None,
         lang: str,
     ) -> Reply:
-        """Import a CSV document all or nothing and describe the outcome."""
+        """Import a CSV document (prices, or reports by their header) all or nothing and describe the outcome."""
+        source = io.BytesIO(data)
+        if is_report_file(source):
+            reports = import_reports(
+                self._engine,
+                self._catalogue.current,
+                source,
+                name=name,
+                entered_by=admin_id,
+                now=self._clock(),
+                progress=progress,
+            )
+            if not reports.errors and reports.added_ids:
+                self._condition_alerts.reports_added(reports.added_ids)
+            return Reply(text=describe_report_import(reports, name=name))
         result = import_prices(
             self._engine,
             self._catalogue.current,
-            io.BytesIO(data),
+            source,
             name=name,
             entered_by=admin_id,
             now=self._clock(),
@@ -50,7 +77,14 @@ class Files:
         return Reply(text=describe_import(result, name=name))
 
     def export_csv(self, text: str) -> tuple[str, bytes]:
-        """Return (file name, CSV bytes) of the live figures, optionally for one commodity and place."""
+        """Return (file name, CSV bytes) of the live figures, optionally for one commodity and place.
+
+        A first word "reports" (보고서) exports the trade-condition reports instead, optionally
+        for one place and period.
+        """
+        words = text.split(maxsplit=1)
+        if words and words[0].casefold() in REPORT_WORDS:
+            return self._export_reports(words[1] if len(words) > 1 else "")
         commodity_id = market_ids = None
         start = end = None
         if text.strip():
@@ -91,19 +125,75 @@ class Files:
         name = f"jangmadang-prices-{self._clock().date():%Y%m%d}.csv"
         return name, out.getvalue().encode("utf-8")
 
+    def _export_reports(self, text: str) -> tuple[str, bytes]:
+        """Return (file name, CSV bytes) of the live reports, optionally for one place and period."""
+        market_ids = None
+        start = end = None
+        if text.strip():
+            check_length(text)
+            parsed = parse_query(
+                text,
+                commodities=self._catalogue.current.commodities,
+                markets=self._catalogue.current.markets,
+                today=self._clock().date(),
+                intents=False,
+            )
+            if parsed.commodity_text:
+                raise InvalidInput(
+                    "Reports are exported by place and period only, not by “{text}”.",
+                    text=parsed.commodity_text,
+                )
+            if parsed.market is not None:
+                if parsed.market.match is None:
+                    raise NotFound(
+                        "No single place matches “{text}”.", text=parsed.market_text or ""
+                    )
+                market_ids = self._catalogue.current.descendants(parsed.market.match.entry.id)
+            if parsed.period_problem:
+                raise InvalidInput(parsed.period_problem)
+            if parsed.period is not None:
+                start, end = parsed.period.start, parsed.period.end
+        out = io.StringIO()
+        count = export_reports(
+            self._engine,
+            self._catalogue.current,
+            out,
+            market_ids=market_ids,
+            start=start,
+            end=end,
+        )
+        if count == 0:
+            raise InvalidInput("Nothing to export for that.")
+        name = f"jangmadang-reports-{self._clock().date():%Y%m%d}.csv"
+        return name, out.getvalue().encode("utf-8")
+
 
 def describe_import(result: ImportResult, *, name: str) -> str:
     """Summarise an import: what was added, or every bad row (up to a limit) and that nothing was written."""
     if result.errors:
-        lines = [
-            f"<b>{esc(name)}</b>: rejected, nothing was written. Fix these rows and send it again:"
-        ]
-        lines += [f"line {e.line}: {esc(e.message)}" for e in result.errors[:MAX_LISTED_ERRORS]]
-        hidden = result.error_count - min(len(result.errors), MAX_LISTED_ERRORS)
-        if hidden > 0:
-            lines.append(f"… and {hidden:,} more.")
-        return "\n".join(lines)
+        return _describe_rejection(result.errors, result.error_count, name=name)
     return (
         f"<b>{esc(name)}</b>: {result.rows:,} rows read, {result.added:,} added, "
         f"{result.duplicates:,} duplicates skipped, {result.new_series:,} new series."
     )
+
+
+def describe_report_import(result: ReportImportResult, *, name: str) -> str:
+    """Summarise a report import: what was added, or every bad row and that nothing was written."""
+    if result.errors:
+        return _describe_rejection(result.errors, result.error_count, name=name)
+    return (
+        f"<b>{esc(name)}</b>: {result.rows:,} report rows read, {result.added:,} added, "
+        f"{result.duplicates:,} duplicates skipped."
+    )
+
+
+def _describe_rejection(errors: tuple[RowError, ...], error_count: int, *, name: str) -> str:
+    lines = [
+        f"<b>{esc(name)}</b>: rejected, nothing was written. Fix these rows and send it again:"
+    ]
+    lines += [f"line {e.line}: {esc(e.message)}" for e in errors[:MAX_LISTED_ERRORS]]
+    hidden = error_count - min(len(errors), MAX_LISTED_ERRORS)
+    if hidden > 0:
+        lines.append(f"… and {hidden:,} more.")
+    return "\n".join(lines)
