@@ -165,20 +165,20 @@ _cue(
     rf"국경{_TAIL}|도강{_TAIL}",
     r"边境|邊境|国境|國境|口岸",
 )
-_cue("topic:customs", r"customs", rf"세관{_TAIL}|통관", r"海关|海關|通关|通關")
+_cue("topic:customs", r"customs", rf"세관{_TAIL}|통관", r"海关|海關|通关|通關|税関")
 _cue(
     "topic:smuggling",
     r"smuggl\w*|contraband|sanctions?(?: evasion| busting| violations?)?|illicit|illegal trade",
     rf"밀수{_TAIL}|제재{_TAIL}",
-    r"走私|制裁",
+    r"走私|制裁|密輸",
 )
-_cue("topic:exports", r"export(?:s|ing|ed|ers?)?", rf"수출{_TAIL}(?![가-힣])", r"出口")
+_cue("topic:exports", r"export(?:s|ing|ed|ers?)?", rf"수출{_TAIL}(?![가-힣])", r"出口|輸出")
 _cue(
     "topic:imports",
     r"import(?:s|ing|ed|ers?)?|(?:come|comes|coming|came|brought|bringing|flow(?:s|ing)?) "
     r"(?:in|into|across)",
     rf"수입{_TAIL}(?![가-힣])|들여오{_TAIL}|반입{_TAIL}",
-    r"进口|進口|输入|輸入",
+    r"进口|進口|输入|輸入",  # 輸入 is also Japanese
 )
 _cue(
     "topic:enforcement",

@@ -36,6 +36,15 @@ def is_han(ch: str) -> bool:
     return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
 
 
+def other_script_letters(text: str) -> int:
+    """Count the letters of scripts the bot does not read (Cyrillic, kana, Arabic, Thai ...)."""
+    return sum(
+        1
+        for ch in text
+        if ch.isalpha() and ord(ch) >= 0x250 and not is_hangul(ch) and not is_han(ch)
+    )
+
+
 def script_of(text: str) -> str:
     """Return the dominant script of a text: "hangul", "han" or "latin"."""
     hangul = sum(1 for ch in text if is_hangul(ch))

@@ -19,6 +19,7 @@ from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.i18n import N_
 from bot.domain.intent import Ask
 from bot.domain.query import ParsedQuery, exact_names, parse_query
+from bot.domain.text import other_script_letters
 from bot.i18n import translator
 from bot.rendering.html import html_to_plain, split_message
 from bot.rendering.replies import InlineResult, Reply
@@ -32,6 +33,10 @@ OFF_TOPIC = N_(
     "<code>is the border open in sinuiju?</code>; /help lists everything."
 )
 _RATE_WORDS = re.compile(r"exchange rates?|dollar rate|yuan rate|환율|汇率|匯率")
+OTHER_LANGUAGE = N_(
+    "I read questions in English, Korean and Chinese. Try <code>smuggling hyesan</code>, "
+    "<code>혜산 밀수</code> or <code>惠山走私</code>; /help lists everything."
+)
 BRIEF_USAGE = N_(
     "Name a place: <code>/brief hyesan</code>, <code>/brief 혜산</code> or "
     "<code>/brief 新义州</code>. /markets lists the places."
@@ -90,6 +95,8 @@ def read(
     )
     if parsed.period_problem:
         raise InvalidInput(parsed.period_problem)
+    if not parsed.names_found and not parsed.intent.conditions and other_script_letters(text):
+        raise InvalidInput(OTHER_LANGUAGE, is_html=True)
     ask = _forced(parsed.asks, force)
     if ask is Ask.OFF_TOPIC:
         return Reply(text=translator(lang).gettext(OFF_TOPIC))

@@ -1,8 +1,7 @@
 """Answers computed on a real database (SQLite and PostgreSQL): conversions, records, periods, browsing."""
 
-from bot.services import analysis, asking, browse
+from bot.services import analysis, asking
 from bot.services.prices import Question
-from bot.services.seed import load_sample
 from tests.support.clock import NOW
 from tests.support.factories import add_price, add_rate
 
@@ -71,14 +70,6 @@ def test_compare_uses_one_period_and_one_currency(engine, catalogue):
     question = Question(catalogue.commodity_slugs["rice"])
     text = analysis.compare(engine, catalogue, question, today=NOW.date(), lang="en").text
     assert "Hyesan" in text and "Sinuiju" in text and "No figure in this period: Pyongyang" in text
-
-
-def test_conditions_are_paged_newest_first(engine, catalogue):
-    load_sample(engine, now=NOW)
-    first = browse.conditions(engine, catalogue, "hyesan", lang="en")
-    assert "page 1 of 2" in first.text and first.buttons
-    goods = browse.conditions(engine, catalogue, "gold", lang="en")
-    assert "gold" in goods.text.lower() and "collusion" in goods.text
 
 
 def test_trend_chart_and_table(engine, catalogue):

@@ -124,7 +124,7 @@ def test_uncovered_questions_say_what_is_known(sample) -> None:
     engine, catalogue = sample
     text = asking.ask(engine, catalogue, "customs in musan", today=TODAY, lang="en").text or ""
     assert text.startswith("No reports on customs in Musan.")
-    assert "For Musan I have 1 report (Mar 2026) on: " in text
+    assert "For Musan I have 1 report (Apr 2020) on: " in text
     assert "border" in text.split("on:")[1]
     nothing = asking.ask(engine, catalogue, "경원 국경", today=TODAY, lang="en").text or ""
     assert "No trade-condition reports for Gyeongwon yet." in nothing

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain.records import price_record_from_row
+from bot.domain.records import price_record_from_row, trade_report_from_row
 from bot.services.catalogue import Catalogue
-from bot.services.records import price_row
-from db.models import PriceObservation
+from bot.services.records import price_row, trade_report_row
+from db import repo
+from db.models import PriceObservation, TradeReport
 
 
 def price_fields(**overrides: str) -> dict[str, str]:
@@ -49,6 +50,27 @@ def add_rate(
     """Store one market exchange rate of the US dollar (won per dollar) in Hyesan by default."""
     fields = {"commodity": "us-dollar", "unit": "USD", "pricetype": "market"} | overrides
     return add_price(engine, catalogue, now=now, date=date, price=price, **fields)
+
+
+def add_report(
+    engine: Engine, catalogue: Catalogue, *, now: datetime, **overrides: str
+) -> TradeReport:
+    """Store one trade-condition report (Hyesan, border, a dated summary) with overrides."""
+    fields = {
+        "place": "hyesan",
+        "date": "2026-10-01",
+        "topics": "border",
+        "summary": "Guards let traders cross again.",
+        "source": "Daily NK",
+        "source_url": "https://example.org/c",
+    } | overrides
+    record = trade_report_from_row(fields, today=now.date())
+    report, goods = trade_report_row(record, catalogue, entered_by=None, now=now)
+    with Session(engine) as session:
+        repo.add_trade_report(session, report=report, commodity_ids=goods)
+        session.commit()
+        session.refresh(report)
+    return report
 
 
 def subscription_row(
