@@ -51,8 +51,10 @@ def _addprice(c: Container, r: Request) -> Reply:
 
 
 def _addreport(c: Container, r: Request) -> Reply:
-    """Start the guided trade-condition report."""
-    return c.forms.start(admin_id=r.editor_id, kind="report")
+    """Add a trade-condition report from one line, or start the guided form when there is none."""
+    if not r.args.strip():
+        return c.forms.start(admin_id=r.editor_id, kind="report")
+    return c.entries.report_from_line(admin_id=r.editor_id, text=r.line or r.args)
 
 
 def _cancel(c: Container, r: Request) -> Reply:

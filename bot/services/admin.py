@@ -5,23 +5,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.domain.dates import PartialDate
+from bot.domain.entry import read_date, read_topics, resolve_goods, split_goods
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.records import price_record_from_row
+from bot.domain.i18n import N_
+from bot.domain.records import parse_goods, price_record_from_row, trade_report_from_row
 from bot.domain.text import compact, script_of
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
-from bot.services.catalogue import CatalogueStore
+from bot.services.catalogue import Catalogue, CatalogueStore
 from bot.services.clock import Clock
-from bot.services.records import price_row
+from bot.services.records import price_row, trade_report_row
 from db import repo
-from db.models import Commodity, Market, PriceObservation, TradeReport
+from db.models import Commodity, Market, PriceObservation, TradeReport, TradeReportCommodity
 from db.repo.editing import market_id_by_slug
 from db.repo.users import user_role
 
@@ -43,6 +45,32 @@ EDITABLE = {
     "type": "pricetype",
     "reported": "reported_date",
 }
+# /edit rID field -> the report column it changes.
+REPORT_EDITABLE = {
+    "date": "date",
+    "place": "place",
+    "topics": "topics",
+    "topic": "topics",
+    "border": "border_status",
+    "direction": "direction",
+    "channel": "channel",
+    "market": "market_activity",
+    "goods": "commodities",
+    "enforcement": "enforcement",
+    "summary": "summary",
+    "source": "source",
+    "url": "source_url",
+    "rel": "reliability",
+    "reliability": "reliability",
+}
+# `/edit r7 url -` empties an optional field of a report.
+CLEAR = "-"
+REPORT_FIELDS_HELP = N_(
+    "You can edit in a report: {fields}, e.g. /edit r7 border open; "
+    "/edit r7 url - empties an optional field."
+)
+_QUOTES = "\"'“”„‟‘’‚‛«»"
+_SNIPPET = 60
 _LANG_OF_SCRIPT = {"latin": "en", "hangul": "ko", "han": "zh"}
 
 
@@ -137,8 +165,11 @@ class Admin:
                 f"{labels.market_labels[row.market_id].en}: {figure} {row.currency}/{row.unit} "
                 f"({row.source_name}) · {when}"
             )
+        observed = PartialDate(row.observed_on, row.observed_precision).iso() or "undated"
+        topics = f" ({', '.join(row.topics)})" if row.topics else ""
         return esc(
-            f"report r{row.id} {labels.market_labels[row.market_id].en}: {row.summary[:60]}… · {when}"
+            f"r{row.id} {labels.market_labels[row.market_id].en}, {observed}{topics}: "
+            f"{_first_words(row.summary)} · {when}"
         )
 
     def undo(self, *, admin_id: int) -> Reply:
@@ -181,7 +212,10 @@ class Admin:
             else session.get(PriceObservation, int(raw))
         )
         if row is None or row.deleted_at is not None:
-            raise NotFound("No entry #{ident} (it may already be deleted).", ident=raw)
+            raise NotFound(
+                "No entry #{ident} (it may already be deleted).",
+                ident=f"r{raw}" if is_report else raw,
+            )
         return row
 
     def _soft_delete(
@@ -202,19 +236,22 @@ class Admin:
         )
 
     def edit(self, *, admin_id: int, args: list[str]) -> Reply:
-        """Change one field of a figure, re-validating the whole figure."""
+        """Change one field of a figure (#ID) or a report (rID), re-validating the whole entry."""
+        if len(args) < 3 and args and _is_report_id(args[0]):
+            raise InvalidInput(REPORT_FIELDS_HELP, fields=", ".join(sorted(REPORT_EDITABLE)))
         if len(args) < 3:
             raise InvalidInput(
                 "Use /edit ID FIELD VALUE, e.g. /edit 123 price 500-1200. Fields: {fields}.",
                 fields=", ".join(sorted(EDITABLE)),
             )
         ident, field_name, value = args[0], args[1].lower(), " ".join(args[2:])
+        if _is_report_id(ident):
+            return self._edit_report(admin_id=admin_id, ident=ident, field=field_name, value=value)
         if field_name not in EDITABLE:
             raise InvalidInput("You can edit: {fields}.", fields=", ".join(sorted(EDITABLE)))
         with Session(self._engine) as session:
             row = self._find(session, ident)
-            if not isinstance(row, PriceObservation):
-                raise InvalidInput("Reports are corrected with /delete and a new /addreport.")
+            assert isinstance(row, PriceObservation)  # a report's id starts with r
             before = row_fields(row, self._catalogue.current)
             fields = dict(before)
             fields[EDITABLE[field_name]] = value
@@ -240,6 +277,47 @@ class Admin:
                 actor_id=admin_id,
                 action="update",
                 entity="priceobservation",
+                entity_id=str(row.id),
+                before=_diff(before, after),
+                after=_diff(after, before),
+                now=self._clock(),
+            )
+            session.commit()
+            return Reply(text="Updated: " + self._describe(row))
+
+    def _edit_report(self, *, admin_id: int, ident: str, field: str, value: str) -> Reply:
+        """Change one field of a report, re-validating the whole report and relinking its goods."""
+        if field not in REPORT_EDITABLE:
+            raise InvalidInput(REPORT_FIELDS_HELP, fields=", ".join(sorted(REPORT_EDITABLE)))
+        catalogue, today = self._catalogue.current, self._clock().date()
+        column = REPORT_EDITABLE[field]
+        with Session(self._engine) as session:
+            row = self._find(session, ident)
+            assert isinstance(row, TradeReport) and row.id is not None
+            before = report_fields(row, catalogue)
+            fields = dict(before)
+            fields[column] = _report_value(column, value, catalogue, today=today)
+            record = trade_report_from_row(fields, today=today)
+            fresh, goods = trade_report_row(
+                record, catalogue, entered_by=row.entered_by, now=row.created_at
+            )
+            if fresh.natural_key != row.natural_key and repo.trade_report_exists(
+                session, natural_key=fresh.natural_key
+            ):
+                raise InvalidInput(
+                    "An identical report is already stored; delete this one instead."
+                )
+            for key, val in fresh.model_dump(
+                exclude={"id", "created_at", "entered_by", "deleted_at", "reported_on"}
+            ).items():
+                setattr(row, key, val)
+            _relink_goods(session, report_id=row.id, commodity_ids=goods)
+            after = report_fields(row, catalogue)
+            repo.add_audit(
+                session,
+                actor_id=admin_id,
+                action="update",
+                entity="tradereport",
                 entity_id=str(row.id),
                 before=_diff(before, after),
                 after=_diff(after, before),
@@ -388,6 +466,55 @@ class Admin:
         return new_id
 
 
+def _is_report_id(ident: str) -> bool:
+    return ident.strip().lstrip("#")[:1].lower() == "r"
+
+
+def _first_words(text: str, limit: int = _SNIPPET) -> str:
+    """Return the words of a text that fit in `limit` characters, marking a cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return (flat[:limit].rsplit(" ", 1)[0] or flat[:limit]) + "…"
+
+
+def _report_value(column: str, value: str, catalogue: Catalogue, *, today: date) -> str:
+    """Return an /edit value for a report as the import column holds it (names resolved)."""
+    raw = value.strip()
+    if len(raw) > 1 and raw[0] in _QUOTES and raw[-1] in _QUOTES:
+        raw = raw[1:-1].strip()
+    if raw == CLEAR:
+        return ""
+    if column == "date":
+        return read_date(raw, today=today) or raw
+    if column == "place":
+        if raw in catalogue.market_slugs:
+            return raw
+        match = catalogue.markets.resolve(raw).match
+        return match.entry.slug if match is not None else raw  # else "Unknown place", closest
+    if column == "topics":
+        found, unknown = read_topics(raw)
+        return ";".join([*found, *unknown])
+    if column == "commodities":
+        return ";".join(resolve_goods(parse_goods(split_goods(raw)), catalogue.commodities))
+    return raw
+
+
+def _relink_goods(session: Session, *, report_id: int, commodity_ids: list[int]) -> None:
+    """Make a report's goods links the catalogue goods it names now."""
+    links = list(
+        session.exec(
+            select(TradeReportCommodity).where(TradeReportCommodity.report_id == report_id)
+        )
+    )
+    wanted = set(commodity_ids)
+    for link in links:
+        if link.commodity_id not in wanted:
+            session.delete(link)
+    for commodity_id in sorted(wanted - {link.commodity_id for link in links}):
+        session.add(TradeReportCommodity(report_id=report_id, commodity_id=commodity_id))
+
+
 def _diff(a: dict[str, str], b: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in a.items() if b.get(k) != v}
 
@@ -416,4 +543,23 @@ def row_fields(row: PriceObservation, catalogue: Any) -> dict[str, str]:
         "reliability": row.reliability or "",
         "note": row.note or "",
         "reported_date": row.reported_on.isoformat() if row.reported_on else "",
+    }
+
+
+def report_fields(row: TradeReport, catalogue: Catalogue) -> dict[str, str]:
+    """Return a stored report as the import columns trade_report_from_row validates."""
+    return {
+        "place": next(s for s, i in catalogue.market_slugs.items() if i == row.market_id),
+        "date": PartialDate(row.observed_on, row.observed_precision).iso(),
+        "topics": ";".join(row.topics),
+        "direction": row.direction or "",
+        "channel": row.channel or "",
+        "border_status": row.border_status or "",
+        "market_activity": row.market_activity or "",
+        "enforcement": row.enforcement or "",
+        "commodities": ";".join(row.goods),
+        "summary": row.summary,
+        "source": row.source_name,
+        "source_url": row.source_url or "",
+        "reliability": row.reliability or "",
     }

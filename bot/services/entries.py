@@ -9,7 +9,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
-from bot.domain.entry import draft_to_row, missing_fields, parse_price_entry
+from bot.domain.entry import (
+    ReportDraft,
+    draft_to_row,
+    missing_fields,
+    missing_report_fields,
+    parse_price_entry,
+    parse_report_entry,
+    report_draft_to_row,
+)
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.matching import Resolution
 from bot.domain.records import (
@@ -35,6 +43,16 @@ logger = logging.getLogger(__name__)
 ADDPRICE_EXAMPLE = (
     '<code>/addprice lingzhi hyesan 500-1200 CNY/kg 2024-11 grade:"good quality" '
     'source:"Daily NK" url:https://... rel:B2</code>'
+)
+ADDREPORT_EXAMPLE = (
+    "<code>/addreport sinuiju 2025-09 border transport border:partially-open channel:truck "
+    'goods:"rice;sugar" "Trucks crossed the Friendship Bridge again after a month." '
+    'source:"Daily NK" url:https://www.dailynk.com/... rel:B3</code>'
+)
+MISSING_REPORT_FIELDS = (
+    "Missing: {fields}. Add them to the line, e.g.\n"
+    + ADDREPORT_EXAMPLE
+    + "\nor send /addreport alone for a guided entry."
 )
 
 
@@ -111,6 +129,56 @@ class Entries:
         market_slug = _slug(catalogue.market_slugs, pending.data["market_id"])
         row = draft_to_row(draft, commodity_slug=commodity_slug, market_slug=market_slug)
         return self._preview_price(pending, row)
+
+    # One-line report entry
+
+    def report_from_line(self, *, admin_id: int, text: str) -> Reply:
+        """Parse `/addreport ...`, settle an unclear place with buttons, then preview."""
+        catalogue = self._catalogue.current
+        draft = parse_report_entry(
+            text,
+            markets=catalogue.markets,
+            commodities=catalogue.commodities,
+            today=self._clock().date(),
+        )
+        missing = missing_report_fields(draft)
+        if draft.problems or missing:
+            parts = ["{problems}"] if draft.problems else []
+            parts += [MISSING_REPORT_FIELDS] if missing else []
+            template = "\n".join(parts)
+            raise InvalidInput(
+                template,
+                is_html=True,
+                problems="\n".join(draft.problems),
+                fields=", ".join(missing),
+            )
+        pending = self._store.add(
+            admin_id=admin_id, kind="report", data={"draft": draft, "market_id": None}
+        )
+        return self._advance_report(pending)
+
+    def _advance_report(self, pending: Pending) -> Reply:
+        draft: ReportDraft = pending.data["draft"]
+        if pending.data.get("market_id") is None:
+            if draft.place is not None and draft.place.match is not None:
+                pending.data["market_id"] = draft.place.match.entry.id
+            else:
+                return self._ask_name(pending, "m", draft.place_text or "", draft.place)
+        place_slug = _slug(self._catalogue.current.market_slugs, pending.data["market_id"])
+        row = report_draft_to_row(draft, place_slug=place_slug)
+        try:
+            record = trade_report_from_row(row, today=self._clock().date())
+            report, _ = trade_report_row(
+                record, self._catalogue.current, entered_by=pending.admin_id, now=self._clock()
+            )
+        except (InvalidInput, NotFound):
+            self._store.pop(pending.token, admin_id=pending.admin_id)
+            raise
+        with Session(self._engine) as session:
+            if repo.trade_report_exists(session, natural_key=report.natural_key):
+                self._store.pop(pending.token, admin_id=pending.admin_id)
+                raise InvalidInput("This report is already stored; nothing was added.")
+        return self.preview_report(pending, row)
 
     def _preview_price(self, pending: Pending, row: dict[str, str]) -> Reply:
         try:
@@ -192,6 +260,8 @@ class Entries:
 
     def _continue(self, pending: Pending) -> Reply:
         # Name buttons come only from one-line entries; a guided form settles names itself.
+        if pending.kind == "report":
+            return self._advance_report(pending)
         return self._advance(pending)
 
     def _pending(self, token: str, admin_id: int) -> Pending:
@@ -259,8 +329,9 @@ class Entries:
         created = pending.data.get("created", []) if pending is not None else []
         if created:
             names = ", ".join(f"“{esc(name)}”" for name in created)
+            what = "report" if pending is not None and pending.kind == "report" else "figure"
             return Reply(
-                text=f"Cancelled; the figure was not saved. The new name {names} stays in the "
+                text=f"Cancelled; the {what} was not saved. The new name {names} stays in the "
                 "catalogue (/audit shows it; /alias adds other names to it)."
             )
         return Reply(text="Cancelled; nothing was saved.")

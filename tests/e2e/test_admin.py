@@ -110,7 +110,7 @@ async def test_guided_report_form(chat):
     await say(chat, OWNER, "/addreport")
     await say(chat, OWNER, "hyesan")
     [topics] = await say(chat, OWNER, "2026-11")
-    [topics] = await tap(chat, OWNER, topics, "crackdown")
+    [topics] = await tap(chat, OWNER, topics, "enforcement")
     [step] = await tap(chat, OWNER, topics, "Done")
     for _ in range(4):  # direction, channel, border, market activity
         [step] = await tap(chat, OWNER, step, "Skip")
