@@ -29,7 +29,7 @@ KINDS = {
     "pick": "choose a name for a pending entry",  # pick:token:what:id
     "new": "create a missing name for a pending entry",  # new:token:what
     "f": "answer a step of a guided form",  # f:value
-    "sub": "act on a subscription",  # sub:action:id  (un, al, pv; un:all)
+    "sub": "act on a subscription",  # sub:action:id  (un, al, cn, pv; un:all)
     "sch": "change the digest schedule",  # sch:field:value  (cad, day, hour, tz, pick)
 }
 

@@ -29,7 +29,9 @@ def _chat(r: Request) -> int:
 
 
 def _subscribe(c: Container, r: Request) -> Reply:
-    """/subscribe [commodities] [markets]: this chat gets a digest of them (nothing = everything)."""
+    """/subscribe [commodities] [markets] [conditions [off]]: this chat gets a digest of them
+    (nothing = everything); "conditions" switches condition alerts on for them, "conditions off"
+    off again (the 🛂 button does the same)."""
     return c.subscriptions.subscribe(
         chat_id=_chat(r), chat_type=r.chat_type, user_id=r.user_id, text=r.args, lang=r.lang
     )

@@ -99,6 +99,10 @@ def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result
         return subs.toggle_alerts(
             chat_id=t.chat_id, subscription_id=target, lang=t.lang, bot_username=t.bot_username
         )
+    if action == "cn":
+        return subs.toggle_condition_alerts(
+            chat_id=t.chat_id, subscription_id=target, lang=t.lang, bot_username=t.bot_username
+        )
     if action == "un":
         return subs.stop_one(
             chat_id=t.chat_id, subscription_id=target, lang=t.lang, bot_username=t.bot_username

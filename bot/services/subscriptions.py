@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -33,6 +34,24 @@ SUBSCRIBE_USAGE = N_(
     "(<code>/subscribe 쌀 혜산</code>, <code>/subscribe 灵芝</code> work too)."
 )
 MAX_SUBSCRIPTIONS_PER_CHAT = 10
+# "/subscribe hyesan conditions" switches condition alerts on, "... conditions off" off again.
+_CONDITIONS_WORD = re.compile(r"(?<![\w-])conditions?(?:\s+(on|off))?(?![\w-])", re.IGNORECASE)
+CONDITION_ALERTS_ON = N_(
+    "Condition alerts on: a border change or enforcement reported in these places comes at "
+    "once, at most one a day per place."
+)
+CONDITION_ALERTS_OFF = N_("Condition alerts off.")
+
+
+def condition_words(text: str) -> tuple[str, bool | None]:
+    """Take the words "conditions" / "conditions on" / "conditions off" out of a /subscribe text:
+    return the rest and the switch they ask for (None when the text has none; the last wins)."""
+    wanted: bool | None = None
+    for match in _CONDITIONS_WORD.finditer(text):
+        wanted = (match.group(1) or "on").lower() == "on"
+    if wanted is None:
+        return text, None
+    return " ".join(_CONDITIONS_WORD.sub(" ", text).split()), wanted
 
 
 class Subscriptions:
@@ -60,6 +79,7 @@ class Subscriptions:
         text = text.strip()
         if text.lower() in ("help", "?"):
             return Reply(text=translator(lang).gettext(SUBSCRIBE_USAGE))
+        text, conditions = condition_words(text)
         if len(text) > 200:
             raise InvalidInput(
                 "That is too long: name a few goods and places, e.g. rice corn hyesan."
@@ -91,6 +111,7 @@ class Subscriptions:
             commodity_ids=watch.commodity_ids,
             market_ids=watch.market_ids,
             lang=lang,
+            condition_alerts=conditions,
         )
 
     def subscribe_payload(
@@ -123,7 +144,10 @@ class Subscriptions:
         commodity_ids: tuple[int, ...],
         market_ids: tuple[int, ...],
         lang: str,
+        condition_alerts: bool | None = None,
     ) -> Reply:
+        """Subscribe a chat to these ids; `condition_alerts` switches those on or off (None:
+        a new subscription has them off, an existing one keeps its setting)."""
         now = self.now()
         filters = digests.Filters(tuple(sorted(commodity_ids)), tuple(sorted(market_ids)))
         with Session(self.engine) as session:
@@ -137,9 +161,11 @@ class Subscriptions:
                 )
             schedule = self._chat_schedule(session, chat_id, current, user_id)
             language = current[0].language if current else lang
+            switch = {} if condition_alerts is None else {"condition_alerts": condition_alerts}
             subscription, created = repo.add_subscription(
                 session,
                 values={
+                    **switch,
                     "chat_id": chat_id,
                     "chat_type": chat_type,
                     "commodity_ids": list(filters.commodity_ids),
@@ -164,21 +190,19 @@ class Subscriptions:
             if created
             else t.gettext("Already subscribed: {scope}.")
         ).format(scope=scope)
-        return Reply(
-            text="\n".join(
-                [
-                    f"✅ {render.esc(head)}",
-                    render.esc(when_text(subscription, t)),
-                    render.esc(
-                        t.gettext(
-                            "/digest shows it now, /settings changes the day, hour and time zone, "
-                            "/subscriptions lists what this chat gets."
-                        )
-                    ),
-                ]
-            ),
-            buttons=self._row_buttons(subscription, t),
+        lines = [f"✅ {render.esc(head)}", render.esc(when_text(subscription, t))]
+        if condition_alerts is not None:
+            switched = CONDITION_ALERTS_ON if condition_alerts else CONDITION_ALERTS_OFF
+            lines.append("🛂 " + render.esc(t.gettext(switched)))
+        lines.append(
+            render.esc(
+                t.gettext(
+                    "/digest shows it now, /settings changes the day, hour and time zone, "
+                    "/subscriptions lists what this chat gets."
+                )
+            )
         )
+        return Reply(text="\n".join(lines), buttons=self._row_buttons(subscription, t))
 
     def _chat_schedule(
         self, session: Session, chat_id: int, current: list[Subscription], user_id: int | None
@@ -195,12 +219,18 @@ class Subscriptions:
         self, subscription: Subscription, t: Translator
     ) -> tuple[tuple[Button, ...], ...]:
         alerts = t.gettext("🔕 Alerts off") if subscription.alerts else t.gettext("🔔 Alerts on")
+        conditions = (
+            t.gettext("🛂 Condition alerts off")
+            if subscription.condition_alerts
+            else t.gettext("🛂 Condition alerts on")
+        )
         return (
             (
                 Button(alerts, callbacks.encode("sub", "al", subscription.id)),
                 Button(t.gettext("👀 Preview"), callbacks.encode("sub", "pv", subscription.id)),
                 Button(t.gettext("✖ Stop"), callbacks.encode("sub", "un", subscription.id)),
             ),
+            (Button(conditions, callbacks.encode("sub", "cn", subscription.id)),),
         )
 
     # listing and stopping
@@ -220,6 +250,8 @@ class Subscriptions:
             scope = digests.scope_label(self.catalogue, filters, lang)
             lines.append(f"{number}. <b>{render.esc(scope)}</b>")
             lines.append("   " + render.esc(when_text(row, t)))
+            if row.condition_alerts:
+                lines.append("   " + render.esc(t.gettext("🛂 Condition alerts: on")))
             try:
                 link = f"https://t.me/{bot_username}?start=" + payload_for(
                     filters.commodity_ids, filters.market_ids
@@ -232,6 +264,9 @@ class Subscriptions:
                 (
                     Button(alerts.format(n=number), callbacks.encode("sub", "al", row.id)),
                     Button(
+                        t.gettext("🛂 {n}").format(n=number), callbacks.encode("sub", "cn", row.id)
+                    ),
+                    Button(
                         t.gettext("👀 {n}").format(n=number), callbacks.encode("sub", "pv", row.id)
                     ),
                     Button(
@@ -239,7 +274,8 @@ class Subscriptions:
                     ),
                 )
             )
-        lines.append(render.esc(t.gettext("🔔 price alerts · 👀 preview · ✖ stop")))
+        legend = t.gettext("🔔 price alerts · 👀 preview · ✖ stop")
+        lines.append(render.esc(f"{legend} · 🛂 {t.gettext('condition alerts')}"))
         return Reply(text="\n".join(lines), buttons=tuple(buttons[:8]))
 
     def unsubscribe(self, *, chat_id: int, text: str, lang: str, bot_username: str) -> Reply:
@@ -319,11 +355,23 @@ class Subscriptions:
     def toggle_alerts(
         self, *, chat_id: int, subscription_id: int, lang: str, bot_username: str
     ) -> Reply:
+        """Switch a subscription's price alerts on or off (its 🔔 button)."""
+        return self._toggle(chat_id, subscription_id, "alerts", lang, bot_username)
+
+    def toggle_condition_alerts(
+        self, *, chat_id: int, subscription_id: int, lang: str, bot_username: str
+    ) -> Reply:
+        """Switch a subscription's condition alerts on or off (its 🛂 button)."""
+        return self._toggle(chat_id, subscription_id, "condition_alerts", lang, bot_username)
+
+    def _toggle(
+        self, chat_id: int, subscription_id: int, flag: str, lang: str, bot_username: str
+    ) -> Reply:
         with Session(self.engine) as session:
             row = session.get(Subscription, subscription_id)
             if row is None or row.chat_id != chat_id or not row.active:
                 raise InvalidInput("This button is no longer valid.")
-            row.alerts = not row.alerts
+            setattr(row, flag, not getattr(row, flag))
             row.updated_at = self.now()
             session.add(row)
             session.commit()
@@ -389,11 +437,15 @@ class Subscriptions:
         ]
         if not deliveries:
             lines.append(render.esc(t.gettext("none")))
-        for kind in ("digest", "alert"):
+        labels = {
+            "digest": t.gettext("digests"),
+            "alert": t.gettext("alerts"),
+            "cond": t.gettext("condition alerts"),
+        }
+        for kind, label in labels.items():
             by_status = deliveries.get(kind)
             if not by_status:
                 continue
-            label = t.gettext("digests") if kind == "digest" else t.gettext("alerts")
             parts = ", ".join(
                 f"{t.gettext(status)} {by_status[status]:,}"
                 for status in ("sent", "pending", "sending", "blocked", "failed")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -18,11 +18,15 @@ __all__ = [
     "latest_per_series",
     "new_trade_reports",
     "other_high_in_series",
+    "previous_border_status",
     "previous_in_series",
+    "reports_by_id",
     "series_highs",
 ]
 
 P = PriceObservation
+# SQLite allows 999 bound parameters per statement; id lists are bound in chunks below that.
+_ID_CHUNK = 900
 
 
 class SeriesFigure(Protocol):
@@ -199,3 +203,36 @@ def other_high_in_series(session: Session, *, observation: PriceObservation) -> 
     """Return the highest price of the other live figures of the observation's series."""
     query = select(func.max(col(P.price_high))).where(*_others_in_series(observation))
     return session.exec(query).one()
+
+
+def previous_border_status(session: Session, *, report: TradeReport) -> str | None:
+    """Return the border status of the place's newest live report before `report` (by sort_on,
+    then id) that states one; None when no earlier report does."""
+    t = TradeReport
+    earlier = or_(
+        col(t.sort_on) < report.sort_on,
+        and_(col(t.sort_on) == report.sort_on, col(t.id) < report.id),
+    )
+    query = (
+        select(t.border_status)
+        .where(
+            col(t.market_id) == report.market_id,
+            col(t.deleted_at).is_(None),
+            col(t.border_status).is_not(None),
+            col(t.id) != report.id,
+            earlier,
+        )
+        .order_by(col(t.sort_on).desc(), col(t.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def reports_by_id(session: Session, *, report_ids: Sequence[int]) -> list[TradeReport]:
+    """Return the stored reports among `report_ids` (deleted ones too), in no set order."""
+    ids = sorted(set(report_ids))
+    out: list[TradeReport] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        out.extend(session.exec(select(TradeReport).where(col(TradeReport.id).in_(chunk))))
+    return out

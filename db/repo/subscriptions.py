@@ -9,9 +9,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, update
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import AlertState, Subscription, table_of
+from db.models import AlertState, ConditionCheck, Subscription, table_of
 
 __all__ = [
     "DueSubscription",
@@ -19,6 +20,9 @@ __all__ = [
     "alert_state",
     "alert_subscribers",
     "chat_subscriptions",
+    "claim_condition_check",
+    "condition_checked",
+    "condition_subscribers",
     "deactivate_chat",
     "due_subscription_rows",
     "migrate_chat",
@@ -218,13 +222,15 @@ def subscriber_counts(session: Session) -> dict[str, int]:
         out[f"{state}_chats"] += chats
         if active:
             out[f"active_{chat_type}"] += chats
-    out["alerts"] = int(
-        session.exec(
-            select(func.count()).where(
-                col(Subscription.active).is_(True), col(Subscription.alerts).is_(True)
-            )
-        ).one()
-    )
+    for key, flag in (
+        ("alerts", Subscription.alerts),
+        ("condition_alerts", Subscription.condition_alerts),
+    ):
+        out[key] = int(
+            session.exec(
+                select(func.count()).where(col(Subscription.active).is_(True), col(flag).is_(True))
+            ).one()
+        )
     return dict(out)
 
 
@@ -275,3 +281,55 @@ def alert_subscribers(
         if (not row.commodity_ids or commodity_id in row.commodity_ids)
         and (not row.market_ids or places.intersection(row.market_ids))
     ]
+
+
+# condition alerts
+
+
+def condition_subscribers(session: Session, *, market_ids: Sequence[int]) -> list[Subscription]:
+    """Active subscriptions with condition alerts on that watch one of these places.
+
+    `market_ids` is the report's place and every place containing it: a subscription watches
+    the place when its place filter names one of them, or when it has no place filter. Its
+    goods filter does not narrow condition alerts: a border closing or a crackdown in a watched
+    place matters whatever goods the subscriber follows. Filters are small JSON lists, checked
+    here rather than in SQL (portable across SQLite and PostgreSQL).
+    """
+    rows = session.exec(
+        select(Subscription)
+        .where(col(Subscription.active).is_(True), col(Subscription.condition_alerts).is_(True))
+        .order_by(col(Subscription.id))
+    )
+    places = set(market_ids)
+    return [row for row in rows if not row.market_ids or places.intersection(row.market_ids)]
+
+
+def condition_checked(session: Session, *, report_ids: Sequence[int]) -> set[int]:
+    """The reports among `report_ids` already weighed for condition alerts."""
+    ids = list(report_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), _ID_CHUNK):
+        found.update(
+            session.exec(
+                select(ConditionCheck.report_id).where(
+                    col(ConditionCheck.report_id).in_(ids[start : start + _ID_CHUNK])
+                )
+            )
+        )
+    return found
+
+
+def claim_condition_check(
+    session: Session, *, report_id: int, now: datetime
+) -> ConditionCheck | None:
+    """Record that a report is being weighed for condition alerts; None when it already was
+    (by an earlier call, or by another worker in a transaction that committed first)."""
+    if session.get(ConditionCheck, report_id) is not None:
+        return None
+    check = ConditionCheck(report_id=report_id, checked_at=now)
+    try:
+        with session.begin_nested():
+            session.add(check)
+    except IntegrityError:
+        return None
+    return check
