@@ -1,6 +1,6 @@
 """Run the benchmarks and print their figures (`make bench`).
 
-`python -m bench` runs the default set (resolver, entry, answer, import); `python -m bench NAME` runs
+`python -m bench` runs the default set (resolver, entry, answer, conditions, import); `python -m bench NAME` runs
 one, including the slower ones left out of the default set (broadcast, compose). `--help` lists them.
 """
 
@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from bench import answer, entry, importer, resolver
+from bench import answer, conditions, entry, importer, resolver
 
-DEFAULT = ("resolver", "entry", "answer", "import")
+DEFAULT = ("resolver", "entry", "answer", "conditions", "import")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -21,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         resolvers()
         entries()
         answers()
+        conditions_answers()
         imports()
     elif args.benchmark == "resolver":
         resolvers()
@@ -28,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         entries()
     elif args.benchmark == "answer":
         answers()
+    elif args.benchmark == "conditions":
+        conditions_answers(reports=args.reports, rounds=args.rounds)
     elif args.benchmark == "import":
         imports()
     elif args.benchmark == "broadcast":
@@ -55,6 +58,11 @@ def parser() -> argparse.ArgumentParser:
     names.add_parser("resolver", help="resolver against raw rapidfuzz and difflib (default set)")
     names.add_parser("entry", help="long /addprice lines against a short one (default set)")
     names.add_parser("answer", help="question to reply text on 1,000,000 figures (default set)")
+    k = names.add_parser(
+        "conditions", help="trade-condition answers on 100,000 reports (default set)"
+    )
+    k.add_argument("--reports", type=int, default=100_000, help="trade reports (100,000)")
+    k.add_argument("--rounds", type=int, default=200, help="samples per question and path (200)")
     names.add_parser("import", help="CSV import of 1,000,000 rows (default set)")
     b = names.add_parser(
         "broadcast",
@@ -108,7 +116,7 @@ def entries() -> dict[str, Any]:
     return r
 
 
-def answers() -> None:
+def answers() -> dict[str, Any]:
     print("Question to reply text on 1,000,000 price observations (SQLite), p95:")
     r = answer.run()
     print(f"  built in {r['build_seconds']:.0f} s")
@@ -121,7 +129,48 @@ def answers() -> None:
     return r
 
 
-def imports() -> None:
+def conditions_answers(*, reports: int = 100_000, rounds: int = 200) -> dict[str, Any]:
+    print(
+        f"Trade-condition question to reply text on {reports:,} reports (SQLite), against the "
+        "reports query the answer runs, replayed through the bot's engine and raw (sqlite3); "
+        "p50 / p95 in ms:"
+    )
+    r = conditions.run(reports, rounds)
+    print(f"  built in {r['build_seconds']:.0f} s; {r['samples']} samples per question and path")
+
+    def ms(f: dict[str, Any], key: str) -> str:
+        return f"{f[key + '_p50'] * 1e3:6.2f} / {f[key + '_p95'] * 1e3:6.2f}"
+
+    rows = [*r["questions"].items(), ("every question", r["overall"])]
+    width = max(conditions.width(q) for q, _ in rows)
+    print(
+        f"  {conditions.pad('', width)}  {'answer':15}  {'query (engine)':15}  "
+        f"{'query (raw)':15}  {'read+raw query':15}  p95 ratios engine, raw"
+    )
+    for q, f in rows:
+        print(
+            f"  {conditions.pad(q, width)}  {ms(f, 'answer')}  {ms(f, 'engine')}  "
+            f"{ms(f, 'reference')}  {ms(f, 'read_reference')}  "
+            f"{f['engine_ratio']:5.1f} {f['ratio']:5.1f}"
+        )
+    o = r["overall"]
+    print(
+        f"  answer / query through the engine = {o['engine_ratio']:.2f} (p95 over every "
+        f"question; target <= {conditions.TARGET:g}): {'met' if r['met'] else 'missed'}"
+    )
+    print(f"  answer / raw sqlite3 query = {o['ratio']:.2f}")
+    reading = (o["read_reference_p50"] - o["reference_p50"]) * 1e3
+    print(
+        f"  answer / (read the question + reference) = {o['read_ratio']:.2f}; reading the "
+        f"question takes about {reading:.2f} ms (p50s of read+reference less reference)"
+    )
+    print("  query plans:")
+    for q, f in r["questions"].items():
+        print(f"    {conditions.pad(q, width)}  {f['plan']}")
+    return r
+
+
+def imports() -> dict[str, Any]:
     print(
         "CSV import of 1,000,000 rows (SQLite), against raw sqlite3 executemany of the same rows:"
     )

@@ -126,6 +126,9 @@ def _words_agree(query: str, name: str) -> bool:
     return True
 
 
+_MEMO_SIZE = 20_000
+
+
 class Resolver:
     """Matches names against one catalogue; choices are prepared once, at construction."""
 
@@ -167,6 +170,9 @@ class Resolver:
         for stem, owners in stems.items():
             if stem not in self._exact and len(owners) == 1:
                 self._exact[stem] = owners
+        # Fuzzy results by text: one question tries the same word groups several times, and
+        # people ask the same questions. Bounded; a new catalogue gets a new resolver.
+        self._memo: dict[tuple[str, int], Resolution] = {}
 
     def choices(self, script: str = "latin") -> list[str]:
         """Return the normalised names searched for queries in one script."""
@@ -178,6 +184,16 @@ class Resolver:
 
     def resolve(self, text: str, *, limit: int = 5) -> Resolution:
         """Resolve a name: exact alias first, then fuzzy matching with per-script rules."""
+        key = (text, limit)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._resolve(text, limit)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _resolve(self, text: str, limit: int) -> Resolution:
         query = normalize(text)
         if not query:
             return Resolution(query=text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -11,6 +12,8 @@ _PUNCT_RE = re.compile(r"[^\w\s$]", re.UNICODE)
 _SPACE_RE = re.compile(r"[\s_]+")
 
 
+# Names and question words repeat: the reader normalises the same few words many times.
+@lru_cache(maxsize=65_536)
 def normalize(text: str) -> str:
     """Return the comparable form of a name: NFKC, casefolded, punctuation and extra spaces gone."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -19,6 +22,7 @@ def normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=65_536)
 def compact(text: str) -> str:
     """Return the normalised name without spaces ("ling zhi" and "lingzhi" compare equal)."""
     return normalize(text).replace(" ", "")

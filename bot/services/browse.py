@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -24,7 +26,7 @@ ENTRIES_PER_PAGE = 10
 
 
 def report_view(
-    report: TradeReport, goods: list[int], catalogue: Catalogue, lang: str
+    report: TradeReport | Row[Any], goods: list[int], catalogue: Catalogue, lang: str
 ) -> browse.ReportView:
     """Return a stored report ready to show: names in the reader's language."""
     return browse.ReportView(
@@ -45,7 +47,7 @@ def report_view(
 
 
 def goods_labels(
-    report: TradeReport, linked: list[int], catalogue: Catalogue, lang: str
+    report: TradeReport | Row[Any], linked: list[int], catalogue: Catalogue, lang: str
 ) -> tuple[str, ...]:
     """Return the goods a report names: catalogue names in the reader's language, others as named."""
     labels: list[str] = []

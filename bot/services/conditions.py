@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import Row
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
@@ -24,7 +26,6 @@ from bot.services import prices
 from bot.services.browse import report_view
 from bot.services.catalogue import Catalogue
 from db import repo
-from db.models import TradeReport
 
 REPORTS_PER_PAGE = 3
 BRIEF_REPORTS = 3
@@ -136,8 +137,8 @@ def scope(catalogue: Catalogue, market_id: int | None) -> list[int] | None:
 
 def names_good(engine: Engine, text: str) -> bool:
     """Tell whether any live report names a good written so ("mobile phones")."""
-    with Session(engine) as session:
-        return bool(repo.find_reports(session, repo.ReportFilter(good=text), limit=1))
+    with engine.connect() as conn:
+        return bool(repo.find_reports(conn, repo.ReportFilter(good=text), limit=1))
 
 
 def _filter(catalogue: Catalogue, query: ConditionsQuery) -> repo.ReportFilter:
@@ -166,21 +167,21 @@ def answer(
     page = max(1, min(page, 10_000))
     asked = query
     note = None
-    with Session(engine) as session:
-        reports = _page(session, catalogue, query, page)
+    with engine.connect() as conn:
+        reports = _page(conn, catalogue, query, page)
         if not reports and page == 1:
             # Say what was left out rather than nothing: the partner, then the good.
             for relaxed, why in _relaxations(catalogue, query, lang):
-                reports = _page(session, catalogue, relaxed, 1)
+                reports = _page(conn, catalogue, relaxed, 1)
                 if reports:
                     query, note = relaxed, why
                     break
         if not reports:
-            return _nothing(session, catalogue, asked, lang)
+            return _nothing(conn, catalogue, asked, lang)
         more = len(reports) > REPORTS_PER_PAGE
         reports = reports[:REPORTS_PER_PAGE]
-        goods = repo.report_goods(session, report_ids=[r.id for r in reports if r.id is not None])
-    views = [report_view(r, goods.get(r.id or 0, []), catalogue, lang) for r in reports]
+    # Goods are shown as the reports name them (catalogue goods in the reader's language).
+    views = [report_view(r, [], catalogue, lang) for r in reports]
     text = render.conditions_page(
         title(catalogue, query, lang),
         _scope_label(catalogue, query.market_id, lang),
@@ -193,10 +194,10 @@ def answer(
 
 
 def _page(
-    session: Session, catalogue: Catalogue, query: ConditionsQuery, page: int
-) -> list[TradeReport]:
+    conn: Connection, catalogue: Catalogue, query: ConditionsQuery, page: int
+) -> list[Row[Any]]:
     return repo.find_reports(
-        session,
+        conn,
         _filter(catalogue, query),
         offset=(page - 1) * REPORTS_PER_PAGE,
         limit=REPORTS_PER_PAGE + 1,
@@ -291,13 +292,13 @@ def _scope_label(catalogue: Catalogue, market_id: int | None, lang: str) -> str 
     return t.gettext("Newest first")
 
 
-def _nothing(session: Session, catalogue: Catalogue, query: ConditionsQuery, lang: str) -> Reply:
+def _nothing(conn: Connection, catalogue: Catalogue, query: ConditionsQuery, lang: str) -> Reply:
     t = translator(lang)
     places = scope(catalogue, query.market_id)
-    stored = repo.reports_known(session, market_ids=places)
+    stored = repo.reports_known(conn, market_ids=places)
     where: tuple[tuple[str, int], ...] = ()
     if stored.count == 0:
-        counts = repo.report_counts(session)
+        counts = repo.report_counts(conn)
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:8]
         where = tuple(
             (catalogue.market_labels[m].in_lang(lang), n)
@@ -360,11 +361,10 @@ def brief(engine: Engine, catalogue: Catalogue, market_id: int, *, today: date, 
     inside = catalogue.descendants(market_id)
     with Session(engine) as session:
         reports = repo.find_reports(
-            session,
+            session.connection(),
             repo.ReportFilter(market_ids=scope(catalogue, market_id)),
             limit=BRIEF_REPORTS,
         )
-        goods = repo.report_goods(session, report_ids=[r.id for r in reports if r.id is not None])
         ids = [catalogue.commodity_slugs[s] for s in STAPLES if s in catalogue.commodity_slugs]
         counts = repo.figure_counts(session, by="commodity", market_ids=inside)
         extra = [
@@ -387,7 +387,7 @@ def brief(engine: Engine, catalogue: Catalogue, market_id: int, *, today: date, 
                     chosen[0] if chosen else None,
                 )
             )
-    views = [report_view(r, goods.get(r.id or 0, []), catalogue, lang) for r in reports]
+    views = [report_view(r, [], catalogue, lang) for r in reports]
     text = render.briefing(
         catalogue.market_labels[market_id].in_lang(lang),
         catalogue.market_parent_label(market_id, lang),

@@ -19,6 +19,11 @@ _REPORTS = sa.table(
     sa.column("topics", sa.JSON()),
     sa.column("border_status", sa.String()),
 )
+_LINKS = sa.table(
+    "tradereportcommodity", sa.column("report_id", sa.Integer()), sa.column("commodity_id")
+)
+_COMMODITIES = sa.table("commodity", sa.column("id", sa.Integer()), sa.column("name_en"))
+_GOODS = sa.table("tradereport", sa.column("id", sa.Integer()), sa.column("goods", sa.JSON()))
 _TOPICS = {"crackdown": "enforcement"}
 _BORDER = {"lockdown": "closed"}
 
@@ -37,6 +42,19 @@ def upgrade() -> None:
                 .where(_REPORTS.c.id == row.id)
                 .values(topics=topics, border_status=border)
             )
+
+
+    # Reports stored before goods were kept as named: their linked goods, by English name.
+    named: dict[int, list[str]] = {}
+    links = (
+        sa.select(_LINKS.c.report_id, _COMMODITIES.c.name_en)
+        .join(_COMMODITIES, _COMMODITIES.c.id == _LINKS.c.commodity_id)
+        .order_by(_LINKS.c.report_id, _COMMODITIES.c.id)
+    )
+    for report_id, name in conn.execute(links):
+        named.setdefault(report_id, []).append(name)
+    for report_id, goods in named.items():
+        conn.execute(sa.update(_GOODS).where(_GOODS.c.id == report_id).values(goods=goods))
 
 
 def downgrade() -> None:
