@@ -38,7 +38,8 @@ class Users:
         self._languages = languages
         self.default_language = default_language
         # telegram id -> (reply language, monotonic time of the last write).
-        self._seen: dict[int, tuple[str, float]] = {}
+        # The language each user chose in /settings (None: their app's), and when it was read.
+        self._seen: dict[int, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
 
     def language_for(self, telegram_code: str | None) -> str:
@@ -47,24 +48,28 @@ class Users:
         return code if code in self._languages else self.default_language
 
     def touch(self, *, telegram_id: int, username: str | None, language_code: str | None) -> str:
-        """Record that a user talked to the bot; return the language to answer in."""
+        """Record that a user talked to the bot; return the language to answer in.
+
+        A language chosen in /settings wins; otherwise the language of the user's Telegram app,
+        read afresh from every update (it changes when they switch their app's language).
+        """
         with self._lock:
             seen = self._seen.get(telegram_id)
         clock = time.monotonic()
         if seen is not None and clock - seen[1] < TOUCH_INTERVAL_SECONDS:
-            return seen[0]
+            return seen[0] or self.language_for(language_code)
         with Session(self._engine) as session:
             user = repo.touch_user(
                 session,
                 telegram_id=telegram_id,
                 username=username,
-                language=self.language_for(language_code),
+                language=None,
                 now=self._clock(),
             )
-            language = user.language or self.default_language
+            chosen = user.language
             session.commit()
-        self._remember(telegram_id, language)
-        return language
+        self._remember(telegram_id, chosen)
+        return chosen or self.language_for(language_code)
 
     def settings(self, *, lang: str, chat_id: int | None) -> Reply:
         """The settings with buttons: language, and the chat's digest schedule."""
@@ -87,7 +92,7 @@ class Users:
         self._remember(telegram_id, language)
         return self.settings(lang=language, chat_id=telegram_id)
 
-    def _remember(self, telegram_id: int, language: str) -> None:
+    def _remember(self, telegram_id: int, language: str | None) -> None:
         with self._lock:
             if len(self._seen) > MAX_REMEMBERED:
                 self._seen.clear()

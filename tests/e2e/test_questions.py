@@ -124,6 +124,16 @@ async def test_korean_user_gets_korean_names_and_settings_switch_language(chat):
     assert "Hyesan" in text
 
 
+async def test_the_language_follows_the_telegram_app_until_one_is_chosen(chat):
+    assert "혜산" in text_of(await replies(chat, "rice hyesan", language_code="ko"))
+    # The user switched their Telegram app to English: the next answer follows.
+    assert "Hyesan" in text_of(await replies(chat, "혜산 쌀값", language_code="en"))
+    [menu] = await replies(chat, "/settings", language_code="en")
+    await tap(chat, menu, "한국어", until=has_text("한국어"))
+    # A language chosen in /settings wins over the app's.
+    assert "혜산" in text_of(await replies(chat, "rice hyesan", language_code="en"))
+
+
 async def test_bad_questions_get_helpful_answers(chat):
     assert "year 3000" in text_of(
         await replies(chat, "rice in the year 3000")
