@@ -227,7 +227,6 @@ def import_(
     result: ImportResult | None = None
     with file.open("rb") as source, _ImportProgress() as progress:
         if is_report_file(source):
-            # Condition alerts are queued when an editor imports in chat, not from here.
             reports = import_reports(
                 engine,
                 load_catalogue(engine),
@@ -251,9 +250,17 @@ def import_(
         if reports.errors:
             _print_rejection(reports)
             raise typer.Exit(1)
+        from bot.services.condition_alerts import check_condition_alerts
+
+        # Recent reports that change a border status or report enforcement alert their
+        # subscribers, as in chat; a running bot sends what is queued on its next round.
+        alerts = check_condition_alerts(
+            engine, load_catalogue(engine), list(reports.added_ids), now=utc_now()
+        )
         typer.echo(
             f"{reports.rows:,} report rows: {reports.added:,} added, "
-            f"{reports.duplicates:,} duplicates skipped."
+            f"{reports.duplicates:,} duplicates skipped"
+            + (f"; {alerts:,} condition alerts queued." if alerts else ".")
         )
         return
     assert result is not None

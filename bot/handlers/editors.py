@@ -95,7 +95,7 @@ def _audit(c: Container, r: Request) -> Reply:
 
 
 def _export(c: Container, r: Request) -> Reply:
-    """Send the prices as a CSV document, filtered by commodity and market."""
+    """Send the prices (or, with `reports`, the trade-condition reports) as a CSV document."""
     name, data = c.files.export_csv(r.args)
     return Reply(text="", document=data, filename=name)
 
@@ -165,7 +165,11 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     document = message.document
     if not (document.file_name or "").lower().endswith(".csv"):
         await send_reply(
-            message, Reply(text="Send prices as a .csv file (WFP/HDX or this bot's columns).")
+            message,
+            Reply(
+                text="Send prices or trade-condition reports as a .csv file (WFP/HDX or this "
+                "bot's columns; /export and /export reports show them)."
+            ),
         )
         return
     if (document.file_size or 0) > FileSizeLimit.FILESIZE_DOWNLOAD:

@@ -181,13 +181,16 @@ def _staple_line(name: str, item: MarketPrice, *, place: str, today: date, t: Tr
     else:
         text += " · " + esc(f"{obs.observed.label(t)}, {age_label(obs.age_days(today), t)}")
     change = item.change
-    if change is not None and item.previous is not None:
+    # A move is shown between dated figures only: an undated one has no place in time.
+    if (
+        change is not None
+        and item.previous is not None
+        and item.previous.observed.value is not None
+        and obs.observed.value is not None
+    ):
         since = item.previous.observed
         text += " · " + esc(change.text())
-        if since.value is not None:
-            text += " " + esc(_("since {date}").format(date=since.label(t)))
-        else:
-            text += " " + esc(_("since an undated figure"))
+        text += " " + esc(_("since {date}").format(date=since.label(t)))
     if obs.observed.value is not None and obs.is_stale(today):
         text += " ⚠️ " + esc(_("stale (over {days} days)").format(days=STALE_AFTER_DAYS))
     if obs.market and obs.market != place:

@@ -333,8 +333,8 @@ def change(
         "<i>"
         + esc(
             t.gettext(
-                "Compared on range midpoints within one series; change of more than 10% is "
-                "high, of more than 25% severe (WFP classes)."
+                "Compared on range midpoints within one series; WFP's classes: a change "
+                "above 10%: high, above 25%: severe."
             )
         )
         + "</i>"

@@ -44,8 +44,9 @@ def test_seed_then_ask_prints_the_lingzhi_range(tmp_path):
     assert answer.returncode == 0, answer.stderr
     assert "500-1,200 CNY/kg" in answer.stdout and "Daily NK" in answer.stdout
     assert "date not stated" in answer.stdout and "dailynk.com" in answer.stdout
+    # The same user asked in English before: a Korean app now gets Korean.
     html = run(["ask", "--html", "--lang", "ko", "혜산 쌀값"], tmp_path)
-    assert html.returncode == 0 and "<b>" in html.stdout and "Hyesan" in html.stdout
+    assert html.returncode == 0 and "<b>혜산</b>" in html.stdout and "관측" in html.stdout
 
 
 def test_demo_chats_in_the_terminal(tmp_path):

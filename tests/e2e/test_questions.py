@@ -81,10 +81,15 @@ async def test_trend_with_too_few_points_is_a_table(chat):
 async def test_conditions_page_with_buttons_that_edit(chat):
     [first] = await replies(chat, "/conditions hyesan")
     assert "Trade conditions: Hyesan" in first["text"] and "Daily NK" in first["text"]
-    assert "page 1 of" in first["text"]
-    _, after = await tap(chat, first, "▶", until=has_text("page 2 of"))
+    assert "Hyesan with Ryanggang, newest first" in first["text"]
+    _, after = await tap(chat, first, "▶", until=has_text("page 2"))
     page2 = next(m for m in after if m["message_id"] == first["message_id"])
-    assert "page 2 of" in page2["text"] and page2["text"] != first["text"]
+    assert "Trade conditions: Hyesan · page 2" in page2["text"] and page2["text"] != first["text"]
+    # Filters in the question stay on every page.
+    [border] = await replies(chat, "is the border open in hyesan?")
+    _, after = await tap(chat, border, "▶", until=has_text("page 2"))
+    page2 = next(m for m in after if m["message_id"] == border["message_id"])
+    assert "Trade conditions: Hyesan · border · page 2" in page2["text"]
     await no_failed_calls(chat)
 
 
