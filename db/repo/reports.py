@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, String, Table, bindparam, cast, func, or_
+from sqlalchemy import Row, Select, String, Table, bindparam, case, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 
@@ -138,12 +138,13 @@ def reports_known(conn: Connection, *, market_ids: Sequence[int] | None) -> Repo
     count = undated = 0
     topics: dict[str, int] = {}
     # Grouped by the stored list: a few hundred distinct lists at most, however many reports.
-    grouped = sa_select(cast(t.topics, String), t.sort_on == UNDATED, func.count()).where(*where)
-    for text, is_undated, n in conn.execute(
-        grouped.group_by(cast(t.topics, String), t.sort_on == UNDATED)
-    ):
+    listed = cast(t.topics, String)
+    grouped = sa_select(
+        listed, func.count(), func.sum(case((t.sort_on == UNDATED, 1), else_=0))
+    ).where(*where)
+    for text, n, n_undated in conn.execute(grouped.group_by(listed)):
         count += n
-        undated += n if is_undated else 0
+        undated += n_undated or 0
         for topic in json.loads(text or "[]"):
             topics[topic] = topics.get(topic, 0) + n
     return ReportsKnown(count, topics, first, last, undated)
