@@ -159,6 +159,11 @@ def conditions_answers(*, reports: int = 100_000, rounds: int = 200) -> dict[str
         f"question; target <= {conditions.TARGET:g}): {'met' if r['met'] else 'missed'}"
     )
     print(f"  answer / raw sqlite3 query = {o['ratio']:.2f}")
+    print(
+        f"  a question read the first time (nothing remembered of its words): "
+        f"{o['cold_p50'] * 1e3:.2f} / {o['cold_p95'] * 1e3:.2f} ms = {o['cold_ratio']:.2f}x the "
+        "query through the engine"
+    )
     reading = (o["read_reference_p50"] - o["reference_p50"]) * 1e3
     print(
         f"  answer / (read the question + reference) = {o['read_ratio']:.2f}; reading the "

@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bot.domain.conditions import BORDER_STATUSES, CHANNELS, DIRECTIONS, MARKET_ACTIVITY, TOPICS
+from bot.domain.text import forget_normalized
 from bot.services.asking import ask, read
 from bot.services.catalogue import Catalogue, load_catalogue, sync_catalogue
 from db.engine import make_engine, upgrade
@@ -341,7 +342,15 @@ def measure(
         def answer(q: str) -> None:
             ask(engine, catalogue, q, today=TODAY, lang="en")
 
-        calls = (reference, read_and_reference, answer, through_engine)
+        def first_time(q: str) -> None:  # the same answer, nothing remembered of the text
+            ask(engine, catalogue, q, today=TODAY, lang="en")
+
+        def forget() -> None:
+            catalogue.commodities.forget()
+            catalogue.markets.forget()
+            forget_normalized()
+
+        calls = (reference, read_and_reference, answer, through_engine, first_time)
         times: dict[Callable[[str], None], dict[str, list[float]]] = {
             call: {q: [] for q in questions} for call in calls
         }
@@ -353,10 +362,14 @@ def measure(
             for q in questions:
                 # Interleaved, each first in turn, so drift and cache state favour none.
                 for call in calls[i % len(calls) :] + calls[: i % len(calls)]:
+                    if call is first_time:
+                        forget()
                     t0 = time.perf_counter()
                     call(q)
                     times[call][q].append(time.perf_counter() - t0)
-        reference_times, read_times, answer_times, engine_times = (times[c] for c in calls)
+        reference_times, read_times, answer_times, engine_times, cold_times = (
+            times[c] for c in calls
+        )
         per_question = {}
         for q in questions:
             per_question[q] = {
@@ -376,6 +389,7 @@ def measure(
         every_reference = [t for q in questions for t in reference_times[q]]
         every_read = [t for q in questions for t in read_times[q]]
         every_engine = [t for q in questions for t in engine_times[q]]
+        every_cold = [t for q in questions for t in cold_times[q]]
         overall = {
             **_figures(every_answer, every_reference),
             "read_reference_p50": statistics.median(every_read),
@@ -384,6 +398,9 @@ def measure(
             "engine_p50": statistics.median(every_engine),
             "engine_p95": p95(every_engine),
             "engine_ratio": p95(every_answer) / p95(every_engine),
+            "cold_p50": statistics.median(every_cold),
+            "cold_p95": p95(every_cold),
+            "cold_ratio": p95(every_cold) / p95(every_engine),
         }
     finally:
         raw.close()

@@ -174,6 +174,10 @@ class Resolver:
         # people ask the same questions. Bounded; a new catalogue gets a new resolver.
         self._memo: dict[tuple[str, int], Resolution] = {}
 
+    def forget(self) -> None:
+        """Drop the remembered results (benchmarks measure a question read the first time)."""
+        self._memo.clear()
+
     def choices(self, script: str = "latin") -> list[str]:
         """Return the normalised names searched for queries in one script."""
         return list(self._names[script])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.domain.intent import Ask, Intent, read_intent
-from bot.domain.matching import Entry, Resolution, Resolver, contained_names
+from bot.domain.matching import Candidate, Entry, Resolution, Resolver, contained_names
 from bot.domain.periods import Period, extract_period
 from bot.domain.text import normalize, script_of
 
@@ -127,6 +127,13 @@ def parse_query(
         intent = read_intent(text, known=known, names_inside=names_inside, maybe_name=maybe_name)
     else:
         intent = Intent(rest=text, rest_with_currency=text)
+    if intent.conditions:
+        # Condition questions carry many words around their names ("are trucks crossing at
+        # sinuiju again?"): a place named exactly settles the reading without fuzzy search.
+        quick = _exact_reading(intent.rest, commodities, markets)
+        if quick is not None:
+            good_text, good, place_text, place = quick
+            return ParsedQuery(good_text, good, place_text, place, period, problem, intent)
     several_first = intent.where or intent.ask in (Ask.COMPARE, Ask.CHEAPEST, Ask.DEAREST)
     reading = _reading(intent.rest, commodities, markets, several_first=several_first)
     if intent.currency is not None and reading[1].match is None:
@@ -153,6 +160,58 @@ def parse_query(
         intent,
         places if len(places) > 1 else (),
     )
+
+
+def _exact_reading(
+    text: str, commodities: Resolver, markets: Resolver
+) -> tuple[str, Resolution, str, Resolution] | None:
+    """Read a place and a good named exactly among other words, or None without such a place.
+
+    Words left over are read as one good (one fuzzy lookup), so "lingzi exports hyesan" still
+    finds Lingzhi.
+    """
+    tokens = [t for t in _split(text, commodities, markets) if t not in _CONNECTORS]
+    place: tuple[str, Entry] | None = None
+    good: tuple[str, Entry] | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for j in range(min(len(tokens), i + _MAX_PLACE_WORDS), i, -1):
+            phrase = " ".join(tokens[i:j])
+            if j - i == 1 and (phrase in _STOPWORDS or phrase in _KO_STOPWORDS):
+                continue
+            hits = markets.exact(phrase)
+            if not hits and phrase.endswith("s") and script_of(phrase) == "latin":
+                hits = markets.exact(phrase[:-1])  # "north koreas" from "north korea's"
+            if len(hits) == 1 and place is None:
+                place = (phrase, hits[0])
+                i = j
+                break
+            goods = commodities.exact(phrase)
+            if len(goods) == 1 and good is None:
+                good = (phrase, goods[0])
+                i = j
+                break
+        else:
+            if tokens[i] not in _STOPWORDS and tokens[i] not in _KO_STOPWORDS:
+                rest.append(tokens[i])
+            i += 1
+    if place is None:
+        return None
+    place_text, place_entry = place
+    market = Resolution(query=place_text, match=Candidate(place_entry, 100.0, place_text))
+    if good is not None:
+        good_text, entry = good
+        return (
+            good_text,
+            Resolution(good_text, Candidate(entry, 100.0, good_text)),
+            place_text,
+            (market),
+        )
+    left = " ".join(rest)
+    if not left:
+        return "", Resolution(query=""), place_text, market
+    return left, commodities.resolve(left), place_text, market
 
 
 def _reading(

@@ -121,7 +121,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("delete", editors.delete, N_("Delete an entry: /delete ID"), EDITOR),
     Command("edit", editors.edit, N_("Correct an entry: /edit ID FIELD VALUE"), EDITOR),
     Command("alias", editors.alias, N_("Add a name: /alias lingzhi 靈芝"), EDITOR),
-    Command("export", editors.export, N_("CSV: /export [commodity] [market] or /export reports [place]"), EDITOR),
+    Command(
+        "export",
+        editors.export,
+        N_("CSV: /export [commodity] [market] or /export reports [place]"),
+        EDITOR,
+    ),
     Command("audit", editors.audit, N_("Recent changes"), EDITOR),
     Command(
         "stats",

@@ -139,7 +139,8 @@ def briefing(
         title += f" ({esc(parent)})"
     title += " — " + esc(_("briefing"))
     blocks = [title]
-    lines = [f"<b>{esc(_('Trade conditions'))}</b>"]
+    heading = _("Trade conditions")
+    lines = [f"<b>{esc(heading)}</b>"]
     if reports:
         lines += [report_line(r, today=today, t=t) for r in reports]
         newest = reports[0].observed.age_days(today)
@@ -156,7 +157,8 @@ def briefing(
     else:
         lines.append(esc(_("No trade-condition reports for this place yet.")))
     blocks.append("\n".join(lines))
-    lines = [f"<b>{esc(_('Prices and rates'))}</b>"]
+    heading = _("Prices and rates")
+    lines = [f"<b>{esc(heading)}</b>"]
     shown = [s for s in staples if s.item is not None]
     for staple in shown:
         assert staple.item is not None
