@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, date
 
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import ENGLISH, N_, Translator
@@ -15,6 +15,26 @@ MONTHS = (
     N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),
 )  # fmt: skip
 _DATE_RE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+# The days anyone may name, in a question or a report: from FIRST_DATE to the end of the year
+# YEARS_AHEAD after today's. Outside them a date is refused before any arithmetic is done on it.
+FIRST_DATE = date(1900, 1, 1)
+YEARS_AHEAD = 1
+
+
+def last_date(today: date) -> date:
+    """Return the last day that may be named: 31 December of next year."""
+    return date(min(today.year + YEARS_AHEAD, MAXYEAR), 12, 31)
+
+
+def in_bounds(year: int, today: date) -> bool:
+    """Tell whether a year lies within the dates that may be named."""
+    return FIRST_DATE.year <= year <= last_date(today).year
+
+
+def out_of_bounds(text: str, today: date) -> str:
+    """Say that a date lies outside the dates that may be named."""
+    first, last = FIRST_DATE.year, last_date(today).year
+    return f"Dates run from {first} to {last}: “{text}” is outside them."
 
 
 @dataclass(frozen=True)
@@ -39,7 +59,7 @@ class PartialDate:
             raise InvalidInput(f"“{raw}” is not a date: use YYYY-MM-DD, YYYY-MM or YYYY.")
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None
-        if year < 1900:
+        if year < FIRST_DATE.year:
             raise InvalidInput(f"“{raw}”: the year {year} is too early for a market report.")
         try:
             if day is not None and month is not None:

@@ -4,6 +4,10 @@ How a four-digit number is read: after a time word (in, since, from, after, unti
 during, between, of, "year") or with 년 / 年 it is always a year, so "in 3000" is refused rather
 than ignored. Without one it is a year only when it lies in 1990-2100 and stands alone: not touching
 a currency or unit ("2000 won", "$2000", "2000원", "2000 kg") and not part of a longer number.
+
+Every day named must lie within the bounds of `bot.domain.dates` (1900 to the end of next year):
+a time reaching outside them ("since 9999-12", "before 0001", "past 999 years") is explained, not
+read, and no date arithmetic is done on it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.domain.text import MONTH_NAMES, month_of_word, number_of
+from bot.domain.dates import FIRST_DATE, in_bounds, last_date, out_of_bounds
+from bot.domain.text import MONTH_NAMES, month_of_word, number_of, shorten
 
 EARLIEST = date(1990, 1, 1)
 _HAN_NUMBER = "[一二两兩三四五六七八九十]{1,3}"
+_ERA = r"(?:公元\s*)?"  # "AD" before a Chinese year: 公元2024年
 # Not after / before a letter: English words need boundaries; Korean and Chinese have no spaces.
 _WORD_START = r"(?<![^\W\d_])"
 _WORD_END = r"(?![^\W\d_])"
@@ -45,6 +51,10 @@ _SPAN_WORD_RE = re.compile(rf"{_WORD_START}(over|during|within|throughout|in|for
 _YEAR_WORD_RE = re.compile(
     rf"{_WORD_START}(?:in|since|from|after|until|till|before|during|between|of)\s*$", re.I
 )
+# The second year of "from 2020 to 3000" or "between 0001 and 9999" is a year too.
+_RANGE_END_RE = re.compile(
+    rf"{_WORD_START}(?:from|between)\s+\d{{4}}\s*(?:to|and|until|till|through)\s*$", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class _Hit:
     period: Period | None = None
     problem: str | None = None
     year: int | None = None  # set for a plain year, which problems name as "the year 3000"
+    outside: bool = False  # the time reaches outside the dates that may be named
 
 
 def _short(day: date) -> str:
@@ -117,13 +128,17 @@ def _relative(unit: str, offset: int, today: date) -> Period:
 def _past(count: int | None, unit: str, today: date) -> Period | None:
     if not count:
         return None
+    words = f"{count} {unit}s" if count > 1 else unit
+    days = count * {"day": 1, "week": 7}.get(unit, 0)
+    months = count * {"month": 1, "year": 12}.get(unit, 0)
+    if days > (today - FIRST_DATE).days or months > 12 * (today.year - FIRST_DATE.year + 1):
+        return Period(date.min, today, f"past {words}")  # reaches back too far: refused
     if unit == "day":
         start = today - timedelta(days=count - 1)
     elif unit == "week":
         start = today - timedelta(days=7 * count - 1)
     else:
-        start = _months_back(today, count * (12 if unit == "year" else 1)) + timedelta(days=1)
-    words = f"{count} {unit}s" if count > 1 else unit
+        start = _months_back(today, months) + timedelta(days=1)
     return Period(start, today, f"past {words} ({_span_label(start, today)})")
 
 
@@ -146,6 +161,13 @@ def _read(m: re.Match[str], period: Period | None, group: int = 0, year: int | N
     return _Hit(m.start(group), m.end(group), period, year=year)
 
 
+def _outside(m: re.Match[str], today: date, *years: int, year: int | None = None) -> _Hit | None:
+    """Return a hit refusing the time when one of its years is outside the bounds, else None."""
+    if all(in_bounds(y, today) for y in years):
+        return None
+    return _Hit(m.start(), m.end(), year=year, outside=True)
+
+
 def _dated(m: re.Match[str], year: int, month: int, day: int) -> _Hit:
     try:
         value = date(year, month, day)
@@ -156,34 +178,41 @@ def _dated(m: re.Match[str], year: int, month: int, day: int) -> _Hit:
 
 @_rule(
     r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)",
-    r"(?<!\d)(\d{4})\s*[년年]\s*(\d{1,2})\s*[월月]\s*(\d{1,2})\s*[일日号號]",
+    rf"{_ERA}(?<!\d)(\d{{4}})\s*[년年]\s*(\d{{1,2}})\s*[월月]\s*(\d{{1,2}})\s*[일日号號]",
 )
 def _full_date(m: re.Match[str], text: str, today: date) -> _Hit | None:
-    return _dated(m, int(m[1]), int(m[2]), int(m[3]))
+    return _outside(m, today, int(m[1])) or _dated(m, int(m[1]), int(m[2]), int(m[3]))
 
 
 @_rule(r"(?<![\d.,])(\d{4})\s*[-–~]\s*(\d{4})(?![\d.,])")
 def _year_range(m: re.Match[str], text: str, today: date) -> _Hit | None:
     first, last = sorted((int(m[1]), int(m[2])))
+    if outside := _outside(m, today, first, last):
+        return outside
     span = Period(date(first, 1, 1), date(last, 12, 31), f"{first} to {last}")
     return _read(m, span, year=first)
 
 
 @_rule(
     r"(?<![\d.,])(\d{4})[-/.](\d{1,2})(?![\d.,])",
-    rf"(?<!\d)(\d{{4}})\s*[년年]\s*(\d{{1,2}}|{_HAN_NUMBER})\s*[월月]份?",
+    rf"{_ERA}(?<!\d)(\d{{4}})\s*[년年]\s*(\d{{1,2}}|{_HAN_NUMBER})\s*[월月]份?",
 )
 def _year_month(m: re.Match[str], text: str, today: date) -> _Hit | None:
-    return _read(m, _month(int(m[1]), number_of(m[2]) or 0))
-
-
-@_rule(r"(?<!\d)(\d{4})\s*(?:년도?|年份?|年度)", rf"{_WORD_START}(?:the\s+)?year\s+(\d{{4}})(?!\d)")
-def _marked_year(m: re.Match[str], text: str, today: date) -> _Hit | None:
-    return _read(m, _year(int(m[1])), year=int(m[1]))
+    return _outside(m, today, int(m[1])) or _read(m, _month(int(m[1]), number_of(m[2]) or 0))
 
 
 @_rule(
-    rf"{_WORD_START}(?:the\s+)?(past|last|previous|recent|this|current)\s+(?:(\d{{1,3}}|an?|one|two"
+    rf"{_ERA}(?<!\d)(\d{{4}})\s*(?:년도?|年份?|年度)",
+    rf"{_WORD_START}(?:the\s+)?year\s+(\d{{4}})(?!\d)",
+)
+def _marked_year(m: re.Match[str], text: str, today: date) -> _Hit | None:
+    return _outside(m, today, int(m[1]), year=int(m[1])) or _read(
+        m, _year(int(m[1])), year=int(m[1])
+    )
+
+
+@_rule(
+    rf"{_WORD_START}(?:the\s+)?(past|last|previous|recent|this|current)\s+(?:(\d+|an?|one|two"
     rf"|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+)?(day|week|month|year)s?{_WORD_END}"
 )
 def _english_relative(m: re.Match[str], text: str, today: date) -> _Hit | None:
@@ -196,7 +225,8 @@ def _english_relative(m: re.Match[str], text: str, today: date) -> _Hit | None:
         and (before[1].lower() != "in" or m[0].lower().startswith("the"))
     )
     if m[2] or word in ("past", "recent") or unit == "day" or spanning:
-        return _read(m, _past(number_of(m[2] or "1"), unit, today))
+        count = number_of(m[2] or "1") if len(m[2] or "") <= 9 else 10**9  # never a huge int
+        return _read(m, _past(count, unit, today))
     return _read(m, _relative(unit, 0 if word in ("this", "current") else 1, today))
 
 
@@ -270,13 +300,17 @@ def _month_and_year(m: re.Match[str], text: str, today: date) -> _Hit | None:
     month, day = month_of_word(m[2]), m[1] or m[3]
     if month is None or month < 0:
         return None if month is None else _read(m, None)
+    if outside := _outside(m, today, int(m[4])):
+        return outside
     return _dated(m, int(m[4]), month, int(day)) if day else _read(m, _month(int(m[4]), month))
 
 
 @_rule(r"(?<!\d)(\d{4})\s+([a-z]{3,12})" + _WORD_END)
 def _year_and_month(m: re.Match[str], text: str, today: date) -> _Hit | None:
     month = month_of_word(m[2])
-    return None if month is None or month < 0 else _read(m, _month(int(m[1]), month))
+    if month is None or month < 0:
+        return None
+    return _outside(m, today, int(m[1])) or _read(m, _month(int(m[1]), month))
 
 
 @_rule(
@@ -301,12 +335,13 @@ def _month_after_word(m: re.Match[str], text: str, today: date) -> _Hit | None:
 
 @_rule(r"(?<![\d.,$₩¥€£])(\d{4})(?![\d]|[.,]\d)")
 def _bare_year(m: re.Match[str], text: str, today: date) -> _Hit | None:
-    year = int(m[1])
-    if not _YEAR_WORD_RE.search(text[: m.start()]) and (
-        not 1990 <= year <= 2100 or _UNIT_AFTER_RE.match(text[m.end() :])
-    ):
+    year, before, unit = int(m[1]), text[: m.start()], _UNIT_AFTER_RE.match(text[m.end() :])
+    marked = _YEAR_WORD_RE.search(before) or (_RANGE_END_RE.search(before) and not unit)
+    if before.endswith(("-", "−")) and _YEAR_WORD_RE.search(before[:-1]):
+        return _Hit(m.start() - 1, m.end(), outside=True)  # "since -2024": a year below zero
+    if not marked and (not 1990 <= year <= 2100 or unit):
         return None
-    return _read(m, _year(year), year=year)
+    return _outside(m, today, year, year=year) or _read(m, _year(year), year=year)
 
 
 @_rule(
@@ -328,7 +363,7 @@ def extract_period(text: str, *, today: date) -> tuple[str, Period | None, str |
         for h in found:
             masked = masked[: h.start] + " " * (h.end - h.start) + masked[h.end :]
         hits.extend(found)
-    hits.sort(key=lambda h: h.start)
+    hits = sorted((_bounded(h, today) for h in hits), key=lambda h: h.start)
     results, cuts = _combine(text, hits, today)
     rest = text
     for start, end in sorted(cuts, reverse=True):
@@ -342,6 +377,17 @@ def extract_period(text: str, *, today: date) -> tuple[str, Period | None, str |
         labels = " and ".join(f"“{p.label}”" for p in periods)
         return rest, None, f"Please ask about one time at a time (I read {labels})."
     return rest, (periods[0] if periods else None), None
+
+
+def _bounded(hit: _Hit, today: date) -> _Hit:
+    # Spans counted back from today ("past 999 years") may reach outside the bounds too.
+    period = hit.period
+    if period is None or (
+        (period.start is None or period.start >= FIRST_DATE)
+        and (period.end is None or period.end <= last_date(today))
+    ):
+        return hit
+    return _Hit(hit.start, hit.end, year=hit.year, outside=True)
 
 
 def _combine(
@@ -358,14 +404,20 @@ def _combine(
         start = previous_end + before.start() if before else current.start
         end, ranged = current.end, False
         following = hits[index + 1] if index + 1 < len(hits) else None
-        if current.period and following and following.period:
+        if following and (current.period or current.outside):
             link = _RANGE_RE.fullmatch(text[current.end : following.start])
-            if link and (link[1].lower() != "and" or word == "between"):
-                first, last = sorted((current.period, following.period), key=_earliest)
-                label = f"{first.label} to {last.label}"
-                current = _Hit(current.start, following.end, Period(first.start, last.end, label))
-                end, ranged = following.end, True
-                index += 1
+            if (following.period or following.outside) and link:
+                ranged = link[1].lower() != "and" or word == "between"
+        if ranged and following and current.period and following.period:
+            first, last = sorted((current.period, following.period), key=_earliest)
+            label = f"{first.label} to {last.label}"
+            current = _Hit(current.start, following.end, Period(first.start, last.end, label))
+        elif ranged and following:
+            # One end outside the bounds ("from 0001 to 9999"): the whole range is refused.
+            current = _Hit(current.start, following.end, outside=True)
+        if ranged:
+            end = current.end
+            index += 1
         next_start = hits[index + 1].start if index + 1 < len(hits) else len(text)
         after = _AFTER_RE.match(text[end:next_start])
         if after:
@@ -374,6 +426,10 @@ def _combine(
         modifier = _KINDS.get(word) or _KINDS.get(after["word"].lower() if after else "", "")
         if current.problem is not None:
             results.append(current.problem)
+        elif current.outside:
+            what = shorten(text[current.start : current.end].strip(), 30)
+            kind = "between" if word == "between" else modifier
+            results.append(_refused(what, current.year, kind, today))
         elif current.period is not None:
             results.append(
                 _checked(current.period, current.year, "" if ranged else modifier, today)
@@ -385,6 +441,15 @@ def _combine(
 
 def _earliest(period: Period) -> date:
     return period.start or date.min
+
+
+def _refused(what: str, year: int | None, kind: str, today: date) -> str:
+    # A plain year keeps the words of the refusals below; any other time names the bounds.
+    if year is not None and year > today.year and kind not in ("until", "before"):
+        return f"I can't look up prices in the year {year}."
+    if year is not None and year < FIRST_DATE.year and kind in ("", "until", "before"):
+        return f"I can't look up prices in the year {year}: my figures start in {EARLIEST.year}."
+    return out_of_bounds(what, today)
 
 
 def _checked(period: Period, year: int | None, kind: str, today: date) -> Period | str:
