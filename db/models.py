@@ -264,6 +264,22 @@ class Lease(SQLModel, table=True):
     expires_at: datetime
 
 
+class UnfinishedWork(SQLModel, table=True):
+    """A guided form, a pending entry or a chat import in progress, one row each: deleted when it
+    ends, so a row a previous process left behind is work a restart interrupted."""
+
+    token: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str = Field(max_length=20)  # form-price, form-report, price, report, import
+    # Where to tell the owner: their private chat; for an import, its progress message too.
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int | None = None
+    label: str | None = Field(default=None, max_length=200)  # an import's file name
+    # The process doing the work (host:pid:nonce): rows of another process were interrupted.
+    process: str = Field(max_length=64)
+    started_at: datetime
+
+
 class AuditLog(SQLModel, table=True):
     """Who changed what, with the row before and after."""
 

@@ -19,7 +19,7 @@ from bot.services.condition_alerts import ConditionAlerts
 from bot.services.entries import Entries
 from bot.services.files import Files
 from bot.services.forms import Forms
-from bot.services.pending import PendingStore
+from bot.services.pending import PendingStore, WorkMarkers
 from bot.services.price_alerts import PriceAlerts
 from bot.services.questions import Questions
 from bot.services.schedules import Schedules
@@ -51,13 +51,16 @@ class Container:
     subscriptions: Subscriptions
     alerts: PriceAlerts
     condition_alerts: ConditionAlerts
+    # Markers of forms, pending entries and imports in progress; a restart's leftovers.
+    work: WorkMarkers
 
 
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
     """Build every service with constructor injection and return them in a frozen container."""
     catalogue = CatalogueStore(engine)
     queued = Signal("queued")
-    pending = PendingStore()
+    work = WorkMarkers(engine=engine, clock=clock)
+    pending = PendingStore(markers=work)
     schedules = Schedules(engine=engine, clock=clock)
     admin = Admin(
         engine=engine, catalogue=catalogue, clock=clock, owner_ids=frozenset(settings.admin_ids)
@@ -111,4 +114,5 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         ),
         alerts=alerts,
         condition_alerts=condition_alerts,
+        work=work,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.domain.matching import Candidate, Resolver
@@ -48,15 +49,30 @@ def _resolve(text: str, commodities: Resolver, markets: Resolver) -> tuple[str, 
     return None
 
 
+def _unreadable(text: str) -> list[Unknown]:
+    """The words of `text` with nothing to read in them: emoji and other symbols (punctuation
+    between names is no word: "rice - corn", "rice."); all of it when nothing is readable."""
+    words = text.split()
+    if words and not normalize(text):
+        return [Unknown(text.strip())]
+    return [
+        Unknown(word)
+        for word in words
+        if not normalize(word) and not all(unicodedata.category(ch)[0] == "P" for ch in word)
+    ]
+
+
 def parse_watch_list(text: str, *, commodities: Resolver, markets: Resolver) -> WatchList:
     """Read "rice, corn hyesan" / "쌀 혜산" / "灵芝 惠山" into ids; nothing = everything.
 
     Each run of words is matched longest first (up to four words, so "pork belly" beats
     "pork"); a word that starts no name is reported with suggestions instead of being ignored.
+    Only an empty text means everything: emoji or punctuation alone are words that name
+    nothing, reported like any unknown word.
     """
     goods: list[int] = []
     places: list[int] = []
-    unknown: list[Unknown] = []
+    unknown: list[Unknown] = _unreadable(text)
     for piece in _SEPARATORS.split(normalize(text)):
         words = _split(piece, commodities, markets) if piece.strip() else []
         i = 0

@@ -100,11 +100,30 @@ def _settings(c: Container, r: Request) -> Reply:
 settings_command = use_case(_settings)
 
 
+def is_edit(update: Update) -> bool:
+    """Tell whether the update is an edited message or channel post.
+
+    Edits are ignored, except an edited question, which is answered again: only reading
+    commands (the table's `edits`) and plain-text questions take them. Re-running anything
+    else would subscribe, enter, import or take a form's answer a second time.
+    """
+    return update.edited_message is not None or update.edited_channel_post is not None
+
+
+def for_another_bot(command: str, *, bot_username: str) -> bool:
+    """Tell whether a command word is addressed to another bot (/ban@groupguard in a group)."""
+    _, _, addressee = command.partition("@")
+    return bool(addressee) and addressee.lower() != bot_username.lower()
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Point an unknown command to /help."""
+    """Point an unknown command to /help; stay silent for edits and other bots' commands."""
     message = update.effective_message
-    if message is None or not message.text:
+    if message is None or not message.text or is_edit(update):
+        return
+    word = message.text.split()[0]
+    if for_another_bot(word, bot_username=context.bot.username or ""):
         return
     request = await request_of(update, context)
-    command = message.text.split()[0].split("@")[0]
+    command = word.split("@")[0]
     await send_reply(message, Reply(text=unknown_command_text(command, lang=request.lang)))

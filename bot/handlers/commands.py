@@ -1,9 +1,13 @@
 """The one table of commands: name, handler, who may use it (checked in the handler), help line,
-menu scope, and whether a channel may post it. Registration, /help and the menus read it."""
+menu scope, whether a channel may post it and whether an edit of it is answered again.
+Registration, /help and the menus read it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import ContextTypes
 
 from bot.domain.i18n import N_
 from bot.handlers import basic, editors, questions, subscriptions
@@ -16,14 +20,36 @@ class Command:
     """One command as the bot knows it."""
 
     name: str
-    handler: Handler
+    call: Handler
     description: str
     scope: Scope
     # Subscription commands also come as channel posts (a channel subscribes by posting them).
     in_channels: bool = False
+    # An edited message with the command is answered again (questions only); others ignore it.
+    edits: bool = False
+
+    @property
+    def handler(self) -> Handler:
+        """What is registered: the command, after news of work a restart interrupted; an edit
+        runs it again only when `edits`."""
+        return _registered(self.call, edits=self.edits)
 
     def menu_entry(self) -> MenuEntry:
         return MenuEntry(self.name, self.description, self.scope)
+
+
+def _registered(call: Handler, *, edits: bool) -> Handler:
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if basic.is_edit(update):
+            if edits:
+                await call(update, context)
+            return
+        await editors.tell_interrupted(update, context)
+        await call(update, context)
+
+    handler.__doc__ = call.__doc__
+    handler.__name__ = getattr(call, "__name__", "handler")
+    return handler
 
 
 PUBLIC, EDITOR, OWNER, HIDDEN = Scope.PUBLIC, Scope.EDITOR, Scope.OWNER, Scope.HIDDEN
@@ -32,31 +58,56 @@ PUBLIC, EDITOR, OWNER, HIDDEN = Scope.PUBLIC, Scope.EDITOR, Scope.OWNER, Scope.H
 COMMANDS: tuple[Command, ...] = (
     # Never listed: the greeting, and the deep links of shared subscriptions.
     Command("start", basic.start, "", HIDDEN),
-    # Questions
-    Command("price", questions.price_command, N_("Latest price: /price lingzhi hyesan"), PUBLIC),
+    # Questions (an edited question is answered again)
+    Command(
+        "price",
+        questions.price_command,
+        N_("Latest price: /price lingzhi hyesan"),
+        PUBLIC,
+        edits=True,
+    ),
     Command(
         "compare",
         questions.compare_command,
         N_("All markets side by side: /compare rice"),
         PUBLIC,
+        edits=True,
     ),
     Command(
-        "trend", questions.trend_command, N_("Price chart: /trend corn hyesan since 2021"), PUBLIC
+        "trend",
+        questions.trend_command,
+        N_("Price chart: /trend corn hyesan since 2021"),
+        PUBLIC,
+        edits=True,
     ),
     Command(
         "conditions",
         questions.conditions_command,
         N_("Trade conditions: /conditions hyesan smuggling 2024"),
         PUBLIC,
+        edits=True,
     ),
     Command(
         "brief",
         questions.brief_command,
         N_("A place at a glance: /brief hyesan"),
         PUBLIC,
+        edits=True,
     ),
-    Command("commodities", questions.commodities_command, N_("Browse the commodities"), PUBLIC),
-    Command("markets", questions.markets_command, N_("Browse markets and places"), PUBLIC),
+    Command(
+        "commodities",
+        questions.commodities_command,
+        N_("Browse the commodities"),
+        PUBLIC,
+        edits=True,
+    ),
+    Command(
+        "markets",
+        questions.markets_command,
+        N_("Browse markets and places"),
+        PUBLIC,
+        edits=True,
+    ),
     # Subscriptions: private chats, groups (their admins) and channels
     Command(
         "subscribe",
@@ -99,8 +150,8 @@ COMMANDS: tuple[Command, ...] = (
         N_("Language, digest day, hour and time zone"),
         PUBLIC,
     ),
-    Command("help", basic.help_command, N_("What I can do"), PUBLIC),
-    # Editors (private chat)
+    Command("help", basic.help_command, N_("What I can do"), PUBLIC, edits=True),
+    # Editors (private chat; edits are ignored: a command that writes runs once)
     Command(
         "addprice",
         editors.addprice,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import FileSizeLimit
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.bootstrap import Container
 from bot.domain.errors import DomainError
+from bot.handlers.basic import is_edit
 from bot.handlers.common import (
     Access,
     Handler,
@@ -31,6 +33,7 @@ from bot.handlers.common import (
 from bot.handlers.menus import menus
 from bot.i18n import translator
 from bot.rendering.replies import Reply
+from bot.services.pending import IMPORT, Interrupted
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -115,7 +118,63 @@ edit = editor(_edit)
 alias = editor(_alias)
 audit = editor(_audit)
 export = editor(_export)
-form_text = editor(_form_answer)
+_form_answer_handler = editor(_form_answer)
+
+
+async def form_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take a typed answer to the open guided form; an edited answer is not taken again."""
+    if is_edit(update):
+        return
+    await _form_answer_handler(update, context)
+
+
+async def tell_interrupted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Tell the sender, once, of their forms, entries and imports a restart interrupted.
+
+    Return whether a guided form was among them: the text that came was meant as its answer.
+    Costs no query for a sender with nothing interrupted.
+    """
+    user = update.effective_user
+    if user is None or is_edit(update):
+        return False
+    work = container(context).work
+    if not work.maybe_left(user.id):
+        return False
+    left = await asyncio.to_thread(work.interrupted, owner_id=user.id)
+    await announce(context.bot, left)
+    return any(item.form for item in left)
+
+
+async def announce_interrupted(bot: Bot, services: Container) -> int:
+    """At start-up: tell every owner of work the previous process left; return how many.
+
+    (The application's post_init may call it; otherwise each owner hears on their next message.)
+    """
+    left = await asyncio.to_thread(services.work.left_over)
+    await announce(bot, left)
+    return len(left)
+
+
+async def announce(bot: Bot, left: Sequence[Interrupted]) -> None:
+    """Turn interrupted imports' progress messages into their end, and tell each owner once."""
+    notices: dict[int, list[str]] = {}
+    for item in left:
+        logger.info("Interrupted by a restart: %s of %d", item.kind, item.owner_id)
+        if item.progress is not None and item.message_id is not None:
+            try:
+                await bot.edit_message_text(
+                    item.progress, chat_id=item.chat_id, message_id=item.message_id
+                )
+            except TelegramError as exc:
+                logger.info("Could not end the progress message of an import: %s", exc)
+        lines = notices.setdefault(item.chat_id, [])
+        if item.notice not in lines:
+            lines.append(item.notice)
+    for chat_id, lines in notices.items():
+        try:
+            await bot.send_message(chat_id, "\n".join(lines))
+        except TelegramError as exc:
+            logger.warning("Could not tell chat %d of interrupted work: %s", chat_id, exc)
 
 
 async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
@@ -158,7 +217,15 @@ async def _set_editor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, gra
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Import a CSV file an editor sends, all or nothing, with progress in an edited message."""
+    """Import a CSV file an editor sends, all or nothing, with progress in an edited message.
+
+    While it runs, a marker names the progress message: should the process die, the next one
+    ends that message and tells the editor nothing was written. An edited caption imports
+    nothing again.
+    """
+    if is_edit(update):
+        return
+    await tell_interrupted(update, context)
     message = await _guard(update, context)
     if message is None or message.document is None:
         return
@@ -180,8 +247,22 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ),
         )
         return
+    c = container(context)
+    request = await request_of(update, context, english=True)
     status = await message.reply_text("Reading the file…", do_quote=False)
-    data = await (await document.get_file()).download_as_bytearray()
+    marker = await asyncio.to_thread(
+        c.work.started,
+        owner_id=request.editor_id,
+        kind=IMPORT,
+        chat_id=status.chat_id,
+        message_id=status.message_id,
+        label=document.file_name,
+    )
+    try:
+        data = await (await document.get_file()).download_as_bytearray()
+    except Exception:
+        await asyncio.to_thread(c.work.finished, [marker])
+        raise
     loop = asyncio.get_running_loop()
     last = [0.0]
 
@@ -194,16 +275,19 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         asyncio.run_coroutine_threadsafe(_quiet_edit(status, text), loop)
 
     def import_file(c: Container, r: Request) -> Reply:
-        return c.files.import_csv(
-            bytes(data),
-            name=document.file_name or "upload.csv",
-            admin_id=r.editor_id,
-            progress=progress,
-            lang="en",
-        )
+        try:
+            return c.files.import_csv(
+                bytes(data),
+                name=document.file_name or "upload.csv",
+                admin_id=r.editor_id,
+                progress=progress,
+                lang="en",
+            )
+        finally:
+            # At once, in this thread: the import committed (or failed) a moment ago.
+            c.work.finished([marker])
 
-    request = await request_of(update, context, english=True)
-    reply = await run(import_file, container(context), request)
+    reply = await run(import_file, c, request)
     await _quiet_edit(status, "Done reading the file.")
     await send_result(message, reply)
 

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.bootstrap import Container
 from bot.domain.errors import DomainError
 from bot.domain.text import shorten
+from bot.handlers import editors
 from bot.handlers.common import NO_PREVIEW, Request, container, use_case, user_language
 from bot.rendering.replies import Reply
 
@@ -56,7 +57,20 @@ def _markets(c: Container, r: Request) -> Reply:
 
 
 price_command = use_case(_price)
-price_text = use_case(_text)
+_answer_text = use_case(_text)
+
+
+async def price_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer plain text in a private chat as a question; an edited question is answered again.
+
+    After a restart, an editor whose guided form it interrupted is told so instead: the text
+    was meant as the form's answer, not as a question.
+    """
+    if await editors.tell_interrupted(update, context):
+        return
+    await _answer_text(update, context)
+
+
 compare_command = use_case(_compare)
 trend_command = use_case(_trend)
 conditions_command = use_case(_conditions)

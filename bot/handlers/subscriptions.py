@@ -12,7 +12,15 @@ from telegram.ext import ContextTypes
 from bot.bootstrap import Container
 from bot.domain.errors import InvalidInput
 from bot.domain.i18n import N_
-from bot.handlers.common import Access, Request, container, use_case
+from bot.handlers.common import (
+    Access,
+    Request,
+    container,
+    log_refusal,
+    refusal,
+    send_reply,
+    use_case,
+)
 from bot.i18n import translator
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
@@ -75,7 +83,7 @@ def _timezone(c: Container, r: Request) -> Reply:
 
 
 def _stats(c: Container, r: Request) -> Reply:
-    """/stats (editors): subscribers and last week's deliveries by status."""
+    """/stats (editors, in a private chat): subscribers and last week's deliveries by status."""
     return c.subscriptions.stats(lang=r.lang)
 
 
@@ -84,7 +92,20 @@ unsubscribe_command = use_case(_unsubscribe, access=Access.CHAT_ADMIN)
 subscriptions_command = use_case(_listing)
 digest_command = use_case(_digest)
 timezone_command = use_case(_timezone, access=Access.CHAT_ADMIN)
-stats_command = use_case(_stats, access=Access.EDITOR_ANYWHERE)
+_stats_for_editors = use_case(_stats, access=Access.EDITOR_ANYWHERE)
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: an editor's command, answered in a private chat only (the counts are not for a
+    group or channel to read); anyone else is told it is for admins."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None:
+        return
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        log_refusal(update, Access.EDITOR)
+        await send_reply(message, Reply(text=esc(refusal(Access.EDITOR, "en"))))
+        return
+    await _stats_for_editors(update, context)
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.domain import callbacks
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.text import shorten
+from bot.handlers import editors
 from bot.handlers.common import (
     Access,
     Result,
@@ -59,9 +61,13 @@ def _token(cb: callbacks.Callback) -> str:
 
 
 def _set(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    """A language button of /settings: a private chat's is its user's language; a group's or a
+    channel's is the language of that chat's digests (the tap is its admin's, checked)."""
     if cb.fields[:1] != ("lang",) or len(cb.fields) != 2:
         raise InvalidInput(INVALID)
-    return c.users.set_language(telegram_id=t.user_id, language=cb.fields[1])
+    if t.chat_type == ChatType.PRIVATE:
+        return c.users.set_language(telegram_id=t.user_id, language=cb.fields[1])
+    return c.users.set_chat_language(chat_id=t.chat_id, language=cb.fields[1])
 
 
 def _cancel(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
@@ -149,7 +155,8 @@ TAPS: dict[str, Tap] = {
     "lc": Tap(lambda c, cb, t: c.questions.commodities_page(cb, lang=t.lang)),
     "lm": Tap(lambda c, cb, t: c.questions.markets_page(cb, lang=t.lang)),
     "m": Tap(lambda c, cb, t: c.questions.market_overview(cb, lang=t.lang)),
-    "set": Tap(_set),
+    # The settings of a group are its admins' to change, not every member's.
+    "set": Tap(_set, access=Access.CHAT_ADMIN),
     "ok": Tap(
         lambda c, cb, t: c.entries.confirm(admin_id=t.user_id, token=_token(cb)),
         access=Access.EDITOR_ANYWHERE,
@@ -168,6 +175,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None:
         return
+    # A tap on a form or preview a restart cut short: its editor hears why it fails.
+    await editors.tell_interrupted(update, context)
     lang = await user_language(update, context)
     t = translator(lang)
     kind = (query.data or "").split(":", 1)[0]

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.domain import callbacks
@@ -273,55 +274,80 @@ class Entries:
     # Confirm or cancel
 
     def confirm(self, *, admin_id: int, token: str) -> Reply:
-        """Write the previewed entry (only Confirm writes), with its audit row."""
-        pending = self._store.pop(token, admin_id=admin_id)
+        """Write the previewed entry (only Confirm writes), with its audit row.
+
+        Two editors may confirm the same figure at once: both find it new, one insert wins and
+        the other meets the unique natural key; that one is told it is already stored.
+        """
+        # The marker goes with the entry's own transaction: saved and no marker, or neither.
+        pending = self._store.pop(token, admin_id=admin_id, keep_marker=True)
         if pending is None or "row" not in pending.data:
+            if pending is not None:
+                self._store.forget_marker(token)
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
-        now = self._clock()
-        new_price_id: int | None = None
-        new_report_id: int | None = None
-        with Session(self._engine) as session:
-            entity_id: int | None
-            if pending.kind in ("price", "form-price"):
-                record = price_record_from_row(pending.data["row"], today=self._clock().date())
-                row = price_row(record, self._catalogue.current, entered_by=admin_id, now=now)
-                if repo.price_exists(session, natural_key=row.natural_key):
-                    raise InvalidInput("This figure is already stored; nothing was added.")
-                repo.add_price(session, observation=row)
-                session.flush()
-                entity, ident = "priceobservation", f"#{row.id}"
-                new_price_id = entity_id = row.id
-                after = {k: v for k, v in pending.data["row"].items() if v}
-            else:
-                report_record = trade_report_from_row(
-                    pending.data["row"], today=self._clock().date()
-                )
-                report, goods = trade_report_row(
-                    report_record, self._catalogue.current, entered_by=admin_id, now=now
-                )
-                if repo.trade_report_exists(session, natural_key=report.natural_key):
-                    raise InvalidInput("This report is already stored; nothing was added.")
-                repo.add_trade_report(session, report=report, commodity_ids=goods)
-                entity, ident = "tradereport", f"r{report.id}"
-                new_report_id = entity_id = report.id
-                after = {k: v[:200] for k, v in pending.data["row"].items() if v}
-            repo.add_audit(
-                session,
-                actor_id=admin_id,
-                action="create",
-                entity=entity,
-                entity_id=str(entity_id),
-                before=None,
-                after=after,
-                now=now,
-            )
-            session.commit()
+        try:
+            entity, ident, entity_id = self._write(pending, admin_id=admin_id)
+        except Exception:
+            self._store.forget_marker(token)
+            raise
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
-        if new_price_id is not None:
-            self._alerts.prices_added([new_price_id])
-        if new_report_id is not None:
-            self._condition_alerts.reports_added([new_report_id])
+        if entity == "priceobservation":
+            self._alerts.prices_added([entity_id])
+        else:
+            self._condition_alerts.reports_added([entity_id])
         return Reply(text=f"✅ Saved as {ident}. /undo reverts it within 24 hours.")
+
+    def _write(self, pending: Pending, *, admin_id: int) -> tuple[str, str, int]:
+        """Store the pending row, its audit row and the end of its marker in one transaction;
+        return the entity, the id as shown and the new row's id."""
+        now = self._clock()
+        is_price = pending.kind in ("price", "form-price")
+        with Session(self._engine) as session:
+            try:
+                if is_price:
+                    record = price_record_from_row(pending.data["row"], today=now.date())
+                    row = price_row(record, self._catalogue.current, entered_by=admin_id, now=now)
+                    key = row.natural_key
+                    if repo.price_exists(session, natural_key=key):
+                        raise _already_stored(is_price)
+                    repo.add_price(session, observation=row)
+                    session.flush()
+                    entity, ident, entity_id = "priceobservation", f"#{row.id}", row.id
+                    after = {k: v for k, v in pending.data["row"].items() if v}
+                else:
+                    report_record = trade_report_from_row(pending.data["row"], today=now.date())
+                    report, goods = trade_report_row(
+                        report_record, self._catalogue.current, entered_by=admin_id, now=now
+                    )
+                    key = report.natural_key
+                    if repo.trade_report_exists(session, natural_key=key):
+                        raise _already_stored(is_price)
+                    repo.add_trade_report(session, report=report, commodity_ids=goods)
+                    entity, ident, entity_id = "tradereport", f"r{report.id}", report.id
+                    after = {k: v[:200] for k, v in pending.data["row"].items() if v}
+                assert entity_id is not None
+                repo.add_audit(
+                    session,
+                    actor_id=admin_id,
+                    action="create",
+                    entity=entity,
+                    entity_id=str(entity_id),
+                    before=None,
+                    after=after,
+                    now=now,
+                )
+                repo.finish_work(session, tokens=[pending.token])
+                session.commit()
+            except IntegrityError:
+                # The other editor's insert came between our check and ours: the same figure
+                # is stored now. Any other violation is a real error.
+                session.rollback()
+                exists = repo.price_exists if is_price else repo.trade_report_exists
+                if not exists(session, natural_key=key):
+                    raise
+                logger.info("Admin %s confirmed an entry stored meanwhile (%s)", admin_id, key)
+                raise _already_stored(is_price) from None
+        return entity, ident, entity_id
 
     def cancel(self, *, admin_id: int, token: str) -> Reply:
         """Drop a pending entry; say so when a name created for it stays in the catalogue."""
@@ -381,6 +407,12 @@ def report_preview(record: TradeReportRecord, catalogue: Catalogue) -> str:
         reliability=record.reliability,
     )
     return browse.report_block(view, summary_limit=MAX_SUMMARY)
+
+
+def _already_stored(is_price: bool) -> InvalidInput:
+    if is_price:
+        return InvalidInput("This figure is already stored; nothing was added.")
+    return InvalidInput("This report is already stored; nothing was added.")
 
 
 def _confirm(pending: Pending, text: str) -> Reply:

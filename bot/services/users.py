@@ -6,6 +6,7 @@ import threading
 import time
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.domain.errors import InvalidInput
@@ -58,16 +59,23 @@ class Users:
         clock = time.monotonic()
         if seen is not None and clock - seen[1] < TOUCH_INTERVAL_SECONDS:
             return seen[0] or self.language_for(language_code)
-        with Session(self._engine) as session:
-            user = repo.touch_user(
-                session,
-                telegram_id=telegram_id,
-                username=username,
-                language=None,
-                now=self._clock(),
-            )
-            chosen = user.language
-            session.commit()
+        for attempt in (1, 2):
+            try:
+                with Session(self._engine) as session:
+                    user = repo.touch_user(
+                        session,
+                        telegram_id=telegram_id,
+                        username=username,
+                        language=None,
+                        now=self._clock(),
+                    )
+                    chosen = user.language
+                    session.commit()
+                break
+            except IntegrityError:
+                # A new user's first two messages at once: the other one created the row.
+                if attempt == 2:
+                    raise
         self._remember(telegram_id, chosen)
         return chosen or self.language_for(language_code)
 
@@ -91,6 +99,16 @@ class Users:
         self._schedules.set_language(chat_id=telegram_id, language=language)
         self._remember(telegram_id, language)
         return self.settings(lang=language, chat_id=telegram_id)
+
+    def set_chat_language(self, *, chat_id: int, language: str) -> Reply:
+        """Store the language of a group's or channel's digests; show that chat's settings.
+
+        Nobody's own reply language changes: the tap was an admin's, on the chat's settings.
+        """
+        if language not in self._languages:
+            raise InvalidInput("This button is no longer valid.")
+        self._schedules.set_language(chat_id=chat_id, language=language)
+        return self.settings(lang=language, chat_id=chat_id)
 
     def _remember(self, telegram_id: int, language: str | None) -> None:
         with self._lock:

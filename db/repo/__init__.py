@@ -90,6 +90,12 @@ from db.repo.users import (
     user_role,
     user_timezone,
 )
+from db.repo.work import (
+    add_work,
+    claim_work,
+    finish_work,
+    left_work,
+)
 
 __all__ = [
     "Claimed",
@@ -105,11 +111,13 @@ __all__ = [
     "add_price",
     "add_subscription",
     "add_trade_report",
+    "add_work",
     "admin_ids",
     "alert_state",
     "alert_subscribers",
     "chat_subscriptions",
     "claim_deliveries",
+    "claim_work",
     "commodities_with_aliases",
     "create_commodity",
     "create_market",
@@ -120,10 +128,12 @@ __all__ = [
     "figure_counts",
     "find_reports",
     "finish_delivery",
+    "finish_work",
     "latest_in_markets",
     "latest_per_series",
     "latest_price",
     "lease_holder",
+    "left_work",
     "live_holders",
     "market_id_by_slug",
     "markets_with_aliases",
