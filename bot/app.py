@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Update
@@ -11,6 +12,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     filters,
@@ -18,21 +20,23 @@ from telegram.ext import (
 
 from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
-from bot.delivery.botapi import BotApplication
+from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.jobs import start_sender, stop_sender
 from bot.handlers import basic, editors, questions, subscriptions, taps
 from bot.handlers.commands import COMMANDS
 from bot.handlers.common import CONTAINER_KEY
-from bot.handlers.errors import error_handler
+from bot.handlers.errors import REPORTED_KEY, error_handler
 from bot.handlers.menus import MENUS_KEY, Menus
 from config.settings import SUPPORTED_LANGUAGES, Settings
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
+POLLING_KEY = "polling_watch"
 
 
 async def post_init(application: BotApplication) -> None:
-    """Set the command menus (refusals are only logged), then start the digest sender."""
+    """Set the command menus (refusals are only logged), tell editors about work a restart
+    interrupted, then start the digest sender."""
     services = application.bot_data[CONTAINER_KEY]
     bot_menus: Menus = application.bot_data[MENUS_KEY]
     await bot_menus.set_default(application.bot)
@@ -41,6 +45,8 @@ async def post_init(application: BotApplication) -> None:
         await bot_menus.set_editor(
             application.bot, editor_id, show=True, owner=services.admin.is_owner(editor_id)
         )
+    # Forms, entries and imports a previous process left unfinished: their owners hear once.
+    await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
 
 
@@ -65,15 +71,12 @@ def build_application(
     services: Container | None = None,
 ) -> BotApplication:
     """Assemble the bot: Bot API endpoint, rate limiter, services, handlers in order."""
-    base_url, base_file_url = botapi.endpoints(settings, api_url)
+    # getUpdates is watched: an outage of the Bot API is reported once per failed poll.
+    polling = PollingWatch()
+    bot: ExtBot[Any] = botapi.polling_bot(settings, token or settings.token(), polling, api_url)
     application = (
         ApplicationBuilder()
-        .token(token or settings.token())
-        .base_url(base_url)
-        .base_file_url(base_file_url)
-        .rate_limiter(botapi.rate_limiter(settings))
-        .read_timeout(settings.request_timeout)
-        .get_updates_read_timeout(settings.request_timeout + 10)
+        .bot(bot)
         .concurrent_updates(8)
         .post_init(post_init)
         .post_stop(post_stop)
@@ -82,6 +85,8 @@ def build_application(
     )
     built = services or bootstrap(settings, engine)
     application.bot_data[CONTAINER_KEY] = built
+    application.bot_data[POLLING_KEY] = polling
+    application.bot_data[REPORTED_KEY] = polling.reported
     application.bot_data[MENUS_KEY] = Menus(
         (command.menu_entry() for command in COMMANDS), languages=SUPPORTED_LANGUAGES
     )
@@ -117,3 +122,9 @@ def build_application(
     # Errors last.
     application.add_error_handler(error_handler)
     return application
+
+
+def polling_watch(application: BotApplication) -> PollingWatch:
+    """What watches the getUpdates calls of an application the factory built."""
+    polling: PollingWatch = application.bot_data[POLLING_KEY]
+    return polling

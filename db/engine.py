@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import create_engine
 
@@ -73,3 +75,80 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_database(engine: Engine, *, new_ok: bool = False) -> str | None:
+    """Return None when the database is usable, else the reason in one line.
+
+    A SQLite file must be a database that passes `PRAGMA quick_check` (which reads every page:
+    about a second per few hundred megabytes). A file that exists but is empty is refused,
+    never silently made into a new database; with `new_ok` (at start-up) a path that does not
+    exist yet is a new database, otherwise (a readiness check) its absence is a failure.
+    PostgreSQL must answer a query. The reason names the database (never a password).
+    """
+    url = engine.url
+    where = _describe(url)
+    sqlite = url.get_backend_name() == "sqlite"
+    path = _sqlite_file(url) if sqlite else None
+    if path is not None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None if new_ok else f"the database file {path} does not exist"
+        except OSError as exc:
+            return f"cannot read the database file {path}: {exc.strerror or exc}"
+        if not path.is_file():
+            return f"the database path {path} is not a file"
+        if size == 0:
+            return (
+                f"the database file {path} is empty (0 bytes): restore it from a backup, "
+                "or delete it to start a new database"
+            )
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check")]
+            else:
+                conn.exec_driver_sql("SELECT 1")
+                problems = ["ok"]
+    except SQLAlchemyError as exc:
+        reason = _one_line(exc)
+        if sqlite and "not a database" in reason:
+            return f"{where} is not a SQLite database ({reason}): restore it from a backup"
+        if sqlite and "malformed" in reason:
+            return f"{where} is damaged ({reason}): restore it from a backup"
+        return f"cannot use {where}: {reason}"
+    if problems != ["ok"]:
+        more = f" and {len(problems) - 1} more problems" if len(problems) > 1 else ""
+        return (
+            f"{where} is damaged (PRAGMA quick_check: {_squash(problems[0])}{more}): "
+            "restore it from a backup"
+        )
+    return None
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for memory and URI-style databases."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+    return Path(database)
+
+
+def _describe(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        path = _sqlite_file(url)
+        return f"the database file {path}" if path is not None else "the SQLite database"
+    return f"the database {url.render_as_string(hide_password=True)}"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _one_line(exc: SQLAlchemyError) -> str:
+    """The driver's message without SQLAlchemy's background link, on one line."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return _squash(str(cause))[:300] or type(cause).__name__

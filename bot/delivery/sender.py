@@ -35,6 +35,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -132,6 +133,9 @@ class Sender:
         self._leader = False
         self._lease_checked = 0.0
         self._workers = 1
+        # Set when the Bot API refuses the token: sending stops, the rows stay queued.
+        self.token_refused = False
+        self.on_token_refused: Callable[[], object] | None = None
 
     async def _db(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -318,6 +322,11 @@ class Sender:
             except (TimedOut, NetworkError) as exc:
                 await self._db(self._retry_later, row, f"{type(exc).__name__}: {exc}")
                 return
+            except InvalidToken:
+                # Nothing can be sent with this token: the row goes back to the queue, not failed.
+                await self._db(self._put_back, row, "the Bot API refused the token")
+                self._refused()
+                return
             except TelegramError as exc:
                 await self._db(self._finish, row.id, "failed", str(exc))
                 return
@@ -327,7 +336,23 @@ class Sender:
         if not row.parts:
             await self._db(self._finish, row.id, "failed", "empty digest")
 
+    def _refused(self) -> None:
+        if self.token_refused:
+            return
+        self.token_refused = True
+        self._stop = True
+        self.wake()
+        logger.error("The Bot API refused the token: sending stops, deliveries stay queued")
+        if self.on_token_refused is not None:
+            self.on_token_refused()
+
     # outcomes (worker threads)
+
+    def _put_back(self, row: repo.Claimed, error: str) -> None:
+        now = self.now()
+        with Session(self.engine) as session:
+            repo.requeue_delivery(session, delivery_id=row.id, due_at=now, error=error, now=now)
+            session.commit()
 
     def _record(self, delivery_id: int, message_id: int, last: bool) -> None:
         now = self.now()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 from pydantic import ValidationError
@@ -42,12 +42,21 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
-    """Upgrade the schema and load the catalogue; return the engine."""
+    """Check the database, upgrade the schema and load the catalogue; return the engine.
+
+    A database that is damaged, not a database, an empty file or out of reach ends the
+    program with one line and exit code 2 (a new SQLite path is created).
+    """
     from bot.services.catalogue import sync_catalogue
     from bot.services.clock import utc_now
-    from db.engine import engine_for, upgrade
+    from db.engine import check_database, engine_for, upgrade
 
     engine = engine_for(settings.database_url)
+    problem = check_database(engine, new_ok=True)
+    if problem is not None:
+        engine.dispose()
+        typer.echo(f"jangmadang: {problem}", err=True)
+        raise typer.Exit(2)
     upgrade(engine)
     sync_catalogue(engine, now=utc_now())
     return engine
@@ -60,10 +69,28 @@ def _setup_logging(settings: Settings, level: str | None = None) -> None:
     setup_logging(level or settings.log_level, secrets=(token,))
 
 
+def _token_refused(exc: BaseException | None, token: str) -> NoReturn:
+    """One line and exit code 2, never the token (PTB's own message quotes it)."""
+    from bot.entrypoints.logs import RedactTokens
+
+    # What the server said (Unauthorized, Not Found), not PTB's message around it.
+    cause = exc.__cause__ if exc is not None else None
+    said = RedactTokens((token,)).redact(" ".join(str(cause).split())[:100]) if cause else ""
+    typer.echo(
+        f"jangmadang: the Bot API refused the token{f' ({said})' if said else ''}: "
+        "check TELEGRAM_BOT_TOKEN (and TELEGRAM_API_URL, if set).",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
 @app.command()
 def run() -> None:
     """Run the bot against the Telegram Bot API (TELEGRAM_API_URL), long polling."""
-    from bot.app import ALLOWED_UPDATES, build_application
+    from telegram.error import InvalidToken
+
+    from bot.app import ALLOWED_UPDATES, build_application, polling_watch
+    from bot.delivery.botapi import connect
 
     settings = _settings()
     token = settings.token()
@@ -71,12 +98,32 @@ def run() -> None:
     engine = _prepare_database(settings)
     application = build_application(settings, engine=engine, token=token)
     logger.info("Starting; Bot API at %s", settings.telegram_api_url)
+    # Reach the Bot API first (retrying while it is unreachable), so that a refused token is
+    # one line here and not a traceback from inside run_polling; run_polling then reuses it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(connect(application.initialize, settings.telegram_api_url))
+    except InvalidToken as exc:
+        loop.close()
+        engine.dispose()
+        _token_refused(exc, token)
+    except KeyboardInterrupt:
+        loop.close()
+        engine.dispose()
+        return
+    polling = polling_watch(application)
+    polling.on_token_refused = application.stop_running
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    if polling.token_refused:
+        _token_refused(None, token)
 
 
 @app.command()
 def send() -> None:
     """Only queue and send digests and alerts (a worker beside `run`; several on PostgreSQL)."""
+    from telegram.error import InvalidToken
+
     from bot.entrypoints.worker import run_worker
 
     settings = _settings()
@@ -84,7 +131,11 @@ def send() -> None:
     _setup_logging(settings)
     engine = _prepare_database(settings)
     logger.info("Digest worker; Bot API at %s", settings.telegram_api_url)
-    asyncio.run(run_worker(settings, engine, token=token))
+    try:
+        asyncio.run(run_worker(settings, engine, token=token))
+    except InvalidToken as exc:
+        engine.dispose()
+        _token_refused(exc, token)
 
 
 @db_app.command("upgrade")

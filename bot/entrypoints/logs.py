@@ -35,6 +35,27 @@ class RedactTokens(logging.Filter):
         return True
 
 
+# PTB's own reports of what the bot reports in one line: an answer that is not JSON (a proxy's
+# 502 page; the error raised names it too) and the polling loop ending on a refused token.
+_REPEATED = (
+    ("telegram.request", "Can not load invalid JSON data"),
+    ("telegram.ext", "%s Invalid token. Aborting retry loop."),
+)
+
+
+class DemoteRepeats(logging.Filter):
+    """Turn PTB's tracebacks about errors the bot logs itself into DEBUG lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG or not isinstance(record.msg, str):
+            return True
+        for name, start in _REPEATED:
+            if record.name.startswith(name) and record.msg.startswith(start):
+                record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+                return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 def setup_logging(level: str = "INFO", *, secrets: tuple[str, ...] = ()) -> None:
     """Configure the root logger once for a process."""
     root = logging.getLogger()
@@ -42,6 +63,7 @@ def setup_logging(level: str = "INFO", *, secrets: tuple[str, ...] = ()) -> None
         root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(DemoteRepeats())
     handler.addFilter(RedactTokens(secrets))
     root.addHandler(handler)
     root.setLevel(level.upper())
@@ -50,3 +72,5 @@ def setup_logging(level: str = "INFO", *, secrets: tuple[str, ...] = ()) -> None
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # One line per plugin at every start, and before any message that matters.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

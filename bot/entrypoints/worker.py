@@ -8,6 +8,7 @@ import logging
 import signal
 
 from sqlalchemy.engine import Engine
+from telegram.error import InvalidToken
 from telegram.ext import ExtBot
 
 from bot.bootstrap import bootstrap
@@ -22,6 +23,8 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
     """Queue and send digests without answering updates: `jangmadang send`, beside `run`.
 
     Stops on SIGTERM or SIGINT: sends in flight finish and are recorded, the lease is released.
+    Waits, retrying, while the Bot API is unreachable; raises InvalidToken when the Bot API
+    refuses the token, at start or later (the deliveries stay queued).
     """
     root = bootstrap(settings, engine)
     base_url, base_file_url = botapi.endpoints(settings)
@@ -31,14 +34,17 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
         base_file_url=base_file_url,
         rate_limiter=botapi.rate_limiter(settings),
     )
-    store = root.catalogue
-    sender = Sender(bot, engine, settings, catalogue=lambda: store.current, now=root.clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with bot:
+    if not await botapi.connect(bot.initialize, settings.telegram_api_url, stop=stop):
+        return
+    store = root.catalogue
+    sender = Sender(bot, engine, settings, catalogue=lambda: store.current, now=root.clock)
+    sender.on_token_refused = stop.set
+    try:
         task = asyncio.create_task(sender.run(), name="digest-sender")
         try:
             while not stop.is_set():
@@ -54,3 +60,7 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await asyncio.to_thread(sender.release)
+    finally:
+        await bot.shutdown()
+    if sender.token_refused:
+        raise InvalidToken("refused while sending")
