@@ -6,6 +6,12 @@ import html
 import re
 
 from bot.domain.i18n import ENGLISH, Translator
+from bot.domain.text import shorten
+
+# User text quoted in a message is cut before it is escaped (UTF-16 units, as Telegram counts):
+# each value to this, and a message that writes user text into itself to the second.
+MAX_QUOTED = 200
+MAX_MESSAGE = 2000
 
 
 class DomainError(Exception):
@@ -19,18 +25,24 @@ class DomainError(Exception):
     def __init__(self, template: str, /, *, is_html: bool = False, **params: object) -> None:
         self.template = template
         self.is_html = is_html
-        self.params = params
+        self.params = {
+            k: shorten(v, MAX_QUOTED) if isinstance(v, str) else v for k, v in params.items()
+        }
         super().__init__(self.user_message)
 
     @property
     def user_message(self) -> str:
         """Return the English message (HTML when the template is)."""
-        return self.to_html(ENGLISH) if self.is_html else _fill(self.template, self.params)
+        if self.is_html:
+            return self.to_html(ENGLISH)
+        return shorten(_fill(self.template, self.params), MAX_MESSAGE)
 
     def to_text(self, t: Translator) -> str:
         """Return the translated message as plain text (for alerts and terminals)."""
         text = _fill(t.gettext(self.template), self.params)
-        return html.unescape(re.sub(r"<[^>]+>", "", text)) if self.is_html else text
+        if self.is_html:
+            return html.unescape(re.sub(r"<[^>]+>", "", text))
+        return shorten(text, MAX_MESSAGE)
 
     def to_html(self, t: Translator) -> str:
         """Return the translated message as Telegram HTML."""
@@ -39,7 +51,7 @@ class DomainError(Exception):
             return _fill(
                 template, {k: html.escape(str(v), quote=False) for k, v in self.params.items()}
             )
-        return html.escape(_fill(template, self.params), quote=False)
+        return html.escape(shorten(_fill(template, self.params), MAX_MESSAGE), quote=False)
 
 
 def _fill(template: str, params: dict[str, object]) -> str:

@@ -127,6 +127,9 @@ def _words_agree(query: str, name: str) -> bool:
 
 
 _MEMO_SIZE = 20_000
+# The longest names in the catalogue run to about 40 characters; a cell or an entry word several
+# times longer names nothing, and fuzzy search over it costs more than it could find.
+MAX_NAME_CHARS = 120
 
 
 class Resolver:
@@ -199,7 +202,8 @@ class Resolver:
 
     def _resolve(self, text: str, limit: int) -> Resolution:
         query = normalize(text)
-        if not query:
+        if not query or len(query) > MAX_NAME_CHARS:
+            # Nothing to match, or far longer than any name: fuzzy search would only cost time.
             return Resolution(query=text)
         owners = self._exact.get(query.replace(" ", "")) or self._reordered.get(sorted_key(query))
         if owners:

@@ -135,6 +135,30 @@ def month_of_word(word: str) -> int | None:
     return -1 if distance <= 2 else None
 
 
+def utf16_len(text: str) -> int:
+    """Return the length of a text in UTF-16 code units, the measure of Telegram's limits (an
+    emoji outside the Basic Multilingual Plane counts two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def shorten(text: str, limit: int) -> str:
-    """Cut a text to `limit` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Cut a plain text to at most `limit` UTF-16 code units (as Telegram counts), marking the cut
+    with "…". The cut falls between code points, so it never splits a surrogate pair; shorten user
+    text before escaping it, never after (a cut inside "&amp;" breaks the message)."""
+    if utf16_len(text) <= limit:
+        return text
+    if limit < 1:
+        return ""
+    budget = limit - 1  # the "…" takes one unit
+    if len(text) == utf16_len(text):  # all in the Basic Multilingual Plane: units are characters
+        head = text[:budget]
+    else:
+        units, end = 0, len(text)
+        for index, ch in enumerate(text):
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > budget:
+                end = index
+                break
+        head = text[:end]
+    # A cut right after a zero-width joiner would leave half of a joined emoji.
+    return head.rstrip().rstrip("\u200d") + "…"

@@ -28,7 +28,7 @@ from bot.bootstrap import Container
 from bot.domain.errors import DomainError
 from bot.domain.i18n import N_
 from bot.i18n import translator
-from bot.rendering.html import esc, split_message
+from bot.rendering.html import MAX_CAPTION, esc, split_message
 from bot.rendering.replies import Reply
 
 logger = logging.getLogger(__name__)
@@ -169,9 +169,12 @@ def refusal(access: Access, lang: str) -> str:
 
 def log_refusal(update: Update, access: Access) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    text = (message.text if message else None) or ""
+    # The command's name only: what users write stays out of logs above DEBUG.
+    command = text.split(maxsplit=1)[0][:40] if text.startswith("/") else "a message or file"
     logger.warning(
         "Refused %s (%s) from user %s in %s chat %s",
-        ((message.text if message else None) or "a file")[:40],
+        command,
         access.value,
         user.id if user else None,
         chat.type if chat else None,
@@ -233,8 +236,9 @@ async def send_result(message: Message, result: Result) -> None:
 
 
 async def send_reply(message: Message, reply: Reply) -> list[Message]:
-    """Send a reply: a document, a photo with its caption, or HTML split under 4096 characters
-    with the buttons on the last part."""
+    """Send a reply: a document, a photo with its caption, or HTML split under Telegram's limit
+    (4096 UTF-16 code units, never inside a tag or an entity) with the buttons on the last part.
+    A caption too long for a photo (1024) keeps what fits; the rest follows as text."""
     keyboard = markup(reply)
     if reply.document is not None:
         sent = await message.reply_document(
@@ -242,21 +246,28 @@ async def send_reply(message: Message, reply: Reply) -> list[Message]:
         )
         return [sent]
     if reply.photo is not None:
+        caption, *rest = split_message(reply.caption or "", MAX_CAPTION)
         sent = await message.reply_photo(
             photo=reply.photo,
-            caption=reply.caption,
+            caption=caption or None,
             parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
+            reply_markup=None if rest else keyboard,
             do_quote=False,
         )
-        return [sent]
-    chunks = split_message(reply.text)
+        return [sent, *await _send_parts(message, rest, keyboard)]
+    return await _send_parts(message, split_message(reply.text), keyboard)
+
+
+async def _send_parts(
+    message: Message, parts: Sequence[str], keyboard: InlineKeyboardMarkup | None
+) -> list[Message]:
+    """Send HTML parts in order, each already within the limit; the buttons go on the last."""
     out = []
-    for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
         out.append(
             await message.reply_html(
-                chunk,
+                part,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=keyboard if last else None,
                 do_quote=False,
@@ -286,4 +297,4 @@ async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
         if "not modified" not in str(exc).lower():
             raise
     if len(chunks) > 1:
-        await send_reply(message, Reply(text="\n\n".join(chunks[1:]), buttons=reply.buttons))
+        await _send_parts(message, chunks[1:], keyboard)

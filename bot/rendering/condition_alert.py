@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.domain.i18n import ENGLISH, Translator
-from bot.domain.text import shorten
+from bot.domain.text import shorten, utf16_len
 from bot.rendering.browse import LABELS, ReportView, report_block
 from bot.rendering.html import MAX_TEXT, esc
 
@@ -93,7 +93,7 @@ def compose_condition_alert(
     for summary, enforcement, goods, web in _ATTEMPTS:
         view = _fitted(report, summary, enforcement, goods, web)
         text = head + "\n" + report_block(view, t, summary_limit=summary)
-        if len(text) <= MAX_TEXT:
+        if utf16_len(text) <= MAX_TEXT:
             return text
     # Not reached: the last attempt bounds every field well under the limit, escaped or not.
     return head

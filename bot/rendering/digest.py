@@ -16,7 +16,7 @@ from bot.domain.i18n import ENGLISH, Translator
 from bot.domain.prices import STALE_AFTER_DAYS, Change, Figure
 from bot.domain.text import shorten
 from bot.rendering.answers import CHANGE_LEVELS
-from bot.rendering.html import MAX_CAPTION, MAX_TEXT, esc, link
+from bot.rendering.html import MAX_CAPTION, MAX_TEXT, esc, link, utf16_len
 
 ALERT_LEVELS = ("normal", "high", "severe", "record")
 SUMMARY_LIMIT = 200  # characters of a report's summary, cut on a word boundary
@@ -276,7 +276,7 @@ def _length(blocks: Sequence[_Block]) -> int:
     for i, block in enumerate(blocks):
         if i:
             total += 2 if block.new_section else 1
-        total += len(block.text)
+        total += utf16_len(block.text)  # as Telegram counts: an emoji is two
     return total
 
 
@@ -322,7 +322,7 @@ def _pack(blocks: Sequence[_Block], t: Translator, max_messages: int) -> list[st
 def compose_digest(
     data: DigestInput, t: Translator = ENGLISH, *, max_messages: int = 3
 ) -> list[str]:
-    """Compose the digest as at most `max_messages` HTML messages of at most MAX_TEXT characters.
+    """Compose the digest as at most `max_messages` HTML messages of at most MAX_TEXT UTF-16 units.
 
     A quiet period (no new figure, no report) is one line. Otherwise: a header, the moves (new
     figures, the largest and rarest first), the unchanged series, the stale ones, then reports of
@@ -381,10 +381,10 @@ def escalates(previous: str | None, new: str) -> bool:
 def compose_alert(
     series: SeriesDigest, level: str, change: Change | None, t: Translator = ENGLISH
 ) -> str:
-    """Return one short HTML alert (at most MAX_CAPTION characters) for a severe move or record."""
+    """Return one short HTML alert (at most MAX_CAPTION UTF-16 units) for a severe move or record."""
     _alert_rank(level)
     text = _alert_text(series, level, change, t, limit=_LABEL)
-    if len(text) > MAX_CAPTION:
+    if utf16_len(text) > MAX_CAPTION:
         # Only hostile labels get here: shorter names, no link.
         text = _alert_text(series, level, change, t, limit=24, web=False)
     return text

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from bot.domain.prices import STALE_AFTER_DAYS
 from bot.i18n import translator
-from bot.rendering.html import esc
+from bot.rendering.html import esc, shorten_text
+
+COMMAND_QUOTE = 64
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ def help_text(
 def unknown_command_text(command: str, *, lang: str) -> str:
     """Return the reply to a command the bot does not have."""
     _ = translator(lang).gettext
+    # Telegram's commands have at most 32 characters; whatever else was typed is quoted short.
     return esc(
-        _("I don't know the command {command}. /help lists what I can do.").format(command=command)
+        _("I don't know the command {command}. /help lists what I can do.").format(
+            command=shorten_text(command, COMMAND_QUOTE)
+        )
     )

@@ -13,11 +13,12 @@ from sqlmodel import Session, select
 
 from bot.domain.dates import PartialDate
 from bot.domain.entry import read_date, read_topics, resolve_goods, split_goods
-from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.i18n import N_
+from bot.domain.matching import Entry
 from bot.domain.records import parse_goods, price_record_from_row, trade_report_from_row
-from bot.domain.text import compact, script_of
-from bot.rendering.html import esc
+from bot.domain.text import compact, normalize, script_of
+from bot.rendering.html import QUOTE_LIMIT, bound_quotes, esc, esc_short, shorten_text
 from bot.rendering.replies import Reply
 from bot.services.catalogue import Catalogue, CatalogueStore
 from bot.services.clock import Clock
@@ -72,6 +73,14 @@ REPORT_FIELDS_HELP = N_(
 _QUOTES = "\"'“”„‟‘’‚‛«»"
 _SNIPPET = 60
 _LANG_OF_SCRIPT = {"latin": "en", "hangul": "ko", "han": "zh"}
+# Editors' tools answer in English; this refusal is not yet in the Korean catalogue (bot/i18n).
+ALIAS_HOLDS_PLACE = (
+    "“{alias}” contains the place name “{place}” ({other}): a question with it would ask "
+    "about that place. Nothing was added; choose an alias without a place name."
+)
+# /audit: each value at most AUDIT_VALUE, each line at most AUDIT_LINE UTF-16 code units.
+AUDIT_VALUE = 120
+AUDIT_LINE = 500
 
 
 class Admin:
@@ -237,6 +246,13 @@ class Admin:
 
     def edit(self, *, admin_id: int, args: list[str]) -> Reply:
         """Change one field of a figure (#ID) or a report (rID), re-validating the whole entry."""
+        try:
+            return self._edit(admin_id=admin_id, args=args)
+        except DomainError as exc:
+            # A refused value is quoted back; a long one only in part.
+            raise bound_quotes(exc) from None
+
+    def _edit(self, *, admin_id: int, args: list[str]) -> Reply:
         if len(args) < 3 and args and _is_report_id(args[0]):
             raise InvalidInput(REPORT_FIELDS_HELP, fields=", ".join(sorted(REPORT_EDITABLE)))
         if len(args) < 3:
@@ -336,12 +352,13 @@ class Admin:
         for row in rows:
             change = ""
             if row.before or row.after:
-                change = f": {row.before or {}} → {row.after or {}}"
-            lines.append(
-                esc(
-                    f"{row.created_at:%Y-%m-%d %H:%M} {row.actor_id} {row.action} {row.entity} {row.entity_id or ''}{change}"
-                )[:500]
+                change = f": {_short_values(row.before)} → {_short_values(row.after)}"
+            # Shortened as plain text, then escaped: a cut in escaped text could split "&amp;".
+            line = (
+                f"{row.created_at:%Y-%m-%d %H:%M} {row.actor_id} {row.action} {row.entity} "
+                f"{row.entity_id or ''}{change}"
             )
+            lines.append(esc_short(line, AUDIT_LINE))
         return Reply(text="\n".join(lines))
 
     # Names
@@ -357,25 +374,28 @@ class Admin:
             raise InvalidInput(
                 "Use /alias COMMODITY ALIAS, e.g. /alias lingzhi 靈芝 (or /alias wild ginseng = 산삼)."
             )
-        hits = self._catalogue.current.commodities.exact(name)
+        catalogue = self._catalogue.current
+        hits = catalogue.commodities.exact(name)
         if len(hits) != 1:
             raise NotFound(
-                "“{name}” is not exactly one commodity; use its English name or slug.", name=name
+                "“{name}” is not exactly one commodity; use its English name or slug.",
+                name=shorten_text(name, QUOTE_LIMIT),
             )
         entry = hits[0]
         key = compact(alias)
         if not key or len(alias) > 120:
             raise InvalidInput("The alias must be 1-120 characters.")
-        taken = [
-            e
-            for e in (
-                *self._catalogue.current.commodities.exact(alias),
-                *self._catalogue.current.markets.exact(alias),
-            )
-        ]
+        # A question is read for a commodity and a place: an alias that is already a name, or
+        # that holds a place, would take those questions from what they ask about.
+        taken = [*catalogue.commodities.exact(alias), *catalogue.markets.exact(alias)]
         if taken:
             raise InvalidInput(
                 "“{alias}” already names {other}.", alias=alias, other=taken[0].display
+            )
+        place = _place_in(alias, catalogue)
+        if place is not None:
+            raise InvalidInput(
+                ALIAS_HOLDS_PLACE, alias=alias, place=place[1], other=place[0].display
             )
         with Session(self._engine) as session:
             repo.add_alias(
@@ -468,6 +488,26 @@ class Admin:
 
 def _is_report_id(ident: str) -> bool:
     return ident.strip().lstrip("#")[:1].lower() == "r"
+
+
+def _short_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """An audit row's values with each text shortened (a note may be 2,000 characters)."""
+    return {
+        k: shorten_text(v, AUDIT_VALUE) if isinstance(v, str) else v
+        for k, v in (values or {}).items()
+    }
+
+
+def _place_in(alias: str, catalogue: Catalogue) -> tuple[Entry, str] | None:
+    """Return a place named by a word or run of words of an alias, with those words."""
+    words = normalize(alias).split()
+    for size in range(len(words), 0, -1):
+        for start in range(len(words) - size + 1):
+            piece = " ".join(words[start : start + size])
+            found = catalogue.markets.exact(piece)
+            if found:
+                return found[0], piece
+    return None
 
 
 def _first_words(text: str, limit: int = _SNIPPET) -> str:

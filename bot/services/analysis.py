@@ -20,10 +20,10 @@ from bot.domain.prices import (
     convert,
     format_number,
 )
-from bot.domain.text import shorten
+from bot.domain.text import shorten, utf16_len
 from bot.i18n import translator
 from bot.rendering import answers, browse, charts
-from bot.rendering.html import MAX_CAPTION, esc
+from bot.rendering.html import MAX_CAPTION, esc, html_to_plain
 from bot.rendering.replies import Reply
 from bot.services.catalogue import Catalogue
 from bot.services.prices import Question, _nearest, to_observation
@@ -245,12 +245,14 @@ def trend(engine: Engine, catalogue: Catalogue, question: Question, *, lang: str
 
 def _fit_caption(caption: str) -> str:
     # Captions are built from escaped pieces; cutting at a line end keeps every tag whole.
-    if len(caption) <= MAX_CAPTION:
+    if utf16_len(caption) <= MAX_CAPTION:
         return caption
     lines = caption.split("\n")
-    while lines and len("\n".join(lines)) > MAX_CAPTION - 2:
+    while lines and utf16_len("\n".join(lines)) > MAX_CAPTION - 2:
         lines.pop()
-    return "\n".join(lines) + "\n…" if lines else shorten(esc(caption), MAX_CAPTION)
+    if lines:
+        return "\n".join(lines) + "\n…"
+    return esc(shorten(html_to_plain(caption), MAX_CAPTION - 40))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.domain.records import (
     trade_report_from_row,
 )
 from bot.rendering import browse
-from bot.rendering.html import esc
+from bot.rendering.html import esc, esc_short
 from bot.rendering.preview import render_preview
 from bot.rendering.replies import Button, Reply
 from bot.services.admin import Admin
@@ -227,9 +227,9 @@ class Entries:
         rows.append((Button("✖️ Cancel", callbacks.encode("no", pending.token)),))
         pending.data[f"{what}_text"] = text
         question = (
-            f"Which {name} is “{esc(text)}”?"
+            f"Which {name} is “{esc_short(text, 100)}”?"
             if candidates
-            else f"I know no {name} called “{esc(text)}”."
+            else f"I know no {name} called “{esc_short(text, 100)}”."
         )
         return Reply(text=question, buttons=tuple(rows))
 

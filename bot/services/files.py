@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.query import parse_query
-from bot.rendering.html import esc
+from bot.rendering.html import esc_short, shorten_quotes
 from bot.rendering.replies import Reply
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
@@ -21,6 +21,11 @@ from bot.services.prices import check_length
 from bot.services.report_import import ReportImportResult, import_reports, is_report_file
 
 MAX_LISTED_ERRORS = 40
+# How much of a file name and of one row's problem a reply quotes (UTF-16 code units): a row's
+# message may quote its cells in full, and a hostile file would otherwise fill the reply.
+NAME_QUOTE = 120
+CELL_QUOTE = 80
+ERROR_QUOTE = 300
 # A first word that asks `/export` for the trade-condition reports instead of the prices.
 REPORT_WORDS = frozenset(("reports", "report", "보고", "보고서"))
 
@@ -173,7 +178,7 @@ def describe_import(result: ImportResult, *, name: str) -> str:
     if result.errors:
         return _describe_rejection(result.errors, result.error_count, name=name)
     return (
-        f"<b>{esc(name)}</b>: {result.rows:,} rows read, {result.added:,} added, "
+        f"<b>{esc_short(name, NAME_QUOTE)}</b>: {result.rows:,} rows read, {result.added:,} added, "
         f"{result.duplicates:,} duplicates skipped, {result.new_series:,} new series."
     )
 
@@ -183,16 +188,20 @@ def describe_report_import(result: ReportImportResult, *, name: str) -> str:
     if result.errors:
         return _describe_rejection(result.errors, result.error_count, name=name)
     return (
-        f"<b>{esc(name)}</b>: {result.rows:,} report rows read, {result.added:,} added, "
+        f"<b>{esc_short(name, NAME_QUOTE)}</b>: {result.rows:,} report rows read, {result.added:,} added, "
         f"{result.duplicates:,} duplicates skipped."
     )
 
 
 def _describe_rejection(errors: tuple[RowError, ...], error_count: int, *, name: str) -> str:
     lines = [
-        f"<b>{esc(name)}</b>: rejected, nothing was written. Fix these rows and send it again:"
+        f"<b>{esc_short(name, NAME_QUOTE)}</b>: rejected, nothing was written. "
+        "Fix these rows and send it again:"
     ]
-    lines += [f"line {e.line}: {esc(e.message)}" for e in errors[:MAX_LISTED_ERRORS]]
+    lines += [
+        f"line {e.line}: {esc_short(shorten_quotes(e.message, CELL_QUOTE), ERROR_QUOTE)}"
+        for e in errors[:MAX_LISTED_ERRORS]
+    ]
     hidden = error_count - min(len(errors), MAX_LISTED_ERRORS)
     if hidden > 0:
         lines.append(f"… and {hidden:,} more.")

@@ -31,7 +31,7 @@ from bot.domain.records import (
     parse_url,
 )
 from bot.domain.units import parse_unit
-from bot.rendering.html import esc
+from bot.rendering.html import esc_short, shorten_text
 from bot.rendering.replies import Button, Reply
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue
@@ -42,6 +42,8 @@ NEW = "+new"
 DONE = "+done"
 RELIABILITY_SUGGESTIONS = ("A2", "B2", "B3", "C3", "F6")
 UNIT_SUGGESTIONS = ("KPW/kg", "CNY/kg", "CNY/600 g", "KPW/piece", "KPW/USD", "KPW/CNY")
+# How much of a typed name a question quotes back, in UTF-16 code units.
+NAME_QUOTE = 100
 
 
 class FormContext(Protocol):
@@ -107,8 +109,8 @@ def _name(s: FormContext, p: Pending, value: str, what: str) -> Any:
     p.data[f"{what}_text"] = value[:100]
     name = "commodity" if what == "c" else "market"
     options = [(c.entry.display, c.entry.slug) for c in resolution.candidates[:5]]
-    options.append((f"➕ New {name} “{value[:30]}”", NEW))
-    text = f"Which {name} is “{esc(value[:100])}”? Tap one, or type the name again."
+    options.append((f"➕ New {name} “{shorten_text(value, 30)}”", NEW))
+    text = f"Which {name} is “{esc_short(value, NAME_QUOTE)}”? Tap one, or type the name again."
     buttons = tuple(
         (Button(label, callbacks.encode("f", v)),) for label, v in options if len(v.encode()) <= 58
     )
@@ -254,10 +256,11 @@ def _place(s: FormContext, p: Pending, value: str) -> Any:
     options = [(c.entry.display, c.entry.slug) for c in resolution.candidates[:5]]
     if not options:
         raise InvalidInput(
-            "I know no place called “{name}”; /markets lists them.", name=value[:100]
+            "I know no place called “{name}”; /markets lists them.",
+            name=shorten_text(value, NAME_QUOTE),
         )
     buttons = tuple((Button(label, callbacks.encode("f", v)),) for label, v in options)
-    return Reply(text=f"Which place is “{esc(value[:100])}”?", buttons=buttons)
+    return Reply(text=f"Which place is “{esc_short(value, NAME_QUOTE)}”?", buttons=buttons)
 
 
 def _topics(s: FormContext, p: Pending, value: str) -> Any:
@@ -286,7 +289,7 @@ def _goods(s: FormContext, p: Pending, value: str) -> Any:
             close = ", ".join(c.entry.display for c in resolution.candidates[:3])
             hint = f" Close: {close}." if close else ""
             raise InvalidInput(
-                f"“{part[:60]}” is not one commodity.{hint} Separate goods with commas."
+                f"“{shorten_text(part, 60)}” is not one commodity.{hint} Separate goods with commas."
             )
         slugs.append(resolution.match.entry.slug)
     return ";".join(dict.fromkeys(slugs))

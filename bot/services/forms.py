@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import callbacks
-from bot.rendering.html import esc
+from bot.domain.errors import DomainError
+from bot.rendering.html import bound_quotes, esc
 from bot.rendering.replies import Button, Reply
 from bot.services.admin import Admin
 from bot.services.catalogue import Catalogue, CatalogueStore
@@ -86,6 +87,13 @@ class Forms:
         pending = self._pending.form_of(admin_id)
         if pending is None:
             return None
+        try:
+            return self._answer(pending, value)
+        except DomainError as exc:
+            # A refused answer is quoted back; a long one only in part.
+            raise bound_quotes(exc) from None
+
+    def _answer(self, pending: Pending, value: str) -> Reply:
         step = self._steps(pending)[pending.data["step"]]
         value = value.strip()
         if value == SKIP and step.optional:
