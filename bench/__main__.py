@@ -1,7 +1,7 @@
 """Run the benchmarks and print their figures (`make bench`).
 
 `python -m bench` runs the default set (resolver, entry, answer, conditions, import); `python -m bench NAME` runs
-one, including the slower ones left out of the default set (broadcast, compose). `--help` lists them.
+one, including the slower ones left out of the default set (broadcast, compose, fuzz). `--help` lists them.
 """
 
 from __future__ import annotations
@@ -46,6 +46,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bench import emulator as bench_emulator
 
         bench_emulator.main()
+    elif args.benchmark == "fuzz":
+        from bench import fuzz as bench_fuzz
+
+        bench_fuzz.main(
+            messages=args.messages,
+            taps=args.taps,
+            queries=args.inline,
+            files=args.files,
+            seed=args.seed,
+            max_stuck=args.max_stuck,
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -85,6 +96,22 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--profile", action="store_true", help="cProfile the large run, print the top")
     names.add_parser(
         "emulator", help="emulator: bulk chats, concurrent sends, latency, lookups, long poll"
+    )
+    f = names.add_parser(
+        "fuzz",
+        help="hostile messages, taps, inline queries and CSV files through the real bot and the "
+        "emulator: counts and failing inputs (slow: ~8 min by default)",
+    )
+    f.add_argument("--messages", type=int, default=10_000, help="texts and commands (10,000)")
+    f.add_argument("--taps", type=int, default=1_000, help="forged button taps (1,000)")
+    f.add_argument("--inline", type=int, default=1_000, help="inline queries (1,000)")
+    f.add_argument("--files", type=int, default=200, help="CSV files (200)")
+    f.add_argument("--seed", type=int, default=0, help="hypothesis seed (0)")
+    f.add_argument(
+        "--max-stuck",
+        type=int,
+        default=3,
+        help="stop after this many inputs the bot never finishes (30 s each) (3)",
     )
     return p
 

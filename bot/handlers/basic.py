@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -111,9 +112,18 @@ def is_edit(update: Update) -> bool:
 
 
 def for_another_bot(command: str, *, bot_username: str) -> bool:
-    """Tell whether a command word is addressed to another bot (/ban@groupguard in a group)."""
+    """Tell whether a command word is addressed to another bot (/ban@groupguard in a group).
+
+    As Telegram reads commands, "@name" belongs to the command only when it can be a username
+    (3 to 32 letters, digits or underscores): "/p@ab" is the command /p followed by "@ab".
+    """
     _, _, addressee = command.partition("@")
-    return bool(addressee) and addressee.lower() != bot_username.lower()
+    if not _USERNAME.fullmatch(addressee):
+        return False
+    return addressee.lower() != bot_username.lower()
+
+
+_USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
