@@ -18,7 +18,7 @@ from bot.domain.conditions import (
 )
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput
-from bot.domain.units import CURRENCIES, Unit, parse_unit
+from bot.domain.units import CURRENCIES, UNSPECIFIED, Unit, valid_unit
 
 PRICE_TYPES = (
     "retail",
@@ -34,7 +34,8 @@ MAX_SUMMARY = 2000
 MAX_GOODS = 30
 MAX_GOOD_NAME = 80
 DATE_PRECISIONS = ("day", "month", "year", "unknown")
-# Anything above this per base unit is a typo, not a price (KPW per kg of gold is ~1e8).
+# Anything above this, as written or per base unit, is a typo, not a price (KPW per kg of gold
+# is ~1e8).
 MAX_PRICE = 1e12
 _RELIABILITY_RE = re.compile(r"^[A-F][1-6]$")
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
@@ -112,6 +113,20 @@ def parse_price_range(price: str, low: str = "", high: str = "") -> tuple[float,
     return lo, hi
 
 
+def check_per_base(high: float, unit: Unit, currency: str) -> None:
+    """Refuse a figure whose price per base unit (per kg, per litre, per USD...) is implausible.
+
+    A price within bounds for a tiny quantity ("516 CNY/0.001 g") can still be a price per kg
+    no market has seen; comparisons and charts read the price per base unit.
+    """
+    if unit.base != UNSPECIFIED and unit.per_base(high) > MAX_PRICE:
+        price = f"{high:,.0f}" if high.is_integer() else f"{high:,}"
+        raise InvalidInput(
+            f"{price} {currency} per {unit.text} is {unit.per_base(high):,.0f} {currency} per "
+            f"{unit.base}: too large to be a real price. Check the price and the unit's quantity."
+        )
+
+
 def parse_reliability(text: str | None) -> str | None:
     """Validate an Admiralty grade such as B2 (source A-F, information 1-6)."""
     raw = (text or "").strip().upper()
@@ -173,6 +188,9 @@ def price_record_from_row(row: Mapping[str, str], *, today: date) -> PriceRecord
     if not source:
         raise InvalidInput("The source is missing: every figure needs one.")
     reported = PartialDate.parse(row.get("reported_date"), today=today)
+    currency = parse_currency(row.get("currency", ""))
+    unit = valid_unit(row.get("unit", ""))
+    check_per_base(high, unit, currency)
     return PriceRecord(
         commodity=commodity,
         market=market,
@@ -182,8 +200,8 @@ def price_record_from_row(row: Mapping[str, str], *, today: date) -> PriceRecord
         high=high,
         grade=_text(row.get("grade"), 120, "grade"),
         price_type=_choice(row.get("pricetype"), PRICE_TYPES, "price type") or "retail",
-        currency=parse_currency(row.get("currency", "")),
-        unit=parse_unit(row.get("unit", "")),
+        currency=currency,
+        unit=unit,
         source_name=source,
         source_url=parse_url(row.get("source_url")),
         reliability=parse_reliability(row.get("reliability")),

@@ -11,6 +11,12 @@ from bot.domain.text import normalize
 
 CURRENCIES = ("KPW", "CNY", "USD", "KRW", "JPY", "EUR", "RUB")
 UNSPECIFIED = "unspecified"
+# How much of a unit a figure may be for, as written ("0.001 g" to "100000 CNY"): beyond these a
+# quantity is a typo, and its price per kg or per currency unit is nonsense.
+MIN_QUANTITY = 0.001
+MAX_QUANTITY = 100_000.0
+# A unit is stored as its text, in a column this wide.
+MAX_UNIT_TEXT = 20
 
 # name -> (base unit, quantity of base). Korean 근 is 600 g for meat and herbs, Chinese 斤 500 g.
 _NAMED: dict[str, tuple[str, float]] = {
@@ -85,7 +91,22 @@ class Unit:
 
 
 def parse_unit(text: str) -> Unit:
-    """Parse a unit such as kg, 600g, 600 g, jin, 근, liter, head, USD or 100 CNY."""
+    """Read a unit such as kg, 600g, 600 g, jin, 근, liter, head, USD or 100 CNY.
+
+    Any positive quantity is read: this tells a unit by its shape (the entry line does). A
+    figure's unit is read with `valid_unit`, which bounds it too.
+    """
+    return _read(text, strict=False)
+
+
+def valid_unit(text: str) -> Unit:
+    """Read the unit of a figure: as `parse_unit`, and refused unless its quantity is from
+    MIN_QUANTITY to MAX_QUANTITY and its text reads back as the same unit (so it can be edited).
+    """
+    return _read(text, strict=True)
+
+
+def _read(text: str, *, strict: bool) -> Unit:
     raw = " ".join((text or "").split())
     if not raw:
         raise InvalidInput("The unit is missing: say kg, 600 g, jin, liter, piece or head.")
@@ -100,22 +121,46 @@ def parse_unit(text: str) -> Unit:
     qty = float(qty_text) if qty_text else 1.0
     # A quantity written with hundreds of digits parses as infinity.
     if not math.isfinite(qty) or qty <= 0:
-        raise InvalidInput(f"“{raw}”: a unit needs a sensible positive quantity.")
+        raise InvalidInput(f"“{raw[:40]}”: a unit needs a sensible positive quantity.")
+    if strict and not MIN_QUANTITY <= qty <= MAX_QUANTITY:
+        raise InvalidInput(
+            f"“{raw[:40]}”: the quantity of a unit must be from {MIN_QUANTITY:g} to "
+            f"{MAX_QUANTITY:,.0f} (kg, 600 g, 100 CNY)."
+        )
     if lowered in ("unspecified", "not stated"):
         # Some sources give no unit; the figure is kept but never converted or compared.
         return Unit(UNSPECIFIED, UNSPECIFIED, 1.0)
     if name.upper() in CURRENCIES:
-        return Unit(_unit_text(qty, name.upper()), name.upper(), qty)
-    key = normalize(name).replace(" ", "")
-    if key not in _NAMED:
-        raise InvalidInput(
-            f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head)."
-        )
-    base, factor = _NAMED[key]
-    return Unit(_unit_text(qty, name if qty_text else key), base, qty * factor)
+        unit = Unit(_unit_text(qty, name.upper()), name.upper(), qty)
+    else:
+        key = normalize(name).replace(" ", "")
+        if key not in _NAMED:
+            raise InvalidInput(
+                f"“{raw}” is not a unit I know (kg, 600 g, jin, 근, liter, piece, head)."
+            )
+        base, factor = _NAMED[key]
+        unit = Unit(_unit_text(qty, name if qty_text else key), base, qty * factor)
+    if strict:
+        _check_text(raw, qty, unit)
+    return unit
 
 
 def _unit_text(qty: float, name: str) -> str:
     if qty == 1.0:
         return name
     return f"{qty:g} {name}"
+
+
+def _check_text(raw: str, qty: float, unit: Unit) -> None:
+    """Refuse a unit whose stored text would not read back as the same unit."""
+    # Between MIN_QUANTITY and MAX_QUANTITY, :g never writes an exponent ("0.001", "100000"),
+    # but it keeps six significant digits.
+    if float(f"{qty:g}") != qty:
+        raise InvalidInput(
+            f"“{raw[:40]}”: write the quantity with at most six significant digits "
+            f"(e.g. {unit.text[:30]})."
+        )
+    if len(unit.text) > MAX_UNIT_TEXT:
+        raise InvalidInput(
+            f"“{raw[:40]}” is {len(unit.text)} characters as a unit; the limit is {MAX_UNIT_TEXT}."
+        )

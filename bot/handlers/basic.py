@@ -115,14 +115,17 @@ def for_another_bot(command: str, *, bot_username: str) -> bool:
     """Tell whether a command word is addressed to another bot (/ban@groupguard in a group).
 
     As Telegram reads commands, "@name" belongs to the command only when it can be a username
-    (3 to 32 letters, digits or underscores): "/p@ab" is the command /p followed by "@ab".
+    (3 to 32 letters, digits or underscores): "/p@ab" is the command /p followed by "@ab", and
+    "/price@jangmadang_bot1941" is addressed to the bot "jangmadang_bot1941".
     """
     _, _, addressee = command.partition("@")
-    if not _USERNAME.fullmatch(addressee):
+    username = _USERNAME.match(addressee)
+    if username is None:
         return False
-    return addressee.lower() != bot_username.lower()
+    return username.group().lower() != bot_username.lower()
 
 
+# Up to 32 username characters belong to the command; what follows them is text.
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 
 

@@ -20,6 +20,10 @@ KNOWN_COLUMNS = (
 HDX_SOURCE = "WFP (HDX)"
 HDX_MARKERS = ("priceflag", "usdprice")
 NOT_UTF8 = "the file is not UTF-8 text (save it as CSV UTF-8)"
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = frozenset("=+-@\t\r")
+_QUOTE = "'"
+_RISKY_STARTS = FORMULA_STARTS | {_QUOTE}
 
 
 class FileError(Exception):
@@ -45,6 +49,25 @@ def read_records(source: BinaryIO, start: int) -> Iterator[tuple[int, list[str]]
         raise FileError(line, _csv_problem(str(exc))) from None
     finally:
         text.detach()
+
+
+def escape_cell(cell: str | None) -> str | None:
+    """Return a text cell as exported: one quote put before a cell a spreadsheet would run.
+
+    The quote goes before a cell that starts with = + - @ tab or carriage return, and before one
+    that starts with quotes followed by one of those (so "'=x" is written "''=x"): `unescape_cell`
+    then takes exactly one quote off, and every cell reads back as it was.
+    """
+    if cell and cell[0] in _RISKY_STARTS and cell.lstrip(_QUOTE)[:1] in FORMULA_STARTS:
+        return _QUOTE + cell
+    return cell
+
+
+def unescape_cell(cell: str) -> str:
+    """Undo `escape_cell`: drop one leading quote when quotes and then = + - @ tab or CR begin it."""
+    if cell[:1] == _QUOTE and cell.lstrip(_QUOTE)[:1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
 
 
 def _is_hxl(cells: list[str]) -> bool:

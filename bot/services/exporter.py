@@ -1,5 +1,10 @@
 """Exporting live price figures as CSV (WFP/HDX columns first, then the project's own) and
-trade-condition reports in the columns their import reads."""
+trade-condition reports in the columns their import reads.
+
+Text cells a spreadsheet would run as a formula get one quote in front (csvfile.escape_cell);
+the importer takes it off, so an exported file imports as the figures it came from. The numbers
+(latitude, longitude, price, price_low, price_high) are written as numbers and never escaped.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.dates import PartialDate
 from bot.services.catalogue import Catalogue
 from bot.services.csvfile import KNOWN_COLUMNS
+from bot.services.csvfile import escape_cell as escape
 from bot.services.report_import import REPORT_COLUMNS
 from db.models import Market, PriceObservation, TradeReport, TradeReportCommodity, table_of
 
@@ -70,29 +76,30 @@ def export_prices(
             commodity, category = commodities[row.commodity_id]
             latitude, longitude = places.get(row.market_id, (None, None))
             low, high = number(row.price_low), number(row.price_high)
+            # Every text cell is escaped; dates (digits) and numbers are written as they are.
             writer.writerow(
                 (
                     PartialDate(row.observed_on, row.observed_precision).iso(),
-                    provinces.get(row.market_id, ""),
+                    escape(provinces.get(row.market_id, "")),
                     "",
-                    markets[row.market_id],
+                    escape(markets[row.market_id]),
                     latitude,
                     longitude,
-                    category,
-                    commodity,
-                    row.unit,
+                    escape(category),
+                    escape(commodity),
+                    escape(row.unit),
                     "actual",
-                    row.price_type,
-                    row.currency,
+                    escape(row.price_type),
+                    escape(row.currency),
                     low if low == high else f"{low}-{high}",
                     "",
                     low,
                     high,
-                    row.grade,
-                    row.source_name,
-                    row.source_url,
-                    row.reliability,
-                    row.note,
+                    escape(row.grade),
+                    escape(row.source_name),
+                    escape(row.source_url),
+                    escape(row.reliability),
+                    escape(row.note),
                     row.reported_on.isoformat() if row.reported_on else None,
                 )
             )
@@ -140,20 +147,20 @@ def export_reports(
             goods = list(row.goods or ()) or linked.get(row.id, [])
             writer.writerow(
                 (
-                    markets[row.market_id],
+                    escape(markets[row.market_id]),
                     PartialDate(row.observed_on, row.observed_precision).iso(),
-                    row.observed_precision,
-                    ";".join(row.topics or ()),
-                    row.direction,
-                    row.channel,
-                    row.border_status,
-                    row.market_activity,
-                    row.enforcement,
-                    ";".join(goods),
-                    row.summary,
-                    row.source_name,
-                    row.source_url,
-                    row.reliability,
+                    escape(row.observed_precision),
+                    escape(";".join(row.topics or ())),
+                    escape(row.direction),
+                    escape(row.channel),
+                    escape(row.border_status),
+                    escape(row.market_activity),
+                    escape(row.enforcement),
+                    escape(";".join(goods)),
+                    escape(row.summary),
+                    escape(row.source_name),
+                    escape(row.source_url),
+                    escape(row.reliability),
                 )
             )
             count += 1

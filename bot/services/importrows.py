@@ -11,14 +11,16 @@ from typing import Any, NamedTuple
 from bot.domain.dates import PartialDate
 from bot.domain.errors import DomainError
 from bot.domain.records import (
+    MAX_PRICE,
     PriceRecord,
+    check_per_base,
     parse_currency,
     parse_price_range,
     parse_reliability,
     parse_url,
     price_record_from_row,
 )
-from bot.domain.units import Unit, parse_unit
+from bot.domain.units import Unit, valid_unit
 from bot.services.catalogue import Catalogue
 from bot.services.csvfile import (
     HDX_MARKERS,
@@ -26,6 +28,7 @@ from bot.services.csvfile import (
     KNOWN_COLUMNS,
     PRICE_COLUMNS,
     REQUIRED,
+    unescape_cell,
 )
 from bot.services.records import resolve_exactly
 
@@ -142,7 +145,10 @@ class RowParser:
             "dates", self._dates, key
         )
         url = self.m_url.get(key := cells[self.url_at]) or self._judge("url", self._url, key)
-        note = cells[self.note_at].strip()
+        note = cells[self.note_at]
+        if note[:1] == "'":
+            note = unescape_cell(note)
+        note = note.strip()
         if len(note) > self.note_ok:
             try:
                 self._probe("note", note)
@@ -151,6 +157,12 @@ class RowParser:
             self.note_ok = len(note)
         # The goods' reading of the terms, or a currency's: its "retail" price is the market rate.
         terms = terms[names[0] in self.currency_ids]
+        # Price and unit are judged apart: what they make per base unit is checked per row.
+        if prices[1] / terms[2].quantity > MAX_PRICE:
+            try:
+                check_per_base(prices[1], terms[2], terms[1])
+            except DomainError as exc:
+                raise RowInvalid(exc.user_message) from None
         return tuple.__new__(ParsedRow, names + prices + terms + dates + url + (note or None,))
 
     def _fit(self, cells: list[str]) -> None:
@@ -173,8 +185,10 @@ class RowParser:
             raise RowInvalid(self.rejected[group, key])
         # Outsized cells are judged every time rather than kept.
         small = (len(key) if isinstance(key, str) else sum(map(len, key))) <= MEMO_KEY_LIMIT
+        # The cells as written before export escaped them (csvfile.escape_cell).
+        cells = unescape_cell(key) if isinstance(key, str) else tuple(map(unescape_cell, key))
         try:
-            verdict = judge(key)
+            verdict = judge(cells)
         except DomainError as exc:
             if small:
                 _remember(self.rejected, (group, key), exc.user_message)
@@ -204,7 +218,7 @@ class RowParser:
         goods = (
             self._probe("pricetype", price_type).price_type,
             parse_currency(currency),
-            parse_unit(unit),
+            valid_unit(unit),
             self._probe("source", source).source_name,
             parse_reliability(reliability),
             self._probe("grade", grade).grade,

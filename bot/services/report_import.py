@@ -1,4 +1,9 @@
-"""Importing trade-condition report files, all or nothing: every row is checked before any is stored."""
+"""Importing trade-condition report files, all or nothing: every row is checked before any is stored.
+
+As for price files (bot.services.importer), the valid rows go to a temporary table first, and one
+statement then copies the new ones into the reports: the database is written, and SQLite's
+single write lock held, only for that statement, their links to the catalogue and the audit row.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,30 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO
 
-from sqlalchemy import insert
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.records import trade_report_from_row
 from bot.services.catalogue import Catalogue
-from bot.services.csvfile import PRICE_COLUMNS, FileError, read_records
-from bot.services.importer import CHECK_PROGRESS_EVERY, MAX_LISTED
+from bot.services.csvfile import PRICE_COLUMNS, FileError, read_records, unescape_cell
+from bot.services.importer import (
+    CHECK_PROGRESS_EVERY,
+    MAX_LISTED,
+    insert_new,
+    page_cache,
+    staging,
+)
 from bot.services.importrows import MEMO_LIMIT, RowError, RowInvalid
 from bot.services.records import trade_report_row
 from db import repo
-from db.models import TradeReport, TradeReportCommodity
+from db.models import TradeReport, TradeReportCommodity, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +47,20 @@ REPORT_COLUMNS = (
 REQUIRED_COLUMNS = ("place", "summary", "source")
 # A header naming these is a price file, whatever else it holds.
 _PRICE_MARKERS = frozenset(("commodity", *PRICE_COLUMNS))
-# New reports stored per flush; existing keys are looked up this many at a time.
+# Reports written to the staging table per round trip.
 BATCH = 500
+REPORTS: Table = table_of(TradeReport)
+REPORT_GOODS: Table = table_of(TradeReportCommodity)
+# The columns of a report as staged: all but its id and deletion.
+_STAGED = tuple(c.name for c in REPORTS.columns if c.name not in ("id", "deleted_at"))
+# The valid rows in file order (`seq`); no part of the schema, it lives in one import's connection.
+STAGING: Table = Table(
+    "report_import_staging",
+    MetaData(),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    *(Column(name, REPORTS.c[name].type) for name in _STAGED),
+    prefixes=["TEMPORARY"],
+)
 
 Progress = Callable[[int, int | None], None]
 
@@ -129,7 +152,8 @@ class _ReportParser:
                 "This row has a value under a column with no name in the header: "
                 "is there a comma in a cell without quotes around it?"
             )
-        row = {column: cells[position] for column, position in self.columns.items()}
+        # The cells as written before export escaped them (csvfile.escape_cell).
+        row = {column: unescape_cell(cells[position]) for column, position in self.columns.items()}
         place = row.get("place", "").strip()
         if place in self.unknown_places:
             raise RowInvalid(self.unknown_places[place])
@@ -215,20 +239,25 @@ def import_reports(
     if isinstance(checked, ReportImportResult):
         logger.info("Report import of %s rejected: %d bad rows", name, checked.error_count)
         return checked
-    with Session(engine) as session:
-        added_ids, duplicates = _store(session, checked, progress)
+    with engine.connect() as conn, staging(conn, STAGING):
+        _stage(conn, checked, progress)
+        # One transaction from here: the new reports, their links and the audit row together.
+        added_ids = _publish(conn, checked)
+        duplicates = len(checked) - len(added_ids)
         after = {"file": name, "added": len(added_ids), "duplicates": duplicates}
-        repo.add_audit(
-            session,
-            actor_id=entered_by,
-            action="import",
-            entity="tradereport",
-            entity_id=None,
-            before=None,
-            after=after,
-            now=now,
-        )
-        session.commit()
+        with Session(bind=conn) as session:
+            repo.add_audit(
+                session,
+                actor_id=entered_by,
+                action="import",
+                entity="tradereport",
+                entity_id=None,
+                before=None,
+                after=after,
+                now=now,
+            )
+            session.flush()
+        conn.commit()
     logger.info("Imported reports from %s: %d rows, %s", name, len(checked), after)
     return ReportImportResult(len(checked), len(added_ids), duplicates, (), 0, tuple(added_ids))
 
@@ -283,58 +312,54 @@ def _check(
     return prepared
 
 
-def _store(
-    session: Session, rows: list[_Prepared], progress: Progress | None
-) -> tuple[list[int], int]:
-    """Add every row whose natural key is new; return the new ids and the duplicates skipped."""
-    seen = _existing_keys(session, {row.report.natural_key for row in rows})
-    added: list[int] = []
-    duplicates = done = 0
-    batch: list[_Prepared] = []
-
-    def flush() -> None:
-        if batch:
-            session.add_all([row.report for row in batch])
-            session.flush()
-            links = []
-            for row in batch:
-                assert row.report.id is not None
-                added.append(row.report.id)
-                links += [
-                    {"report_id": row.report.id, "commodity_id": c} for c in sorted(set(row.goods))
-                ]
-            if links:
-                session.execute(insert(TradeReportCommodity), links)
-            batch.clear()
-        if progress is not None:
-            progress(done, len(rows))
-
+def _stage(conn: Connection, rows: list[_Prepared], progress: Progress | None) -> None:
+    """Write every valid row to the staging table, in file order."""
+    add = insert(STAGING)
+    total = len(rows)
     if progress is not None:
-        progress(0, len(rows))
-    for row in rows:
-        done += 1
-        key = row.report.natural_key
-        if key in seen:
-            duplicates += 1
-            continue
-        # An identical row later in the file is a duplicate of this one.
-        seen.add(key)
-        batch.append(row)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
-    return added, duplicates
+        progress(0, total)
+    for at in range(0, total, BATCH):
+        batch = rows[at : at + BATCH]
+        conn.execute(
+            add,
+            [
+                {"seq": seq, **{name: getattr(row.report, name) for name in _STAGED}}
+                for seq, row in enumerate(batch, start=at)
+            ],
+        )
+        if progress is not None:
+            progress(at + len(batch), total)
+    # Only the temporary table is written: this commit holds nobody up.
+    conn.commit()
 
 
-def _existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    """Return the keys already stored, deleted reports included (the key stays unique)."""
-    wanted = list(keys)
-    found: set[str] = set()
-    column = col(TradeReport.natural_key)
-    for at in range(0, len(wanted), BATCH):
-        chunk = wanted[at : at + BATCH]
-        found.update(session.exec(select(TradeReport.natural_key).where(column.in_(chunk))))
-    return found
+def _publish(conn: Connection, rows: list[_Prepared]) -> list[int]:
+    """Copy the staged reports whose natural key is new, link their goods; return their ids.
+
+    A key already stored (deleted reports included) or met earlier in the file is skipped, and
+    so are the goods of its row; the ids are in file order.
+    """
+    staged = select(*(STAGING.c[name] for name in _STAGED)).order_by(STAGING.c.seq)
+    statement = insert_new(conn, REPORTS, _STAGED, staged).returning(
+        REPORTS.c.id, REPORTS.c.natural_key
+    )
+    with page_cache(conn):
+        stored: dict[int, str] = {row.id: row.natural_key for row in conn.execute(statement)}
+    if not stored:
+        return []
+    first: dict[str, int] = {}
+    for seq, row in enumerate(rows):
+        first.setdefault(row.report.natural_key, seq)
+    # The first row of each new key is the one stored.
+    added = sorted(stored, key=lambda report_id: first[stored[report_id]])
+    links = [
+        {"report_id": report_id, "commodity_id": commodity_id}
+        for report_id in added
+        for commodity_id in sorted(set(rows[first[stored[report_id]]].goods))
+    ]
+    for at in range(0, len(links), BATCH):
+        conn.execute(insert(REPORT_GOODS), links[at : at + BATCH])
+    return added
 
 
 def _close(records: Iterator[tuple[int, list[str]]]) -> None:
