@@ -228,11 +228,16 @@ async def test_a_form_and_an_import_killed_by_kill_9_are_reported_once(tmp_path)
         )
         upload = await chat.upload(SECOND, "big.csv", big_csv(80_000), "text/csv")
 
-        def storing() -> bool:
+        async def importing() -> bool:
+            # The import is under way: its marker is written and its progress message counts
+            # rows (the store pass writes to a private staging table, so no lock shows it).
             alive(first)
-            return writing(db) and any(m.kind == "import" for m in markers(db))
+            if not any(m.kind == "import" for m in markers(db)):
+                return False
+            shown = await chat.messages(SECOND, after=upload["seq"])
+            return any((m.get("text") or "").startswith("Importing…") for m in shown)
 
-        await wait_until(storing, "the import in its store pass", timeout=90, interval=0.01)
+        await wait_until(importing, "the import under way", timeout=90, interval=0.01)
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait)
         [progress] = await chat.messages(SECOND, after=upload["seq"])
@@ -274,10 +279,11 @@ async def test_a_form_and_an_import_killed_by_kill_9_are_reported_once(tmp_path)
         ]
         assert [m["message_id"] for m in before_again] == [told["message_id"]]
 
-        # The importing editor's next message ends the progress message and tells them.
+        # The importing editor is told, at the restart or at their next message at the latest,
+        # and the progress message is ended.
         sent = await chat.send_text(SECOND, "/mine")
         changed = await wait_until(
-            lambda: messages_of(second, SECOND, sent["seq"]),
+            lambda: messages_of(second, SECOND, upload["seq"]),
             "the progress message ended and the notice of the interrupted import",
             until=lambda ms: (
                 containing("Interrupted by a restart; nothing was written.")(ms)
