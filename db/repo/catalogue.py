@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -37,7 +37,6 @@ __all__ = [
     "set_user_language",
     "touch_user",
     "trade_report_exists",
-    "trade_reports",
     "unique_slug",
     "upsert_commodity",
     "upsert_market",
@@ -203,35 +202,6 @@ def touch_user(
         user.username = username
     user.last_seen_at = now
     return user
-
-
-def trade_reports(
-    session: Session,
-    *,
-    market_ids: Sequence[int] | None = None,
-    commodity_id: int | None = None,
-    offset: int = 0,
-    limit: int = 3,
-) -> tuple[list[TradeReport], int]:
-    """Return one page of live trade-condition reports, newest first, and the total count."""
-    t = TradeReport
-    where = [col(t.deleted_at).is_(None)]
-    if market_ids is not None:
-        where.append(col(t.market_id).in_(list(market_ids)))
-    if commodity_id is not None:
-        linked = select(TradeReportCommodity.report_id).where(
-            TradeReportCommodity.commodity_id == commodity_id
-        )
-        where.append(col(t.id).in_(linked))
-    total = session.exec(select(func.count()).select_from(t).where(*where)).one()
-    query = (
-        select(t)
-        .where(*where)
-        .order_by(col(t.sort_on).desc(), col(t.id).desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.exec(query)), total
 
 
 def report_goods(session: Session, *, report_ids: Sequence[int]) -> dict[int, list[int]]:
