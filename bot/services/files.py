@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy.engine import Engine
 
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.query import parse_query
+from bot.domain.query import ParsedQuery, parse_query
 from bot.rendering.html import esc_short, shorten_quotes
 from bot.rendering.replies import Reply
 from bot.services.catalogue import CatalogueStore
@@ -90,31 +91,13 @@ class Files:
         words = text.split(maxsplit=1)
         if words and words[0].casefold() in REPORT_WORDS:
             return self._export_reports(words[1] if len(words) > 1 else "")
-        commodity_id = market_ids = None
-        start = end = None
-        if text.strip():
-            check_length(text)
-            parsed = parse_query(
-                text,
-                commodities=self._catalogue.current.commodities,
-                markets=self._catalogue.current.markets,
-                today=self._clock().date(),
-                intents=False,
-            )
+        parsed, market_ids, start, end = self._export_filters(text)
+        commodity_id = None
+        if parsed is not None:
             if parsed.commodity_text and parsed.commodity.match is None:
                 raise NotFound("No single commodity matches “{text}”.", text=parsed.commodity_text)
             if parsed.commodity.match is not None:
                 commodity_id = parsed.commodity.match.entry.id
-            if parsed.market is not None:
-                if parsed.market.match is None:
-                    raise NotFound(
-                        "No single place matches “{text}”.", text=parsed.market_text or ""
-                    )
-                market_ids = self._catalogue.current.descendants(parsed.market.match.entry.id)
-            if parsed.period_problem:
-                raise InvalidInput(parsed.period_problem)
-            if parsed.period is not None:
-                start, end = parsed.period.start, parsed.period.end
         out = io.StringIO()
         count = export_prices(
             self._engine,
@@ -130,34 +113,41 @@ class Files:
         name = f"jangmadang-prices-{self._clock().date():%Y%m%d}.csv"
         return name, out.getvalue().encode("utf-8")
 
+    def _export_filters(
+        self, text: str
+    ) -> tuple[ParsedQuery | None, list[int] | None, date | None, date | None]:
+        """Read an export's text: the parse, the places named (with those inside), the period.
+
+        A date problem is told first, before any name is looked at.
+        """
+        if not text.strip():
+            return None, None, None, None
+        check_length(text)
+        parsed = parse_query(
+            text,
+            commodities=self._catalogue.current.commodities,
+            markets=self._catalogue.current.markets,
+            today=self._clock().date(),
+            intents=False,
+        )
+        if parsed.period_problem:
+            raise InvalidInput(parsed.period_problem)
+        market_ids = None
+        if parsed.market is not None:
+            if parsed.market.match is None:
+                raise NotFound("No single place matches “{text}”.", text=parsed.market_text or "")
+            market_ids = self._catalogue.current.descendants(parsed.market.match.entry.id)
+        period = parsed.period
+        return parsed, market_ids, period.start if period else None, period.end if period else None
+
     def _export_reports(self, text: str) -> tuple[str, bytes]:
         """Return (file name, CSV bytes) of the live reports, optionally for one place and period."""
-        market_ids = None
-        start = end = None
-        if text.strip():
-            check_length(text)
-            parsed = parse_query(
-                text,
-                commodities=self._catalogue.current.commodities,
-                markets=self._catalogue.current.markets,
-                today=self._clock().date(),
-                intents=False,
+        parsed, market_ids, start, end = self._export_filters(text)
+        if parsed is not None and parsed.commodity_text:
+            raise InvalidInput(
+                "Reports are exported by place and period only, not by “{text}”.",
+                text=parsed.commodity_text,
             )
-            if parsed.commodity_text:
-                raise InvalidInput(
-                    "Reports are exported by place and period only, not by “{text}”.",
-                    text=parsed.commodity_text,
-                )
-            if parsed.market is not None:
-                if parsed.market.match is None:
-                    raise NotFound(
-                        "No single place matches “{text}”.", text=parsed.market_text or ""
-                    )
-                market_ids = self._catalogue.current.descendants(parsed.market.match.entry.id)
-            if parsed.period_problem:
-                raise InvalidInput(parsed.period_problem)
-            if parsed.period is not None:
-                start, end = parsed.period.start, parsed.period.end
         out = io.StringIO()
         count = export_reports(
             self._engine,
