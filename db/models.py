@@ -112,6 +112,13 @@ class PriceObservation(SQLModel, table=True):
     source_url: str | None = Field(default=None, max_length=500)
     reliability: str | None = Field(default=None, max_length=2)  # Admiralty code, e.g. B2
     note: str | None = Field(default=None, sa_column=Column(Text))
+    # Where the figure was read when not at its publisher: a reprint, translation, aggregator.
+    via: str | None = Field(default=None, max_length=120)
+    via_url: str | None = Field(default=None, max_length=500)
+    # The year (or more) of the date was worked out, not stated by the source.
+    date_inferred: bool = False
+    # The order a report gives its undated figures ("before" 1, "recently" 2): their only order.
+    report_order: int | None = None
     entered_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime
     deleted_at: datetime | None = Field(default=None, index=True)

@@ -60,24 +60,63 @@ class PriceRecord:
     source_url: str | None
     reliability: str | None
     note: str | None
+    # Where it was read when not at the publisher's, and how its date is known (provenance.py).
+    via: str | None = None
+    via_url: str | None = None
+    date_inferred: bool = False
+    report_order: int | None = None
 
     def natural_key(self, commodity_slug: str, market_slug: str) -> str:
-        """Return the hash that identifies this figure, so the same report is stored once."""
-        parts = (
+        """Return the hash that identifies this figure, so the same report is stored once.
+
+        Where it was read is no part of it: one figure read at two places is one figure.
+        """
+        return price_natural_key(
             commodity_slug,
             market_slug,
             self.observed.iso(),
             self.price_type,
             self.currency,
             self.unit.text,
-            self.grade or "",
-            f"{self.low:g}",
-            f"{self.high:g}",
-            self.source_name.casefold(),
-            self.source_url or "",
-            self.note or "",
+            self.grade,
+            self.low,
+            self.high,
+            self.source_name,
+            self.source_url,
+            self.note,
         )
-        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def price_natural_key(
+    commodity_slug: str,
+    market_slug: str,
+    observed_iso: str,
+    price_type: str,
+    currency: str,
+    unit_text: str,
+    grade: str | None,
+    low: float,
+    high: float,
+    source_name: str,
+    source_url: str | None,
+    note: str | None,
+) -> str:
+    """Return a figure's natural key from its stored values (migrations recompute it with this)."""
+    parts = (
+        commodity_slug,
+        market_slug,
+        observed_iso,
+        price_type,
+        currency,
+        unit_text,
+        grade or "",
+        f"{low:g}",
+        f"{high:g}",
+        source_name.casefold(),
+        source_url or "",
+        note or "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def parse_number(text: str, *, what: str = "price") -> float:
@@ -206,7 +245,39 @@ def price_record_from_row(row: Mapping[str, str], *, today: date) -> PriceRecord
         source_url=parse_url(row.get("source_url")),
         reliability=parse_reliability(row.get("reliability")),
         note=_text(row.get("note"), 2000, "note"),
+        via=_text(row.get("via"), 120, "via"),
+        via_url=parse_url(row.get("via_url")),
+        date_inferred=parse_flag(row.get("date_inferred"), "date_inferred"),
+        report_order=parse_report_order(row.get("report_order")),
     )
+
+
+_YES = frozenset({"yes", "y", "true", "1", "x"})
+_NO = frozenset({"", "no", "n", "false", "0"})
+MAX_REPORT_ORDER = 99
+
+
+def parse_flag(text: str | None, what: str) -> bool:
+    """Read a yes/no cell (empty is no)."""
+    value = (text or "").strip().casefold()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise InvalidInput(f"The {what} cell “{(text or '').strip()[:20]}” is not yes or no.")
+
+
+def parse_report_order(text: str | None) -> int | None:
+    """Read the order a report gives its undated figures: 1 (earliest) to 99, or empty."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_REPORT_ORDER:
+        raise InvalidInput(
+            f"The report_order “{value[:20]}” is not a whole number from 1 to {MAX_REPORT_ORDER} "
+            "(1 for the report's earliest figure, 2 for the next)."
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)

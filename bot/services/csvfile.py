@@ -13,8 +13,8 @@ KNOWN_COLUMNS = (
     # WFP food prices on HDX, then the project's own columns.
     "date", "admin1", "admin2", "market", "latitude", "longitude", "category", "commodity",
     "unit", "priceflag", "pricetype", "currency", "price", "usdprice",
-    "price_low", "price_high", "grade", "source", "source_url", "reliability", "note",
-    "reported_date",
+    "price_low", "price_high", "grade", "source", "source_url", "via", "via_url", "reliability",
+    "note", "reported_date", "date_inferred", "report_order",
 )  # fmt: skip
 # WFP files carry no source column; their figures are credited to where they were published.
 HDX_SOURCE = "WFP (HDX)"

@@ -98,9 +98,13 @@ def export_prices(
                     escape(row.grade),
                     escape(row.source_name),
                     escape(row.source_url),
+                    escape(row.via),
+                    escape(row.via_url),
                     escape(row.reliability),
                     escape(row.note),
                     row.reported_on.isoformat() if row.reported_on else None,
+                    "yes" if row.date_inferred else None,
+                    row.report_order,
                 )
             )
             count += 1

@@ -68,7 +68,7 @@ _STAGED = (
     "commodity_id", "market_id", "observed_on", "observed_precision", "reported_on", "sort_on",
     "price_low", "price_high", "grade", "price_type", "currency", "unit", "unit_quantity",
     "unit_base", "per_base_low", "per_base_high", "source_name", "source_url", "reliability",
-    "note", "natural_key",
+    "note", "via", "via_url", "date_inferred", "report_order", "natural_key",
 )  # fmt: skip
 # The columns the same for every row of an import, bound once when the rows are published.
 _CONSTANT = ("entered_by", "created_at")
@@ -332,7 +332,8 @@ def _publish(conn: Connection, entered_by: int | None, now: datetime) -> int:
 def _values(row: ParsedRow, key: str) -> tuple[Any, ...]:
     """Return the _STAGED values of a row, as `price_row` builds them."""
     (commodity_id, market_id, _c, _m, low, high, price_type, currency, unit, source_name,
-     reliability, grade, observed, reported_on, url, note) = row  # fmt: skip
+     reliability, grade, observed, reported_on, url, note, via, via_url, inferred,
+     order) = row  # fmt: skip
     unspecified = unit.base == UNSPECIFIED
     return (
         commodity_id,
@@ -355,6 +356,10 @@ def _values(row: ParsedRow, key: str) -> tuple[Any, ...]:
         url,
         reliability,
         note,
+        via,
+        via_url,
+        inferred,
+        order,
         key,
     )
 

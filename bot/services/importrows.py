@@ -77,6 +77,10 @@ class ParsedRow(NamedTuple):
     reported_on: date | None
     source_url: str | None
     note: str | None
+    via: str | None
+    via_url: str | None
+    date_inferred: bool
+    report_order: int | None
 
     @property
     def series(self) -> tuple[int, int, str, str, str, str]:
@@ -116,12 +120,15 @@ class RowParser:
         )  # fmt: skip
         self.dates_of = itemgetter(at["date"], at["reported_date"])
         self.url_at, self.note_at = at["source_url"], at["note"]
+        self.provenance_of = itemgetter(
+            at["via"], at["via_url"], at["date_inferred"], at["report_order"]
+        )
         self.memos: dict[str, dict[Any, tuple[Any, ...]]] = {
-            k: {} for k in ("names", "prices", "terms", "dates", "url")
+            k: {} for k in ("names", "prices", "terms", "dates", "url", "provenance")
         }
         m = self.memos
         self.m_names, self.m_prices, self.m_terms = m["names"], m["prices"], m["terms"]
-        self.m_dates, self.m_url = m["dates"], m["url"]
+        self.m_dates, self.m_url, self.m_provenance = m["dates"], m["url"], m["provenance"]
         self.pad = ("", source)
         self.rejected: dict[tuple[str, Any], str] = {}
         # A note is judged by its length alone, so one accepted note vouches for every shorter one.
@@ -145,6 +152,9 @@ class RowParser:
             "dates", self._dates, key
         )
         url = self.m_url.get(key := cells[self.url_at]) or self._judge("url", self._url, key)
+        provenance = self.m_provenance.get(key := self.provenance_of(cells)) or self._judge(
+            "provenance", self._provenance, key
+        )
         note = cells[self.note_at]
         if note[:1] == "'":
             note = unescape_cell(note)
@@ -163,7 +173,9 @@ class RowParser:
                 check_per_base(prices[1], terms[2], terms[1])
             except DomainError as exc:
                 raise RowInvalid(exc.user_message) from None
-        return tuple.__new__(ParsedRow, names + prices + terms + dates + url + (note or None,))
+        return tuple.__new__(
+            ParsedRow, names + prices + terms + dates + url + (note or None,) + provenance
+        )
 
     def _fit(self, cells: list[str]) -> None:
         width = self.width
@@ -232,6 +244,15 @@ class RowParser:
 
     def _url(self, text: str) -> tuple[str | None]:
         return (parse_url(text),)
+
+    def _provenance(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
+        via, via_url, inferred, order = key
+        record = price_record_from_row(
+            {**_PROBE, "via": via, "via_url": via_url, "date_inferred": inferred,
+             "report_order": order},
+            today=self.today,
+        )  # fmt: skip
+        return (record.via, record.via_url, record.date_inferred, record.report_order)
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
