@@ -108,6 +108,11 @@ class Observation:
     source_url: str | None
     reliability: str | None
     note: str | None
+    # Where it was read when not at the publisher's (a reprint, a translation, an aggregator).
+    via: str | None = None
+    via_url: str | None = None
+    date_inferred: bool = False  # the year (or more) worked out, not stated by the source
+    report_order: int | None = None  # the order its report gives its undated figures
 
     def age_days(self, today: date) -> int | None:
         return self.observed.age_days(today)

@@ -354,6 +354,10 @@ def to_observation(
         source_url=row.source_url,
         reliability=row.reliability,
         note=row.note,
+        via=row.via,
+        via_url=row.via_url,
+        date_inferred=bool(row.date_inferred),
+        report_order=row.report_order,
     )
 
 
