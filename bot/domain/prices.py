@@ -6,11 +6,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from bot.domain.dates import PartialDate
 from bot.domain.i18n import ENGLISH, Translator
 
 STALE_AFTER_DAYS = 60
+# Two sources' figures for one good, place and period are shown together when they are this
+# close in date (or in the same month), and flagged when their midpoints differ by more than this.
+SAME_PERIOD_DAYS = 14
+SOURCES_DISAGREE = 10.0
+# A cadence is told from at least this many dated figures of one series, when they come at
+# least this often (a few figures years apart make no rhythm).
+CADENCE_MIN_FIGURES = 4
+CADENCE_MAX_DAYS = 183
 # WFP Market Monitor classes for a change between two observations of one series.
 HIGH_CHANGE = 10.0
 SEVERE_CHANGE = 25.0
@@ -114,6 +123,11 @@ class Observation:
     date_inferred: bool = False  # the year (or more) worked out, not stated by the source
     report_order: int | None = None  # the order its report gives its undated figures
 
+    @property
+    def report_link(self) -> str | None:
+        """Return the link of the report the figure is in: the publisher's, else where it was read."""
+        return self.source_url or self.via_url
+
     def age_days(self, today: date) -> int | None:
         return self.observed.age_days(today)
 
@@ -131,7 +145,7 @@ class Rate:
     kpw_per_unit: float
     observed: PartialDate
     market: str
-    source_url: str | None
+    source_url: str | None  # the link of the report it is in (publisher's, else where read)
 
 
 @dataclass(frozen=True)
@@ -158,8 +172,8 @@ def usable_rate(observation: Observation, rate: Rate | None) -> bool:
         return (
             observation.observed.value is None
             and rate.observed.value is None
-            and observation.source_url is not None
-            and observation.source_url == rate.source_url
+            and observation.report_link is not None
+            and observation.report_link == rate.source_url
         )
     return abs((observation.observed.value - rate.observed.value).days) <= MAX_RATE_GAP_DAYS
 
@@ -235,9 +249,56 @@ class MarketPrice:
     previous: Observation | None
     is_record_high: bool = False
     converted: Conversion | None = None
+    # Other sources' figures for the same good, place and period (same_period), one per source.
+    others: tuple[Observation, ...] = ()
+    # The largest gap between those sources' midpoints per base unit, in percent (`spread`).
+    spread_percent: float | None = None
+    # How often this source reports this series, in days (`cadence_days`), when known.
+    cadence_days: int | None = None
+
+    @property
+    def sources_disagree(self) -> bool:
+        return self.spread_percent is not None and self.spread_percent > SOURCES_DISAGREE
 
     @property
     def change(self) -> Change | None:
         if self.previous is None:
             return None
         return change_between(self.previous.figure, self.latest.figure)
+
+
+def same_period(a: PartialDate, b: PartialDate) -> bool:
+    """Tell whether two dates name the same period: the same month, or within 14 days.
+
+    A month-precise date matches any date of that month; a year-precise or unknown date matches
+    nothing (a year is not a period figures can be set side by side in).
+    """
+    if a.value is None or b.value is None or "year" in (a.precision, b.precision):
+        return False
+    if a.precision == "unknown" or b.precision == "unknown":
+        return False
+    if "month" in (a.precision, b.precision):
+        return (a.value.year, a.value.month) == (b.value.year, b.value.month)
+    return abs((a.value - b.value).days) <= SAME_PERIOD_DAYS
+
+
+def spread(midpoints: Sequence[float]) -> float | None:
+    """Return how far apart figures are: (highest - lowest) / lowest in percent, None for one."""
+    positive = [m for m in midpoints if m > 0]
+    if len(positive) < 2:
+        return None
+    low, high = min(positive), max(positive)
+    return (high - low) / low * 100.0
+
+
+def cadence_days(dates: Sequence[date]) -> int | None:
+    """Return the median gap between a series' distinct observation dates, None when too few."""
+    distinct = sorted(set(dates))
+    if len(distinct) < CADENCE_MIN_FIGURES:
+        return None
+    gaps = sorted((b - a).days for a, b in pairwise(distinct))
+    middle = len(gaps) // 2
+    median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+    if median > CADENCE_MAX_DAYS:
+        return None
+    return max(1, round(median))

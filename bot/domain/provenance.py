@@ -43,27 +43,25 @@ _REPOSTING_SITES = frozenset({
 })  # fmt: skip
 # Other names older notes give those sites.
 _SITE_ALIASES = {"nk econ watch": "nkeconwatch.com", "cbs nocut news": "nocutnews.co.kr"}
-_VIA = re.compile(r"^(?:data |graphs |market trend data )?via (?P<name>.+?)(?: \((?P<date>[\d-]+)\))?$")
+_VIA = re.compile(
+    r"^(?:data |graphs |market trend data )?via (?P<name>.+?)(?: \((?P<date>[\d-]+)\))?$"
+)
 _REPOST = re.compile(r"^(?:via )?(?:repost|reprint|post) dated (?P<date>\d{4}-\d{2}-\d{2})$")
-_PAGE_DATE = re.compile(r"^(?:page header|article) dated (?P<date>\d{4}-\d{2}-\d{2})$|^article (?P<d2>\d{4}-\d{2}-\d{2})$")
+_PAGE_DATE = re.compile(
+    r"^(?:page header|article) dated (?P<date>\d{4}-\d{2}-\d{2})$|^article (?P<d2>\d{4}-\d{2}-\d{2})$"
+)
 _REPRINT = frozenset({"reprint", "survey reprint", "quoted"})
 _UNDATED = ("date not stated", "date not in stored text", "date stated")
 _YEAR_NOT_STATED = re.compile(r"^(?:month and )?year not stated(?P<why> \(.+\))?$")
 _YEAR_WORKED_OUT = re.compile(r"^year (?:deduced|from|ambiguous)")
 _EARLIER = re.compile(r"^(?:price before|earlier price)\b")
 _LATER = re.compile(r"^(?:recent price|'currently')")
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        (
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-            ("dec", "december"),
-        )  # fmt: skip
-    )
-    for m in names
-}
+_MONTH_NAMES = (
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+    ("oct", "october"), ("nov", "november"), ("dec", "december"),
+)  # fmt: skip
+_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names}
 _STATED_DAY = re.compile(r"^(?P<month>[A-Za-z]+) (?P<day>\d{1,2})\b")
 
 
@@ -139,7 +137,7 @@ def read_legacy(rows: Sequence[LegacyRow]) -> list[Provenance]:
     read = [_read_one(row) for row in rows]
     days = [_stated_day(row) for row in rows]
     undated = [i for i, row in enumerate(rows) if not row.dated]
-    stated = sorted({days[i] for i in undated if days[i] is not None})
+    stated = sorted({day for i in undated if (day := days[i]) is not None})
     if stated and _within_half_year(stated) and len(stated) > 1:
         rank = {day: n + 1 for n, day in enumerate(stated)}
         for i in undated:
@@ -192,7 +190,7 @@ def _read_one(row: LegacyRow) -> Provenance:
         if _YEAR_WORKED_OUT.match(part):
             inferred = inferred or row.dated
             if row.dated and part != "year deduced as above":
-                kept.append(part)
+                kept.append(_plain_year_note(part))
             continue
         if part.startswith("survey reprint"):
             reprinted = True
@@ -224,6 +222,15 @@ def _read_one(row: LegacyRow) -> Provenance:
     )
 
 
+def _plain_year_note(part: str) -> str:
+    """Say in plain words how a year was worked out ("year from URL date 2024/05/21")."""
+    if m := re.match(r"^year from URL date (?P<date>\S+)$", part):
+        return f"year taken from the date in the link ({m['date']})"
+    if part.startswith("year deduced from same text"):
+        return "year deduced from the text" + part.removeprefix("year deduced from same text")
+    return part
+
+
 def _names_site(name: str, url: str | None) -> bool:
     """Tell whether a note's "via X" names the site the link is on."""
     site = host(url) or ""
@@ -237,9 +244,7 @@ def _names_site(name: str, url: str | None) -> bool:
 
 
 def _with_order(p: Provenance, order: int) -> Provenance:
-    return Provenance(
-        p.source_url, p.via, p.via_url, p.date_inferred, p.reported_on, order, p.note
-    )
+    return Provenance(p.source_url, p.via, p.via_url, p.date_inferred, p.reported_on, order, p.note)
 
 
 def _stated_day(row: LegacyRow) -> tuple[int, int] | None:

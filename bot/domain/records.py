@@ -69,7 +69,8 @@ class PriceRecord:
     def natural_key(self, commodity_slug: str, market_slug: str) -> str:
         """Return the hash that identifies this figure, so the same report is stored once.
 
-        Where it was read is no part of it: one figure read at two places is one figure.
+        Its link is the publisher's; only without one does the place it was read at stand in
+        (two reprints of unknown originals are two reports).
         """
         return price_natural_key(
             commodity_slug,
@@ -82,7 +83,7 @@ class PriceRecord:
             self.low,
             self.high,
             self.source_name,
-            self.source_url,
+            self.source_url or self.via_url,
             self.note,
         )
 

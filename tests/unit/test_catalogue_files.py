@@ -64,9 +64,13 @@ PRICES_HEADER = [
     "grade",
     "source",
     "source_url",
+    "via",
+    "via_url",
     "reliability",
     "note",
     "reported_date",
+    "date_inferred",
+    "report_order",
 ]
 TRADE_HEADER = [
     "place",
@@ -498,7 +502,7 @@ def test_prices_enumerations() -> None:
         if row["unit"] == "unspecified":
             assert "unit not stated" in row["note"], i
         assert row["source"], i
-        assert row["source_url"].startswith(("http://", "https://")), i
+        assert (row["source_url"] or row["via_url"]).startswith(("http://", "https://")), i
         assert row["reliability"] == "" or RELIABILITY_RE.match(row["reliability"]), i
 
 
@@ -558,6 +562,25 @@ def test_seed_lingzhi_rows() -> None:
         assert row["admin1"] == "ryanggang"
     graded = [r for r in rows("prices") if r["reliability"]]
     assert graded == seed
+    # The article gives its two figures in order: "before", then "recently".
+    assert [r["report_order"] for r in seed] == ["1", "2"]
+
+
+def test_sample_provenance_is_in_fields_not_notes() -> None:
+    prices = rows("prices")
+    for i, row in enumerate(prices):
+        assert bool(row["via"]) == bool(row["via_url"]), i
+        assert row["source_url"] or row["via_url"], i
+        note = row["note"].casefold()
+        for fact in ("reprint", "repost", "date not stated", "url date"):
+            assert fact not in note, (i, row["note"])
+        assert row["date_inferred"] in ("", "yes"), i
+        if row["date_inferred"]:
+            assert row["date"], i
+    reprints = [r for r in prices if r["via"]]
+    assert len(reprints) > len(prices) // 4
+    inven = [r for r in prices if r["via"] == "inven.co.kr"]
+    assert inven and all(r["source"] == "Daily NK" and not r["source_url"] for r in inven)
 
 
 # --- trade reports ---------------------------------------------------------------------

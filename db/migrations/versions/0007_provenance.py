@@ -9,6 +9,8 @@ Revises: 0006
 Create Date: 2026-12-01 18:00:00
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
@@ -22,15 +24,38 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+_TYPES = {
+    "observed_on": sa.Date(), "reported_on": sa.Date(), "sort_on": sa.Date(),
+    "price_low": sa.Float(), "price_high": sa.Float(), "date_inferred": sa.Boolean(),
+    "id": sa.Integer(), "commodity_id": sa.Integer(), "market_id": sa.Integer(),
+    "report_order": sa.Integer(),
+}  # fmt: skip
 _PRICES = sa.table(
     "priceobservation",
     *(
-        sa.column(name)
+        sa.column(name, _TYPES.get(name, sa.String()))
         for name in (
-            "id", "commodity_id", "market_id", "observed_on", "observed_precision",
-            "reported_on", "sort_on", "price_type", "currency", "unit", "grade", "price_low",
-            "price_high", "source_name", "source_url", "note", "via", "via_url",
-            "date_inferred", "report_order", "natural_key",
+            "id",
+            "commodity_id",
+            "market_id",
+            "observed_on",
+            "observed_precision",
+            "reported_on",
+            "sort_on",
+            "price_type",
+            "currency",
+            "unit",
+            "grade",
+            "price_low",
+            "price_high",
+            "source_name",
+            "source_url",
+            "note",
+            "via",
+            "via_url",
+            "date_inferred",
+            "report_order",
+            "natural_key",
         )  # fmt: skip
     ),
 )
@@ -57,7 +82,7 @@ def upgrade() -> None:
     }
     p = _PRICES.c
     updates: list[dict[str, object]] = []
-    group: list[sa.Row] = []
+    group: list[sa.Row[Any]] = []
     ordered = sa.select(_PRICES).order_by(p.source_url, p.id)
     for row in conn.execution_options(yield_per=2000).execute(ordered):
         if group and row.source_url != group[0].source_url:
@@ -72,8 +97,15 @@ def upgrade() -> None:
             **{
                 name: sa.bindparam(name)
                 for name in (
-                    "source_url", "via", "via_url", "date_inferred", "report_order",
-                    "reported_on", "sort_on", "note", "natural_key",
+                    "source_url",
+                    "via",
+                    "via_url",
+                    "date_inferred",
+                    "report_order",
+                    "reported_on",
+                    "sort_on",
+                    "note",
+                    "natural_key",
                 )  # fmt: skip
             }
         )
@@ -82,7 +114,7 @@ def upgrade() -> None:
         conn.execute(statement, updates[start : start + 1000])
 
 
-def _changes(rows: list[sa.Row], slugs: dict[str, dict[int, str]]) -> list[dict[str, object]]:
+def _changes(rows: list[sa.Row[Any]], slugs: dict[str, dict[int, str]]) -> list[dict[str, object]]:
     """Return the new provenance of one link's rows where their notes or link told it."""
     if not rows:
         return []
@@ -112,7 +144,7 @@ def _changes(rows: list[sa.Row], slugs: dict[str, dict[int, str]]) -> list[dict[
             row.price_low,
             row.price_high,
             row.source_name,
-            read.source_url,
+            read.source_url or read.via_url,
             read.note,
         )
         changes.append(
