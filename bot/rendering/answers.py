@@ -7,7 +7,15 @@ from datetime import date
 
 from bot.domain.dates import PartialDate, age_label
 from bot.domain.i18n import ENGLISH, N_, Translator
-from bot.domain.prices import STALE_AFTER_DAYS, Conversion, Figure, MarketPrice, Observation
+from bot.domain.prices import (
+    SOURCES_DISAGREE,
+    STALE_AFTER_DAYS,
+    Conversion,
+    Figure,
+    MarketPrice,
+    Observation,
+    format_number,
+)
 from bot.domain.text import shorten
 from bot.rendering.html import esc, link
 
@@ -70,6 +78,8 @@ def observation_lines(obs: Observation, *, today: date, t: Translator = ENGLISH)
         when = _("Observed: {date} ({age})").format(
             date=obs.observed.label(t), age=age_label(obs.age_days(today), t)
         )
+        if obs.date_inferred:
+            when += "; " + _("year worked out, not stated by the source")
     if obs.reported_on and obs.reported_on != obs.observed.value:
         when += "; " + _("published {date}").format(date=obs.reported_on.isoformat())
     if obs.observed.value is not None and obs.is_stale(today):
@@ -80,11 +90,86 @@ def observation_lines(obs: Observation, *, today: date, t: Translator = ENGLISH)
         if obs.reliability
         else _("not graded")
     )
-    lines.append(
-        _("Source: {source}").format(source=link(obs.source_name, obs.source_url)) + f" · {grade}"
-    )
+    lines.append(_("Source: {source}").format(source=source_text(obs, t)) + f" · {grade}")
     if obs.note:
         lines.append(f"<i>{esc(shorten(obs.note, 300))}</i>")
+    return lines
+
+
+def source_text(obs: Observation, t: Translator = ENGLISH) -> str:
+    """Return "Daily NK, via inven.co.kr" with both linked: the publisher, then where it was read."""
+    text = link(obs.source_name, obs.source_url)
+    if obs.via:
+        text += ", " + esc(t.gettext("via {site}")).format(site=link(obs.via, obs.via_url))
+    return text
+
+
+def cadence_label(days: int, t: Translator = ENGLISH) -> str:
+    """Return how often a source reports, in words: "about every two weeks"."""
+    _ = t.gettext
+    if days <= 4:
+        return _("every few days")
+    if days <= 10:
+        return _("about every week")
+    if days <= 20:
+        return _("about every two weeks")
+    if days <= 45:
+        return _("about every month")
+    months = round(days / 30.4)
+    return t.ngettext("about every month", "about every {n} months", months).format(n=months)
+
+
+def previous_text(item: MarketPrice, t: Translator = ENGLISH) -> str:
+    """Render "Previous: figure (date or "date not stated") → change (midpoints a → b)"."""
+    _ = t.gettext
+    prev = item.previous
+    assert prev is not None
+    text = _("Previous: {figure}").format(figure=figure_text(prev.figure, t))
+    if prev.observed.value is not None:
+        text += f" ({esc(prev.observed.label(t))})"
+    else:
+        text += " (" + esc(_("date not stated; earlier in the same report")) + ")"
+    change = item.change
+    if change is not None:
+        text += f" → {change.text()}"
+        if change.level in CHANGE_LEVELS:
+            text += f" <b>{_(CHANGE_LEVELS[change.level])}</b>"
+        latest = item.latest.figure
+        if prev.figure.low != prev.figure.high or latest.low != latest.high:
+            text += " · " + esc(
+                _("midpoints {before} → {after}").format(
+                    before=format_number(prev.figure.mid), after=format_number(latest.mid)
+                )
+            )
+    return text
+
+
+def other_sources_lines(item: MarketPrice, t: Translator = ENGLISH) -> list[str]:
+    """Render the other sources' figures for the same period, one line each, and the spread."""
+    if not item.others:
+        return []
+    _ = t.gettext
+    lines = ["🗂 " + esc(_("Other sources for the same period:"))]
+    for other in item.others:
+        lines.append(
+            f"• {source_text(other, t)}: {figure_text(other.figure, t)}"
+            f" ({esc(other.observed.label(t))})"
+        )
+    if item.spread_percent is not None:
+        percent = f"{item.spread_percent:.0f}"
+        if item.sources_disagree:
+            lines.append(
+                "⚠️ "
+                + esc(_("Sources disagree: midpoints differ by {percent} per cent.")).format(
+                    percent=percent
+                )
+            )
+        else:
+            lines.append(
+                esc(_("Sources agree within {percent} per cent.")).format(
+                    percent=format_number(SOURCES_DISAGREE)
+                )
+            )
     return lines
 
 
@@ -98,17 +183,20 @@ def market_price_block(item: MarketPrice, *, today: date, t: Translator = ENGLIS
     lines = [place, *observation_lines(obs, today=today, t=t)]
     if item.converted is not None:
         lines.insert(2, conversion_text(item.converted, t))
+    if item.cadence_days is not None and obs.observed.value is not None:
+        lines.append(
+            "⏱ "
+            + esc(
+                _("{source} reports this series {cadence}; the latest figure is {age}.").format(
+                    source=obs.source_name,
+                    cadence=cadence_label(item.cadence_days, t),
+                    age=age_label(obs.age_days(today), t),
+                )
+            )
+        )
     if item.previous is not None:
-        prev = item.previous
-        text = _("Previous: {figure}").format(figure=figure_text(prev.figure, t))
-        if prev.observed.value is not None:
-            text += f" ({esc(prev.observed.label(t))})"
-        change = item.change
-        if change is not None:
-            text += f" → {change.text()}"
-            if change.level in CHANGE_LEVELS:
-                text += f" <b>{_(CHANGE_LEVELS[change.level])}</b>"
-        lines.append(text)
+        lines.append(previous_text(item, t))
+    lines.extend(other_sources_lines(item, t))
     if item.is_record_high:
         lines.append("🔺 " + _("Highest figure on record for this series"))
     return "\n".join(lines)

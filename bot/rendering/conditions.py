@@ -9,7 +9,7 @@ from datetime import date
 from bot.domain.conditions import BORDER_LABELS, TOPIC_LABELS
 from bot.domain.dates import PartialDate, age_label
 from bot.domain.i18n import ENGLISH, Translator
-from bot.domain.prices import STALE_AFTER_DAYS, MarketPrice
+from bot.domain.prices import STALE_AFTER_DAYS, MarketPrice, format_number
 from bot.domain.text import shorten
 from bot.rendering.answers import figure_text
 from bot.rendering.browse import ReportView, report_block
@@ -193,8 +193,25 @@ def _staple_line(name: str, item: MarketPrice, *, place: str, today: date, t: Tr
         since = item.previous.observed
         text += " · " + esc(change.text())
         text += " " + esc(_("since {date}").format(date=since.label(t)))
+        before = item.previous.figure
+        if before.low != before.high or obs.figure.low != obs.figure.high:
+            text += " " + esc(
+                _("(midpoints {before} → {after})").format(
+                    before=format_number(before.mid), after=format_number(obs.figure.mid)
+                )
+            )
     if obs.observed.value is not None and obs.is_stale(today):
         text += " ⚠️ " + esc(_("stale (over {days} days)").format(days=STALE_AFTER_DAYS))
     if obs.market and obs.market != place:
         text += f" <i>({esc(obs.market)})</i>"
+    if item.others:
+        count = len(item.others) + 1
+        text += " · 🗂 " + esc(t.ngettext("{n} source", "{n} sources", count).format(n=count))
+        if item.sources_disagree and item.spread_percent is not None:
+            text += " ⚠️ " + esc(
+                _("differing by {percent} per cent").format(percent=f"{item.spread_percent:.0f}")
+            )
+        text += ": " + ", ".join(
+            f"{esc(o.source_name)} {figure_text(o.figure, t)}" for o in item.others
+        )
     return text

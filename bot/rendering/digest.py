@@ -28,6 +28,7 @@ _FIGURE = 120  # longest figure text ("500-1,200 CNY per 600 g")
 _URL = 600  # longest escaped link target; a longer address is shown as its plain name
 _PACKED_LINE = 320  # width a line of unchanged series is filled to
 _STALE_LINE = 1500  # width the stale line is filled to
+_VIA = 30  # a reprinting site's name in a digest line
 _CHANGE_RANK = {"normal": 0, "high": 1, "severe": 2}
 
 
@@ -49,6 +50,9 @@ class SeriesDigest:
     )
     stale: bool  # no figure for more than STALE_AFTER_DAYS days
     is_new: bool  # at least one figure arrived since the previous digest
+    via: str | None = None  # where the figure was read when not at the publisher's
+    via_url: str | None = None
+    sources: int = 1  # sources with a figure for this good, place and period
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,14 @@ def _move_line(s: SeriesDigest, t: Translator) -> str:
     if s.record_high:
         parts.append("🔺 " + _("record high"))
     parts.append(_when(s.observed, s.stale, t))
-    parts.append(_source(s.source_name, s.source_url, s.reliability, t))
+    source = _source(s.source_name, s.source_url or s.via_url, s.reliability, t)
+    if s.via:
+        source += " " + esc(_("via {site}").format(site=_clean(s.via, _VIA)))
+    parts.append(source)
+    if s.sources > 1:
+        parts.append(
+            "🗂 " + esc(t.ngettext("{n} source", "{n} sources", s.sources).format(n=s.sources))
+        )
     return " · ".join(parts)
 
 

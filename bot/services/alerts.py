@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.domain.prices import change_between
+from bot.domain.prices import STALE_AFTER_DAYS, change_between
 from bot.i18n import translator
 from bot.rendering import digest
 from bot.services.catalogue import Catalogue
@@ -40,8 +40,12 @@ def check_alerts(
             )
             if latest is None or latest.id != row.id:
                 continue  # a back-filled old figure is not news
+            if row.observed_on is None or (now.date() - row.observed_on).days > STALE_AFTER_DAYS:
+                continue  # an undated or stale figure is never the basis of an alert
             # Judged against the other figures of its series (same place, good, currency, unit).
             previous = repo.previous_in_series(session, observation=row)
+            if previous is not None and previous.observed_on is None:
+                previous = None  # an undated figure is no dated one's previous
             high_before = repo.other_high_in_series(session, observation=row)
             figure = figure_of(row)
             change = change_between(figure_of(previous), figure) if previous is not None else None

@@ -12,7 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain.dates import PartialDate
-from bot.domain.prices import STALE_AFTER_DAYS, Figure, change_between
+from bot.domain.prices import (
+    SAME_PERIOD_DAYS,
+    STALE_AFTER_DAYS,
+    Figure,
+    change_between,
+    same_period,
+)
 from bot.domain.schedule import Schedule, catch_up, period_key, period_length
 from bot.i18n import translator
 from bot.rendering import digest
@@ -147,9 +153,28 @@ class Gatherer:
                     record_high=record,
                     stale=stale,
                     is_new=is_new,
+                    sources=self._sources(row) if is_new else 1,
                 )
             )
         return out
+
+    def _sources(self, row: repo.SeriesFigure) -> int:
+        """Count the sources with a figure for the row's good, place and period (same_period)."""
+        observed = PartialDate(row.observed_on, row.observed_precision)
+        if observed.value is None:
+            return 1
+        start = min(
+            observed.value - timedelta(days=SAME_PERIOD_DAYS), observed.value.replace(day=1)
+        )
+        near = repo.figures_since(
+            self.session, commodity_id=row.commodity_id, market_id=row.market_id, start=start
+        )
+        names = {row.source_name.casefold()} | {
+            r.source_name.casefold()
+            for r in near
+            if same_period(observed, PartialDate(r.observed_on, r.observed_precision))
+        }
+        return len(names)
 
     def reports(self, filters: Filters, *, since: datetime, lang: str) -> list[digest.ReportDigest]:
         places = self._places(filters)
@@ -187,6 +212,8 @@ def series_digest(
         source_name=row.source_name,
         source_url=row.source_url,
         reliability=row.reliability,
+        via=row.via,
+        via_url=row.via_url,
         **flags,
     )
 

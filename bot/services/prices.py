@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,15 +17,20 @@ from bot.domain.i18n import N_, Translator
 from bot.domain.matching import Resolution
 from bot.domain.prices import (
     MAX_RATE_GAP_DAYS,
+    SAME_PERIOD_DAYS,
     Conversion,
     Figure,
     MarketPrice,
     Observation,
     Rate,
+    cadence_days,
     conversion_target,
     convert,
+    same_period,
+    spread,
 )
 from bot.domain.query import parse_query
+from bot.domain.units import UNSPECIFIED
 from bot.i18n import translator
 from bot.rendering import answers
 from bot.rendering.replies import Button, InlineResult, Reply
@@ -232,9 +237,11 @@ def market_prices(
         by_market.setdefault(row.market_id, []).append(row)
     items = []
     for market_rows in by_market.values():
+        # Undated figures of one report come in the order the report gives them.
+        market_rows.sort(key=_newest_first, reverse=True)
         latest = market_rows[0]
         series = [r for r in market_rows if _series(r) == _series(latest)]
-        previous = series[1] if len(series) > 1 else None
+        previous = previous_in_series(latest, series[1:])
         observation = to_observation(latest, catalogue, lang=lang)
         target = currency if currency is not None else conversion_target(latest.currency)
         if target == latest.currency:
@@ -257,15 +264,92 @@ def market_prices(
         converted = convert(observation, rates, target) if target else None
         if converted is None and currency is not None and target is not None:
             converted = _at_latest_rates(session, observation, latest, catalogue, target, lang)
+        others = _other_sources(session, latest, market_rows)
+        mids = [_per_base_mid(r) for r in (latest, *others) if _comparable(r, latest)]
         items.append(
             MarketPrice(
                 latest=observation,
                 previous=to_observation(previous, catalogue, lang=lang) if previous else None,
                 is_record_high=record,
                 converted=converted,
+                others=tuple(to_observation(r, catalogue, lang=lang) for r in others),
+                spread_percent=spread(mids),
+                cadence_days=cadence_days([r.observed_on for r in series if r.observed_on]),
             )
         )
     return items
+
+
+def _newest_first(row: PriceRow) -> tuple[date, int, int]:
+    return (row.sort_on, row.report_order or 0, row.id)
+
+
+def previous_in_series(latest: PriceRow, earlier: Sequence[PriceRow]) -> PriceRow | None:
+    """Return the figure a series' latest moved from, among its earlier ones (newest first).
+
+    A dated figure's previous is the next dated one: an undated figure has no place in time. An
+    undated figure's previous is an undated one of the same report that the report puts before
+    it ("before" / "recently": `report_order`); without that order there is none.
+    """
+    if latest.observed_on is not None:
+        return next((r for r in earlier if r.observed_on is not None), None)
+    link = latest.source_url or latest.via_url
+    if latest.report_order is None or link is None:
+        return None
+    before = [
+        r
+        for r in earlier
+        if r.observed_on is None
+        and (r.source_url or r.via_url) == link
+        and r.report_order is not None
+        and r.report_order < latest.report_order
+    ]
+    return max(before, key=lambda r: r.report_order) if before else None
+
+
+def _other_sources(
+    session: Session, latest: PriceRow, market_rows: Sequence[PriceRow]
+) -> list[PriceRow]:
+    """Return other sources' figures for the latest one's good, place and period, one per source."""
+    observed = PartialDate(latest.observed_on, latest.observed_precision)
+    if observed.value is None or observed.precision in ("year", "unknown"):
+        return []
+    start = min(observed.value - timedelta(days=SAME_PERIOD_DAYS), observed.value.replace(day=1))
+    # The rows at hand hold the period when they reach back past its start; else ask.
+    if market_rows[-1].sort_on < start:
+        near = [r for r in market_rows if r.sort_on >= start]
+    else:
+        near = repo.figures_since(
+            session, commodity_id=latest.commodity_id, market_id=latest.market_id, start=start
+        )
+    chosen: dict[str, PriceRow] = {}
+    for row in near:
+        name = row.source_name.casefold()
+        if (
+            row.id != latest.id
+            and name != latest.source_name.casefold()
+            and name not in chosen
+            and same_period(observed, PartialDate(row.observed_on, row.observed_precision))
+        ):
+            chosen[name] = row
+    return list(chosen.values())[:MAX_OTHER_SOURCES]
+
+
+MAX_OTHER_SOURCES = 4
+
+
+def _comparable(row: PriceRow, latest: PriceRow) -> bool:
+    return (row.currency, row.unit_base, row.price_type) == (
+        latest.currency,
+        latest.unit_base,
+        latest.price_type,
+    ) and row.unit_base != UNSPECIFIED
+
+
+def _per_base_mid(row: PriceRow) -> float:
+    low: float = row.per_base_low or row.price_low
+    high: float = row.per_base_high or row.price_high
+    return (low + high) / 2
 
 
 def _at_latest_rates(
@@ -326,7 +410,7 @@ def _nearest(
         else row.price_low,
         observed=PartialDate(row.observed_on, row.observed_precision),
         market=catalogue.market_labels[row.market_id].in_lang(lang),
-        source_url=row.source_url,
+        source_url=row.source_url or row.via_url,
     )
 
 

@@ -61,6 +61,10 @@ class SeriesFigure(Protocol):
     def reliability(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def via(self) -> str | None: ...
+    @property
+    def via_url(self) -> str | None: ...
 
 
 _PRICES = table_of(PriceObservation)
@@ -81,6 +85,8 @@ _SERIES_COLUMNS = (
     _p.source_url,
     _p.reliability,
     _p.created_at,
+    _p.via,
+    _p.via_url,
 )
 
 

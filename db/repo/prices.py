@@ -29,6 +29,7 @@ __all__ = [
     "PriceRow",
     "add_price",
     "figure_counts",
+    "figures_since",
     "latest_in_markets",
     "latest_price",
     "nearest_rates",
@@ -143,6 +144,35 @@ def _one_market_statement(limit: int, has_start: bool, has_end: bool) -> Select[
     return core_select(_PRICES).where(*where).order_by(p.sort_on.desc(), p.id.desc()).limit(limit)
 
 
+def figures_since(
+    session: Session, *, commodity_id: int, market_id: int, start: date, limit: int = 50
+) -> list[PriceRow]:
+    """Return a market's live dated figures of one commodity from `start` on, newest first."""
+    return list(
+        session.connection().execute(
+            _since_statement(), {"commodity_id": commodity_id, "market_id": market_id,
+                                 "start": start, "limit": limit}
+        )
+    )  # fmt: skip
+
+
+@cache
+def _since_statement() -> Select[*tuple[Any, ...]]:
+    p = _PRICES.c
+    return (
+        core_select(_PRICES)
+        .where(
+            p.commodity_id == bindparam("commodity_id"),
+            p.market_id == bindparam("market_id"),
+            p.sort_on >= bindparam("start", type_=Date),
+            p.observed_on.is_not(None),
+            p.deleted_at.is_(None),
+        )
+        .order_by(p.sort_on.desc(), p.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
 def series_context(
     session: Session, *, row: PriceRow, rate_commodities: dict[str, int]
 ) -> dict[tuple[str, str], PriceRow]:
@@ -163,7 +193,7 @@ def series_context(
         "source_name": row.source_name,
         "id": row.id,
         "sort_on": row.sort_on,
-        "source_url": row.source_url,
+        "report_link": row.source_url or row.via_url,
         "undated": UNDATED,
     }
     for index, currency in enumerate(currencies):
@@ -211,7 +241,7 @@ def _context_statement(rate_count: int, undated: bool) -> CompoundSelect[*tuple[
             if undated:
                 q = q.where(
                     p.sort_on == bindparam("undated", type_=Date),
-                    p.source_url == bindparam("source_url"),
+                    func.coalesce(p.source_url, p.via_url) == bindparam("report_link"),
                 )
             sort_on = bindparam("sort_on", type_=Date)
             if kind == "before":
@@ -243,7 +273,11 @@ def nearest_rates(
                 r.market_id == o.market_id,
                 r.price_type == "market",
                 col(r.deleted_at).is_(None),
-                or_(col(o.sort_on) != UNDATED, col(r.source_url) == o.source_url),
+                or_(
+                    col(o.sort_on) != UNDATED,
+                    func.coalesce(r.source_url, r.via_url)
+                    == func.coalesce(o.source_url, o.via_url),
+                ),
             )
             if before:
                 q = q.where(r.sort_on <= o.sort_on).order_by(
