@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.services.admin import Admin
 from bot.services.catalogue import CatalogueStore
+from bot.services.citing import Citations
 from bot.services.clock import Clock, utc_now
 from bot.services.condition_alerts import ConditionAlerts
 from bot.services.entries import Entries
@@ -22,6 +23,7 @@ from bot.services.forms import Forms
 from bot.services.pending import PendingStore, WorkMarkers
 from bot.services.price_alerts import PriceAlerts
 from bot.services.questions import Questions
+from bot.services.record_view import RecordViews
 from bot.services.schedules import Schedules
 from bot.services.signals import Signal
 from bot.services.subscriptions import Subscriptions
@@ -43,6 +45,9 @@ class Container:
     queued: Signal
     users: Users
     questions: Questions
+    citations: Citations
+    # One figure or report opened by its permanent link (/start f_12), with its history.
+    records: RecordViews
     admin: Admin
     entries: Entries
     forms: Forms
@@ -92,6 +97,8 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             default_language=settings.default_language,
         ),
         questions=Questions(engine=engine, catalogue=catalogue, clock=clock),
+        records=RecordViews(engine=engine, catalogue=catalogue, clock=clock),
+        citations=Citations(engine=engine, catalogue=catalogue, clock=clock),
         admin=admin,
         entries=entries,
         forms=Forms(

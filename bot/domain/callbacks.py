@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,6 +33,7 @@ KINDS = {
     "f": "answer a step of a guided form",  # f:value
     "sub": "act on a subscription",  # sub:action:id  (un, al, cn, pv; un:all)
     "sch": "change the digest schedule",  # sch:field:value  (cad, day, hour, tz, pick)
+    "ci": "cite figures",  # ci:id.id.id  (figure ids in base 36)
 }
 
 
@@ -90,3 +93,51 @@ def decode(data: str | None) -> Callback:
     if kind not in KINDS:
         raise InvalidInput("This button is no longer valid.")
     return Callback(kind, tuple(fields))
+
+
+# Figure ids of a cite button: base 36, as many as fit; an id has at most 12 decimal digits (as
+# in a permanent link), 8 base-36 ones.
+_CITE_ID_RE = re.compile(r"[1-9a-z][0-9a-z]{0,7}")
+_MAX_ID = 10**12 - 1
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    out = ""
+    while number:
+        number, digit = divmod(number, 36)
+        out = _DIGITS36[digit] + out
+    return out
+
+
+def cite_callback(ids: Sequence[int]) -> str:
+    """Return the data of a cite button for figures `ids`: ci:<id>.<id> in base 36.
+
+    When not all of them fit in Telegram's 64 bytes, the first ones that do, in order (an id
+    given twice counts once).
+    """
+    kept: list[str] = []
+    for figure_id in dict.fromkeys(ids):
+        if not 0 < figure_id <= _MAX_ID:
+            raise ValueError(f"no figure id {figure_id}")
+        candidate = ".".join((*kept, _base36(figure_id)))
+        if len(f"ci:{candidate}".encode()) > MAX_CALLBACK_BYTES:
+            break
+        kept.append(_base36(figure_id))
+    if not kept:
+        raise ValueError("a cite button needs at least one figure id")
+    return encode("ci", ".".join(kept))
+
+
+def cite_ids(callback: Callback | str | None) -> tuple[int, ...]:
+    """Return the figure ids of cite button data, in order; refuse anything else."""
+    cb = callback if isinstance(callback, Callback) else decode(callback)
+    if cb.kind != "ci" or len(cb.fields) != 1:
+        raise InvalidInput("This button is no longer valid.")
+    parts = cb.fields[0].split(".")
+    if not all(_CITE_ID_RE.fullmatch(part) for part in parts):
+        raise InvalidInput("This button is no longer valid.")
+    ids = tuple(dict.fromkeys(int(part, 36) for part in parts))
+    if any(figure_id > _MAX_ID for figure_id in ids):
+        raise InvalidInput("This button is no longer valid.")
+    return ids

@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
+from bot.domain.links import parse_record_payload
 from bot.handlers.common import (
     Access,
     Request,
@@ -42,8 +43,17 @@ def _subscribe_link(c: Container, r: Request) -> Reply:
     )
 
 
+def _open_record(c: Container, r: Request) -> Reply:
+    """Show the figure or report a permanent link names (t.me/<bot>?start=f_12)."""
+    record = parse_record_payload(r.args.split()[0])
+    assert record is not None  # start() answers a record payload only
+    kind, record_id = record
+    return c.records.view(kind, record_id, lang=r.lang, bot_username=r.bot_username)
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user; a sub_... payload subscribes; a chat that blocked the bot is back."""
+    """Greet the user; a sub_... payload subscribes, an f_/r_ payload opens that record; a chat
+    that blocked the bot is back."""
     message, chat = update.effective_message, update.effective_chat
     if message is None:
         return
@@ -58,6 +68,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_reply(message, Reply(text=esc(refusal(Access.CHAT_ADMIN, request.lang))))
             return
         await send_result(message, await run(_subscribe_link, c, request))
+        return
+    if request.args and parse_record_payload(request.args.split()[0]) is not None:
+        await send_result(message, await run(_open_record, c, request))
         return
     text = start_text(first_name=request.first_name, lang=request.lang)
     await send_reply(message, Reply(text=text))

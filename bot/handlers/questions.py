@@ -87,7 +87,10 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     lang = await user_language(update, context)
     try:
         results = await asyncio.to_thread(
-            container(context).questions.inline, query.query, lang=lang
+            container(context).questions.inline,
+            query.query,
+            lang=lang,
+            bot_username=context.bot.username,
         )
     except DomainError:
         results = []

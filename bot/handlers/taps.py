@@ -134,6 +134,12 @@ def _subscribe_place(c: Container, cb: callbacks.Callback, t: TapContext) -> Res
     return [reply]  # a new message: the briefing stays as it was
 
 
+def _cite(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    """The cite button of a price answer: the citations follow as a new message."""
+    reply = c.citations.cite(callbacks.cite_ids(cb), lang=t.lang, bot_username=t.bot_username)
+    return [reply]  # the answer stays as it was
+
+
 def _schedule(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     action = cb.fields[0] if cb.fields else ""
     value = cb.fields[1] if len(cb.fields) > 1 else ""
@@ -151,6 +157,7 @@ TAPS: dict[str, Tap] = {
     "c": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
     "k": Tap(lambda c, cb, t: c.questions.conditions_page(cb, lang=t.lang)),
     "b": Tap(lambda c, cb, t: c.questions.tapped_brief(cb, lang=t.lang)),
+    "ci": Tap(_cite),
     "sbm": Tap(_subscribe_place, access=Access.CHAT_ADMIN),
     "lc": Tap(lambda c, cb, t: c.questions.commodities_page(cb, lang=t.lang)),
     "lm": Tap(lambda c, cb, t: c.questions.markets_page(cb, lang=t.lang)),

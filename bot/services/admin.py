@@ -45,6 +45,10 @@ EDITABLE = {
     "note": "note",
     "type": "pricetype",
     "reported": "reported_date",
+    "via": "via",
+    "via_url": "via_url",
+    "inferred": "date_inferred",
+    "order": "report_order",
 }
 # /edit rID field -> the report column it changes.
 REPORT_EDITABLE = {
@@ -583,6 +587,10 @@ def row_fields(row: PriceObservation, catalogue: Any) -> dict[str, str]:
         "reliability": row.reliability or "",
         "note": row.note or "",
         "reported_date": row.reported_on.isoformat() if row.reported_on else "",
+        "via": row.via or "",
+        "via_url": row.via_url or "",
+        "date_inferred": "yes" if row.date_inferred else "",
+        "report_order": str(row.report_order) if row.report_order else "",
     }
 
 

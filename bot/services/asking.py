@@ -18,12 +18,13 @@ from bot.domain import callbacks
 from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.i18n import N_
 from bot.domain.intent import Ask
+from bot.domain.prices import Observation
 from bot.domain.query import ParsedQuery, exact_names, parse_query
 from bot.domain.text import other_script_letters
 from bot.i18n import translator
 from bot.rendering.html import html_to_plain, split_message
 from bot.rendering.replies import InlineResult, Reply
-from bot.services import analysis, conditions, prices
+from bot.services import analysis, citing, conditions, prices
 from bot.services.catalogue import Catalogue
 
 OFF_TOPIC = N_(
@@ -359,7 +360,13 @@ def _conditions_answer(
 
 
 def inline(
-    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
+    engine: Engine,
+    catalogue: Catalogue,
+    text: str,
+    *,
+    today: date,
+    lang: str,
+    bot_username: str | None = None,
 ) -> list[InlineResult]:
     """Answer an inline query: the answer the question asks for first, then one per market.
 
@@ -394,7 +401,14 @@ def inline(
                 )
             )
     if isinstance(asked, Asked):
-        results += prices.inline_results(engine, catalogue, text, today=today, lang=lang)
+        cite = None
+        if bot_username:
+            t = translator(lang)
+
+            def cite(obs: Observation) -> tuple[str, str, str]:
+                return citing.inline_citation(obs, today, bot_username, t)
+
+        results += prices.inline_results(engine, catalogue, text, today=today, lang=lang, cite=cite)
     return results[: prices.MAX_INLINE_RESULTS]
 
 

@@ -166,7 +166,7 @@ def price_reply(
         note = t.gettext("No figures for {period}; the latest before it:").format(
             period=question.period_label
         )
-        return Reply(text=f"<i>{answers.esc(note)}</i>\n{text}")
+        return Reply(text=f"<i>{answers.esc(note)}</i>\n{text}", buttons=(cite_button(earlier, t),))
     if not items:
         return Reply(text=_no_figures(name, place, question, t))
     text = answers.price_answer(
@@ -178,7 +178,13 @@ def price_reply(
         Button("📈 " + t.gettext("Trend"), question.callback("t")),
         Button("⚖️ " + t.gettext("Compare markets"), callbacks.encode("cmp", question.commodity_id)),
     )
-    return Reply(text=text, buttons=(buttons,))
+    return Reply(text=text, buttons=(buttons, cite_button(items, t)))
+
+
+def cite_button(items: Sequence[MarketPrice], t: Translator) -> tuple[Button, ...]:
+    """Return the row with the "📋 Cite" button for the figures an answer shows (in its order)."""
+    ids = [item.latest.id for item in items]
+    return (Button("📋 " + t.gettext("Cite"), callbacks.cite_callback(ids)),)
 
 
 def _conversion_note(items: Sequence[MarketPrice], currency: str, t: Translator) -> str:
@@ -446,9 +452,19 @@ def to_observation(
 
 
 def inline_results(
-    engine: Engine, catalogue: Catalogue, text: str, *, today: date, lang: str
+    engine: Engine,
+    catalogue: Catalogue,
+    text: str,
+    *,
+    today: date,
+    lang: str,
+    cite: Callable[[Observation], tuple[str, str, str]] | None = None,
 ) -> list[InlineResult]:
-    """Return up to 50 ready-to-post answers, one per market, for an inline query."""
+    """Return up to 50 ready-to-post answers, one per market, each followed by its citation.
+
+    `cite` makes a figure's citation result (title, description, text); without it only the
+    answers are offered.
+    """
     if not text.strip() or len(text) > MAX_QUESTION_CHARS or len(text.split()) > MAX_QUESTION_WORDS:
         return []
     parsed = parse_query(
@@ -481,6 +497,16 @@ def inline_results(
                         text=f"<b>{answers.esc(name)}</b>\n{block}",
                     )
                 )
+                if cite is not None and len(results) < MAX_INLINE_RESULTS:
+                    title, description, cited = cite(obs)
+                    results.append(
+                        InlineResult(
+                            id=f"{commodity_id}-{obs.id}-cite",
+                            title=title,
+                            description=description,
+                            text=cited,
+                        )
+                    )
                 if len(results) >= MAX_INLINE_RESULTS:
                     return results
     return results

@@ -73,10 +73,17 @@ class Questions:
         """Answer /markets with a paged list."""
         return browse.market_list(self._engine, self._catalogue.current, page=page, lang=lang)
 
-    def inline(self, text: str, *, lang: str) -> list[InlineResult]:
-        """Answer an inline query with up to 50 results."""
+    def inline(
+        self, text: str, *, lang: str, bot_username: str | None = None
+    ) -> list[InlineResult]:
+        """Answer an inline query with up to 50 results (each figure then its citation)."""
         return asking.inline(
-            self._engine, self._catalogue.current, text, today=self._today(), lang=lang
+            self._engine,
+            self._catalogue.current,
+            text,
+            today=self._today(),
+            lang=lang,
+            bot_username=bot_username,
         )
 
     # buttons

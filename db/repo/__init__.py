@@ -55,6 +55,7 @@ from db.repo.prices import (
     PriceRow,
     add_price,
     figure_counts,
+    figures_since,
     latest_in_markets,
     latest_price,
     nearest_rates,
@@ -62,6 +63,11 @@ from db.repo.prices import (
     price_history,
     recent_prices,
     series_context,
+)
+from db.repo.records import (
+    figure_by_id,
+    record_history,
+    report_by_id,
 )
 from db.repo.reports import (
     ReportFilter,
@@ -124,7 +130,9 @@ __all__ = [
     "delivery_stats",
     "due_subscription_rows",
     "entries_by",
+    "figure_by_id",
     "figure_counts",
+    "figures_since",
     "find_reports",
     "finish_delivery",
     "finish_work",
@@ -148,9 +156,11 @@ __all__ = [
     "recent_audit",
     "recent_prices",
     "recent_source_names",
+    "record_history",
     "record_part",
     "release_lease",
     "release_orphans",
+    "report_by_id",
     "report_counts",
     "report_goods",
     "reports_known",

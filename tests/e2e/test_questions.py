@@ -115,8 +115,16 @@ async def test_inline_mode_returns_one_result_per_market(chat):
     )
     results = record["answer"]["results"]
     assert 1 < len(results) <= 50
-    titles = [r["title"] for r in results]
-    assert len({t.split(":")[0] for t in titles}) == len(titles)  # one per market
+    # One answer per market, each followed by its citation.
+    answers = [r for r in results if not r["id"].endswith("-cite")]
+    cites = [r for r in results if r["id"].endswith("-cite")]
+    titles = [r["title"] for r in answers]
+    assert len({t.split(":")[0] for t in titles}) == len(titles)
+    assert [r["id"] for r in cites] == [f"{r['id']}-cite" for r in answers][: len(cites)]
+    assert len(cites) >= len(answers) - 1
+    cited = cites[0]["input_message_content"]["message_text"]
+    assert cites[0]["title"].startswith("📋") and "@misc{jangmadang_f" in cited
+    assert "?start=f_" in cited
 
 
 async def test_korean_user_gets_korean_names_and_settings_switch_language(chat):

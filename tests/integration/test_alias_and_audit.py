@@ -10,7 +10,7 @@ from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.i18n import ENGLISH
 from bot.rendering.html import split_message, utf16_len
 from config.settings import Settings
-from db.models import AuditLog, CommodityAlias
+from db.models import AuditLog, CommodityAlias, PriceObservation
 from emulator.html import parse_html
 from tests.support.clock import NOW
 from tests.support.factories import add_price
@@ -117,3 +117,18 @@ def test_edit_quotes_a_refused_value_in_part(services, engine):
         shown = caught.value.to_html(ENGLISH)
         accepted(shown)
         assert utf16_len(parse_html(shown).text) < 400
+
+
+def test_edit_keeps_where_a_figure_was_read_and_can_change_it(services, engine):
+    catalogue = services.catalogue.current
+    row = add_price(
+        engine, catalogue, now=NOW, source_url="", via="inven.co.kr",
+        via_url="https://www.inven.co.kr/b/1", date_inferred="yes",
+    )  # fmt: skip
+    services.admin.edit(admin_id=OWNER, args=[str(row.id), "price", "9000"])
+    services.admin.edit(admin_id=OWNER, args=[str(row.id), "via", "Nocut News"])
+    with Session(engine) as session:
+        stored = session.get(PriceObservation, row.id)
+        assert stored is not None and stored.price_low == 9000
+        assert (stored.via, stored.via_url) == ("Nocut News", "https://www.inven.co.kr/b/1")
+        assert stored.date_inferred

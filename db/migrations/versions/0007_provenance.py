@@ -24,7 +24,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-_TYPES = {
+_TYPES: dict[str, Any] = {
     "observed_on": sa.Date(), "reported_on": sa.Date(), "sort_on": sa.Date(),
     "price_low": sa.Float(), "price_high": sa.Float(), "date_inferred": sa.Boolean(),
     "id": sa.Integer(), "commodity_id": sa.Integer(), "market_id": sa.Integer(),
