@@ -275,8 +275,10 @@ def parse_report_order(text: str | None) -> int | None:
         return None
     if not value.isdigit() or not 1 <= int(value) <= MAX_REPORT_ORDER:
         raise InvalidInput(
-            f"The report_order “{value[:20]}” is not a whole number from 1 to {MAX_REPORT_ORDER} "
-            "(1 for the report's earliest figure, 2 for the next)."
+            "The report order “{value}” is not a whole number from 1 to {most} (1 for the "
+            "report's earliest figure, 2 for the next).",
+            value=value[:20],
+            most=MAX_REPORT_ORDER,
         )
     return int(value)
 
