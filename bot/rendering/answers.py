@@ -115,8 +115,8 @@ def cadence_label(days: int, t: Translator = ENGLISH) -> str:
         return _("about every two weeks")
     if days <= 45:
         return _("about every month")
-    months = round(days / 30.4)
-    return t.ngettext("about every month", "about every {n} months", months).format(n=months)
+    # Past 45 days: two months or more.
+    return _("about every {n} months").format(n=max(2, round(days / 30.4)))
 
 
 def previous_text(item: MarketPrice, t: Translator = ENGLISH) -> str:

@@ -84,7 +84,7 @@ def upgrade() -> None:
     updates: list[dict[str, object]] = []
     group: list[sa.Row[Any]] = []
     ordered = sa.select(_PRICES).order_by(p.source_url, p.id)
-    for row in conn.execution_options(yield_per=2000).execute(ordered):
+    for row in conn.execute(ordered.execution_options(yield_per=2000)):
         if group and row.source_url != group[0].source_url:
             updates += _changes(group, slugs)
             group = []
