@@ -95,8 +95,7 @@ def is_own_site(publisher: str, url: str | None) -> bool:
     own = _OWN_SITES.get(key, ())
     if any(site == d or site.endswith("." + d) for d in own):
         return True
-    compact = re.sub(r"[^a-z0-9]", "", key)
-    return bool(compact) and compact in site.replace(".", "").replace("-", "")
+    return _named_after(key, site)
 
 
 def is_reposting_site(url: str | None) -> bool:
@@ -239,6 +238,11 @@ def _names_site(name: str, url: str | None) -> bool:
         return site == alias or site.endswith("." + alias)
     if site_name(url) == name:
         return True
+    return _named_after(name, site)
+
+
+def _named_after(name: str, site: str) -> bool:
+    """Tell whether a site's host spells a name ("Daily NK" in dailynk.com)."""
     compact = re.sub(r"[^a-z0-9]", "", name.casefold())
     return bool(compact) and compact in site.replace(".", "").replace("-", "")
 

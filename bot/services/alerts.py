@@ -44,8 +44,6 @@ def check_alerts(
                 continue  # an undated or stale figure is never the basis of an alert
             # Judged against the other figures of its series (same place, good, currency, unit).
             previous = repo.previous_in_series(session, observation=row)
-            if previous is not None and previous.observed_on is None:
-                previous = None  # an undated figure is no dated one's previous
             high_before = repo.other_high_in_series(session, observation=row)
             figure = figure_of(row)
             change = change_between(figure_of(previous), figure) if previous is not None else None

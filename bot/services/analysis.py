@@ -14,7 +14,6 @@ from bot.domain.dates import PartialDate
 from bot.domain.i18n import N_
 from bot.domain.prices import (
     STALE_AFTER_DAYS,
-    Figure,
     best_window,
     change_between,
     convert,
@@ -26,7 +25,8 @@ from bot.rendering import answers, browse, charts
 from bot.rendering.html import MAX_CAPTION, esc, html_to_plain
 from bot.rendering.replies import Reply
 from bot.services.catalogue import Catalogue
-from bot.services.prices import Question, _nearest, to_observation
+from bot.services.market_figures import nearest_rate, per_base, to_observation
+from bot.services.prices import Question
 from db import repo
 from db.models import PriceObservation
 
@@ -97,19 +97,14 @@ def compare(
     compare_rows = []
     for picked in chosen.values():
         obs = to_observation(picked, catalogue, lang=lang)
-        per_base = Figure(
-            picked.per_base_low or picked.price_low,
-            picked.per_base_high or picked.price_high,
-            picked.currency,
-            picked.unit_base,
-        )
-        figure, converted = per_base, False
+        base = per_base(picked)
+        figure, converted = base, False
         if picked.currency != currency:
             market_rates = {
-                c: _nearest(obs, rs, catalogue, lang)
+                c: nearest_rate(obs, rs, catalogue, lang)
                 for c, rs in rates.get(picked.id or 0, {}).items()
             }
-            conversion = convert(replace(obs, figure=per_base), market_rates, currency)
+            conversion = convert(replace(obs, figure=base), market_rates, currency)
             if conversion is None:
                 continue
             figure, converted = conversion.figure, True
@@ -366,8 +361,8 @@ def _label(catalogue: Catalogue, move: _Move, lang: str) -> str:
 def _move_block(catalogue: Catalogue, move: _Move, target: date, lang: str) -> str:
     t = translator(lang)
     first, last = (to_observation(r, catalogue, lang=lang) for r in (move.first, move.last))
-    before = _per_base(move.first)
-    after = _per_base(move.last)
+    before = per_base(move.first)
+    after = per_base(move.last)
     moved = change_between(before, after)
     unit = f"{after.currency}/{after.unit}" if after.unit != after.currency else after.currency
     line = (
@@ -397,12 +392,3 @@ def _move_block(catalogue: Catalogue, move: _Move, target: date, lang: str) -> s
             + "</i>"
         )
     return text
-
-
-def _per_base(row: PriceObservation) -> Figure:
-    return Figure(
-        row.per_base_low or row.price_low,
-        row.per_base_high or row.price_high,
-        row.currency,
-        row.unit_base,
-    )

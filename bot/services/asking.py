@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
@@ -18,7 +19,6 @@ from bot.domain import callbacks
 from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.i18n import N_
 from bot.domain.intent import Ask
-from bot.domain.prices import Observation
 from bot.domain.query import ParsedQuery, exact_names, parse_query
 from bot.domain.text import other_script_letters
 from bot.i18n import translator
@@ -403,11 +403,9 @@ def inline(
     if isinstance(asked, Asked):
         cite = None
         if bot_username:
-            t = translator(lang)
-
-            def cite(obs: Observation) -> tuple[str, str, str]:
-                return citing.inline_citation(obs, today, bot_username, t)
-
+            cite = partial(
+                citing.inline_citation, today=today, bot_username=bot_username, t=translator(lang)
+            )
         results += prices.inline_results(engine, catalogue, text, today=today, lang=lang, cite=cite)
     return results[: prices.MAX_INLINE_RESULTS]
 

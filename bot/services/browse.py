@@ -17,7 +17,7 @@ from bot.i18n import translator
 from bot.rendering import browse
 from bot.rendering.replies import Button, Reply
 from bot.services.catalogue import Catalogue
-from bot.services.prices import to_observation
+from bot.services.market_figures import to_observation
 from bot.services.records import link_goods
 from db import repo
 from db.models import TradeReport

@@ -28,7 +28,7 @@ from bot.rendering.html import MAX_TEXT, esc, split_message, utf16_len
 from bot.rendering.replies import Reply
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
-from bot.services.prices import to_observation
+from bot.services.market_figures import to_observation
 from db.models import PriceObservation
 
 __all__ = ["Citations", "citation_html", "inline_citation"]

@@ -22,7 +22,7 @@ from bot.domain.i18n import N_
 from bot.i18n import translator
 from bot.rendering import conditions as render
 from bot.rendering.replies import Button, Reply
-from bot.services import prices
+from bot.services import market_figures
 from bot.services.browse import report_view
 from bot.services.catalogue import Catalogue
 from db import repo
@@ -377,7 +377,7 @@ def brief(engine: Engine, catalogue: Catalogue, market_id: int, *, today: date, 
             rows = repo.recent_prices(
                 session, commodity_id=commodity_id, market_ids=inside, per_market=12
             )
-            items = prices.market_prices(session, rows, catalogue, lang=lang)
+            items = market_figures.market_prices(session, rows, catalogue, lang=lang)
             place = catalogue.market_labels[market_id].in_lang(lang)
             own = [i for i in items if i.latest.market == place]
             chosen = own or items

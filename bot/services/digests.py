@@ -13,16 +13,15 @@ from sqlmodel import Session
 
 from bot.domain.dates import PartialDate
 from bot.domain.prices import (
-    SAME_PERIOD_DAYS,
     STALE_AFTER_DAYS,
     Figure,
     change_between,
-    same_period,
 )
 from bot.domain.schedule import Schedule, catch_up, period_key, period_length
 from bot.i18n import translator
 from bot.rendering import digest
 from bot.rendering import html as render
+from bot.services import market_figures
 from bot.services.catalogue import Catalogue
 from db import repo
 from db.models import UNDATED, Subscription
@@ -159,22 +158,9 @@ class Gatherer:
         return out
 
     def _sources(self, row: repo.SeriesFigure) -> int:
-        """Count the sources with a figure for the row's good, place and period (same_period)."""
-        observed = PartialDate(row.observed_on, row.observed_precision)
-        if observed.value is None:
-            return 1
-        start = min(
-            observed.value - timedelta(days=SAME_PERIOD_DAYS), observed.value.replace(day=1)
-        )
-        near = repo.figures_since(
-            self.session, commodity_id=row.commodity_id, market_id=row.market_id, start=start
-        )
-        names = {row.source_name.casefold()} | {
-            r.source_name.casefold()
-            for r in near
-            if same_period(observed, PartialDate(r.observed_on, r.observed_precision))
-        }
-        return len(names)
+        """Count the sources with a figure for the row's good, place and period."""
+        near = market_figures.period_figures(self.session, row)
+        return len({row.source_name.casefold()} | {r.source_name.casefold() for r in near})
 
     def reports(self, filters: Filters, *, since: datetime, lang: str) -> list[digest.ReportDigest]:
         places = self._places(filters)

@@ -17,7 +17,7 @@ from bot.rendering.replies import Reply
 from bot.services.browse import report_view
 from bot.services.catalogue import CatalogueStore
 from bot.services.clock import Clock
-from bot.services.prices import to_observation
+from bot.services.market_figures import to_observation
 from db import repo
 from db.models import AuditLog, PriceObservation, TradeReport
 

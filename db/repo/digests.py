@@ -195,10 +195,11 @@ def _others_in_series(observation: PriceObservation) -> tuple[ColumnElement[bool
 def previous_in_series(
     session: Session, *, observation: PriceObservation
 ) -> PriceObservation | None:
-    """Return the latest other live figure of the observation's series."""
+    """Return the latest other live dated figure of the observation's series (an undated figure
+    has no place in time: it is no figure's previous)."""
     query = (
         select(P)
-        .where(*_others_in_series(observation))
+        .where(*_others_in_series(observation), col(P.observed_on).is_not(None))
         .order_by(col(P.sort_on).desc(), col(P.id).desc())
         .limit(1)
     )

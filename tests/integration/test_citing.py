@@ -10,7 +10,7 @@ from bot.domain.i18n import ENGLISH
 from bot.rendering.html import MAX_TEXT, utf16_len
 from bot.services.catalogue import CatalogueStore
 from bot.services.citing import Citations, inline_citation
-from bot.services.prices import to_observation
+from bot.services.market_figures import to_observation
 from db.models import PriceObservation
 from tests.support.clock import NOW, fixed_clock
 from tests.support.factories import add_price

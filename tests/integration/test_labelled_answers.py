@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot.i18n import translator
 from bot.rendering import answers
-from bot.services import prices
+from bot.services import market_figures
 from bot.services.seed import load_sample
 from db import repo
 from tests.support.clock import NOW
@@ -43,7 +43,7 @@ def test_every_labelled_price_answer_shows_its_provenance(seeded, catalogue):
             rows = repo.recent_prices(
                 session, commodity_id=catalogue.commodity_slugs[commodity], market_ids=market_ids
             )
-            for item in prices.market_prices(session, rows, catalogue, lang="en"):
+            for item in market_figures.market_prices(session, rows, catalogue, lang="en"):
                 blocks += 1
                 obs, text = item.latest, answers.market_price_block(item, today=NOW.date(), t=t)
                 # The original publisher, linked to its own page when that is known.

@@ -53,6 +53,8 @@ class Counting(Resolver):
 
     def __init__(self, resolver: Resolver) -> None:
         self.__dict__.update(resolver.__dict__)
+        # Its own empty memo: every line is read the first time, whatever ran before it.
+        self._memo = {}
         self.lookups = 0
         self._exact = _CountedIndex(resolver._exact, self)
 
