@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.jobs import start_sender, stop_sender
+from bot.delivery.updates import ChatOrderedProcessor
 from bot.handlers import basic, editors, questions, subscriptions, taps
 from bot.handlers.commands import COMMANDS
 from bot.handlers.common import CONTAINER_KEY
@@ -32,6 +35,7 @@ from config.settings import SUPPORTED_LANGUAGES, Settings
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
 POLLING_KEY = "polling_watch"
+CHART_START_KEY = "chart_workers_starting"
 
 
 async def post_init(application: BotApplication) -> None:
@@ -48,6 +52,17 @@ async def post_init(application: BotApplication) -> None:
     # Forms, entries and imports a previous process left unfinished: their owners hear once.
     await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
+    # The chart workers start in the background; the first chart need not wait for them.
+    application.bot_data[CHART_START_KEY] = asyncio.create_task(
+        _start_charts(services), name="chart-workers"
+    )
+
+
+async def _start_charts(services: Container) -> None:
+    try:
+        await services.chart_pool.start()
+    except Exception:  # charts fail one by one later, with an apology each
+        logger.exception("Chart workers did not start; charts will be retried when asked for")
 
 
 async def post_stop(application: BotApplication) -> None:
@@ -58,7 +73,13 @@ async def post_stop(application: BotApplication) -> None:
 async def post_shutdown(application: BotApplication) -> None:
     """Release the database connections."""
     services: Container | None = application.bot_data.get(CONTAINER_KEY)
+    starting: asyncio.Task[None] | None = application.bot_data.pop(CHART_START_KEY, None)
+    if starting is not None:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
     if services is not None:
+        await services.chart_pool.close()
         services.engine.dispose()
 
 
@@ -77,7 +98,7 @@ def build_application(
     application = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(8)
+        .concurrent_updates(ChatOrderedProcessor())
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # How often due digests are queued, and the sender lease's lifetime (seconds).
     digest_tick_seconds: float = Field(default=30.0, gt=0)
     sender_lease_seconds: float = Field(default=30.0, gt=0)
+    # Chart drawing: worker processes (unset: the cores minus one, at least one), how many
+    # charts may wait before the bot answers "busy", how long one may take, how many are kept.
+    chart_workers: int | None = Field(default=None, ge=1, le=64)
+    chart_queue: int = Field(default=16, ge=0, le=1000)
+    chart_timeout: float = Field(default=30.0, gt=0)
+    chart_cache_size: int = Field(default=500, ge=1)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text, UniqueConstraint, inspect
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
 from sqlmodel import Field, SQLModel
 
 # Sort key for figures whose date is unknown: before every dated figure, never claimed as recent.
@@ -285,6 +295,18 @@ class UnfinishedWork(SQLModel, table=True):
     # The process doing the work (host:pid:nonce): rows of another process were interrupted.
     process: str = Field(max_length=64)
     started_at: datetime
+
+
+class ChartImage(SQLModel, table=True):
+    """A chart drawn once: its PNG and the file_id Telegram gave it, keyed by what it shows
+    (`bot.rendering.chart_spec.TrendChart.key`). Bounded: the least recently used go first."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Telegram's id of the photo once sent; sent again by it (no drawing, no upload).
+    file_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    used_at: datetime = Field(index=True)
 
 
 class AuditLog(SQLModel, table=True):

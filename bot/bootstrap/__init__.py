@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 
 from bot.services.admin import Admin
 from bot.services.catalogue import CatalogueStore
+from bot.services.chart_cache import ChartCache
+from bot.services.chart_pool import ChartPool, default_workers
 from bot.services.citing import Citations
 from bot.services.clock import Clock, utc_now
 from bot.services.condition_alerts import ConditionAlerts
@@ -56,6 +58,9 @@ class Container:
     subscriptions: Subscriptions
     alerts: PriceAlerts
     condition_alerts: ConditionAlerts
+    # Chart drawing in worker processes (started at the first chart), and the charts kept.
+    chart_pool: ChartPool
+    chart_cache: ChartCache
     # Markers of forms, pending entries and imports in progress; a restart's leftovers.
     work: WorkMarkers
 
@@ -121,5 +126,11 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         ),
         alerts=alerts,
         condition_alerts=condition_alerts,
+        chart_pool=ChartPool(
+            workers=settings.chart_workers or default_workers(),
+            queue_size=settings.chart_queue,
+            timeout=settings.chart_timeout,
+        ),
+        chart_cache=ChartCache(engine=engine, clock=clock, keep=settings.chart_cache_size),
         work=work,
     )

@@ -27,12 +27,14 @@ from telegram.ext import ContextTypes
 from bot.bootstrap import Container
 from bot.domain.errors import DomainError
 from bot.domain.i18n import N_
+from bot.handlers.charts import ChartSender
 from bot.i18n import translator
 from bot.rendering.html import MAX_CAPTION, esc, split_message
 from bot.rendering.replies import Reply
 
 logger = logging.getLogger(__name__)
 CONTAINER_KEY = "container"
+CHARTS_KEY = "chart_sender"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
@@ -88,6 +90,29 @@ def container(context: ContextTypes.DEFAULT_TYPE) -> Container:
     """Return the services the application factory stored in bot_data."""
     found: Container = context.application.bot_data[CONTAINER_KEY]
     return found
+
+
+@dataclass(frozen=True)
+class Charts:
+    """Where a chart reply goes to be drawn and sent, and the language of its apologies."""
+
+    sender: ChartSender
+    lang: str
+
+
+def chart_sender(context: ContextTypes.DEFAULT_TYPE) -> ChartSender:
+    """The application's chart sender (one per application: it knows the charts in flight)."""
+    data = context.application.bot_data
+    sender = data.get(CHARTS_KEY)
+    if not isinstance(sender, ChartSender):
+        services = container(context)
+        sender = data[CHARTS_KEY] = ChartSender(services.chart_pool, services.chart_cache)
+    return sender
+
+
+def charts_for(context: ContextTypes.DEFAULT_TYPE, lang: str) -> Charts:
+    """The chart sender, for a reply in `lang`."""
+    return Charts(chart_sender(context), lang)
 
 
 async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -205,7 +230,7 @@ def use_case(call: UseCase, *, access: Access = Access.ANYONE, english: bool = F
             return
         request = await request_of(update, context, english=english)
         result = await run(call, container(context), request)
-        await send_result(message, result)
+        await send_result(message, result, charts=charts_for(context, request.lang))
 
     handler.__doc__ = call.__doc__
     handler.__name__ = getattr(call, "__name__", "handler")
@@ -229,17 +254,32 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_result(message: Message, result: Result) -> None:
+async def send_result(message: Message, result: Result, *, charts: Charts | None = None) -> None:
     """Send one reply or several in order."""
     for reply in [result] if isinstance(result, Reply) else result:
-        await send_reply(message, reply)
+        await send_reply(message, reply, charts=charts)
 
 
-async def send_reply(message: Message, reply: Reply) -> list[Message]:
-    """Send a reply: a document, a photo with its caption, or HTML split under Telegram's limit
-    (4096 UTF-16 code units, never inside a tag or an entity) with the buttons on the last part.
-    A caption too long for a photo (1024) keeps what fits; the rest follows as text."""
+async def send_reply(
+    message: Message, reply: Reply, *, charts: Charts | None = None
+) -> list[Message]:
+    """Send a reply: a document, a photo or chart with its caption, or HTML split under
+    Telegram's limit (4096 UTF-16 code units, never inside a tag or an entity) with the buttons
+    on the last part. A caption too long for a photo (1024) keeps what fits; the rest follows as
+    text. A chart goes through `charts`: drawn off the answer path, or sent again by file_id."""
     keyboard = markup(reply)
+    if reply.chart is not None:
+        if charts is None:
+            raise RuntimeError("a chart reply needs the chart sender")
+        caption, *rest = split_message(reply.caption or "", MAX_CAPTION)
+        sent = await charts.sender.send(
+            message,
+            reply.chart,
+            caption=caption or None,
+            keyboard=None if rest else keyboard,
+            lang=charts.lang,
+        )
+        return [sent, *await _send_parts(message, rest, keyboard)]
     if reply.document is not None:
         sent = await message.reply_document(
             document=io.BytesIO(reply.document), filename=reply.filename, do_quote=False
@@ -276,12 +316,14 @@ async def _send_parts(
     return out
 
 
-async def edit_reply(query: CallbackQuery, reply: Reply) -> None:
-    """Turn the tapped message into the reply; what does not fit in it follows as new messages."""
+async def edit_reply(query: CallbackQuery, reply: Reply, *, charts: Charts | None = None) -> None:
+    """Turn the tapped message into the reply; what does not fit in it follows as new messages.
+    A photo or chart is a new message."""
     message = query.message
-    if not isinstance(message, Message) or reply.photo is not None or message.photo:
+    pictured = reply.photo is not None or reply.chart is not None
+    if not isinstance(message, Message) or pictured or message.photo:
         if isinstance(message, Message):
-            await send_reply(message, reply)
+            await send_reply(message, reply, charts=charts)
         return
     chunks = split_message(reply.text)
     keyboard = markup(reply)

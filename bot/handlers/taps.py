@@ -19,6 +19,7 @@ from bot.handlers.common import (
     Access,
     Result,
     allowed,
+    charts_for,
     container,
     edit_reply,
     refusal,
@@ -212,7 +213,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(shorten(exc.to_text(t), 200), show_alert=True)
         return
     await query.answer()
+    charts = charts_for(context, lang)
     if isinstance(result, Reply):
-        await edit_reply(query, result)
+        await edit_reply(query, result, charts=charts)
     elif isinstance(query.message, Message):
-        await send_result(query.message, result)
+        await send_result(query.message, result, charts=charts)

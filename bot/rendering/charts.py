@@ -1,4 +1,4 @@
-"""Price-trend charts rendered to PNG without pyplot, safe to call from worker threads."""
+"""Price-trend charts drawn to PNG without pyplot (in the chart worker processes, or in a thread)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
 
 from matplotlib import dates as mdates
 from matplotlib import font_manager, ft2font
@@ -17,6 +15,18 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter
+
+from bot.rendering.chart_spec import TrendChart, TrendPoint, TrendSeries, too_few_points
+
+__all__ = [
+    "TrendChart",
+    "TrendPoint",
+    "TrendSeries",
+    "build_trend_figure",
+    "render_chart",
+    "render_trend_png",
+    "too_few_points",
+]
 
 MAX_SERIES = 12
 
@@ -43,25 +53,6 @@ _EXCLUDED_FONTS = ("Last Resort",)
 _FIGURE_WIDTH_IN = 9.0
 _INK = "#222222"
 _MUTED = "#666666"
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    on: date
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class TrendSeries:
-    label: str
-    fallback_label: str
-    points: tuple[TrendPoint, ...]
-
-
-def too_few_points(series: Iterable[TrendSeries]) -> bool:
-    """Return True when no series has the two points a line needs."""
-    return not any(len(s.points) >= 2 for s in series)
 
 
 @functools.cache
@@ -288,3 +279,15 @@ def render_trend_png(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def render_chart(chart: TrendChart) -> bytes:
+    """Render a chart as described to PNG bytes."""
+    return render_trend_png(
+        chart.series,
+        title=chart.title,
+        fallback_title=chart.fallback_title,
+        y_label=chart.y_label,
+        width_px=chart.width_px,
+        height_px=chart.height_px,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.callbacks import MAX_CALLBACK_BYTES
+from bot.rendering.chart_spec import TrendChart
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,14 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer: HTML text (split by the sender if long), rows of buttons, an optional PNG, or
-    a file (`document` with its `filename`) sent as a document."""
+    """An answer: HTML text (split by the sender if long), rows of buttons, an optional PNG or
+    a chart to draw (`chart`: the handlers draw it off the answer path, or send it again by the
+    file_id it was first sent with), or a file (`document` with its `filename`)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: bytes | None = None
+    chart: TrendChart | None = None
     caption: str | None = None
     document: bytes | None = None
     filename: str | None = None

@@ -21,7 +21,8 @@ from bot.domain.prices import (
 )
 from bot.domain.text import shorten, utf16_len
 from bot.i18n import translator
-from bot.rendering import answers, browse, charts
+from bot.rendering import answers, browse
+from bot.rendering import chart_spec as charts
 from bot.rendering.html import MAX_CAPTION, esc, html_to_plain
 from bot.rendering.replies import Reply
 from bot.services.catalogue import Catalogue
@@ -218,8 +219,8 @@ def trend(engine: Engine, catalogue: Catalogue, question: Question, *, lang: str
             )
         lines.append(esc(t.gettext("Too few figures for a chart.")) + esc(note))
         return Reply(text="\n".join(lines))
-    png = charts.render_trend_png(
-        series,
+    chart = charts.TrendChart(
+        series=tuple(series),
         title=heading,
         fallback_title=english.gettext("{name}, {unit}, {start} to {end}").format(
             name=catalogue.commodity_labels[question.commodity_id].en,
@@ -235,7 +236,7 @@ def trend(engine: Engine, catalogue: Catalogue, question: Question, *, lang: str
         + esc(note)
     )
     caption += "\n" + esc(t.gettext("Sources: {sources}").format(sources=source_text))
-    return Reply(text="", photo=png, caption=_fit_caption(caption))
+    return Reply(text="", chart=chart, caption=_fit_caption(caption))
 
 
 def _fit_caption(caption: str) -> str:

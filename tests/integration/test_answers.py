@@ -77,9 +77,16 @@ def test_trend_chart_and_table(engine, catalogue):
     single = analysis.trend(
         engine, catalogue, Question(catalogue.commodity_slugs["rice"]), lang="en"
     )
-    assert single.photo is None and "Too few figures" in single.text
+    assert single.chart is None and "Too few figures" in single.text
     add_price(engine, catalogue, now=NOW, date="2026-09-01", price="8500-9000")
     chart = analysis.trend(
         engine, catalogue, Question(catalogue.commodity_slugs["rice"]), lang="en"
     )
-    assert chart.photo.startswith(b"\x89PNG") and "Sources: Daily NK (2)" in chart.caption
+    assert chart.chart is not None and "Sources: Daily NK (2)" in chart.caption
+    # The chart is described, not drawn: the handlers draw it off the answer path.
+    (series,) = chart.chart.series
+    assert [(p.on.isoformat(), p.low, p.high) for p in series.points] == [
+        ("2026-08-01", 8000, 8000),
+        ("2026-09-01", 8500, 9000),
+    ]
+    assert chart.photo is None and chart.chart.y_label == "KPW/kg"

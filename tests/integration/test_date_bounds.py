@@ -95,7 +95,7 @@ def test_questions_outside_the_bounds_are_refused_clearly(services, engine, cata
         message = _refused(call, text)
         assert "“" in message or "can't look up prices" in message, (text, message)
     for text in INSIDE:
-        assert call(text).text or call(text).photo is not None, text
+        assert call(text).text or call(text).chart is not None, text
 
 
 def test_commands_refuse_times_outside_the_bounds(services):

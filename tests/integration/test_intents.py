@@ -108,9 +108,9 @@ def test_trend_words_reach_the_chart(engine, catalogue):
         add_price(engine, catalogue, now=NOW, date=day, price=price)
     for question in ("rice price history", "graph rice hyesan", "혜산 쌀값 추이", "惠山大米走势"):
         reply = _ask(engine, catalogue, question)
-        assert reply.photo is not None and reply.photo.startswith(b"\x89PNG"), question
+        assert reply.chart is not None and len(reply.chart.series[0].points) == 3, question
     table = _ask(engine, catalogue, "rice trend since 2026-06")
-    assert table.photo is None and "Too few figures for a chart" in table.text
+    assert table.chart is None and "Too few figures for a chart" in table.text
 
 
 def test_chatter_gets_a_pointer_not_a_did_you_mean(engine, catalogue):

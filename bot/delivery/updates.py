@@ -1,0 +1,71 @@
+"""How updates are processed: each in its own task, at most `max_concurrent_updates` at once,
+one chat's updates in the order they arrived and one at a time.
+
+An editor's guided form reads each answer against the step the previous one left; a price
+question never waits for another chat's chart. Updates with no chat (inline queries, chosen
+inline results) run without ordering: nothing of theirs depends on the one before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+__all__ = ["ChatOrderedProcessor", "chat_key"]
+
+# Updates in flight at once; those of one chat wait for each other and hold no thread.
+MAX_CONCURRENT_UPDATES = 256
+
+
+def chat_key(update: object) -> int | None:
+    """The chat whose order an update keeps (None: no order to keep)."""
+    if not isinstance(update, Update):
+        return None
+    if update.inline_query is not None or update.chosen_inline_result is not None:
+        return None
+    chat = update.effective_chat
+    if chat is not None:
+        return chat.id
+    user = update.effective_user
+    return user.id if user is not None else None
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within one."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        # One lock per chat with updates in flight, and how many hold or wait for it.
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @property
+    def chats_in_flight(self) -> int:
+        """Chats with an update being handled or waiting (for metrics and tests)."""
+        return len(self._locks)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = chat_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
