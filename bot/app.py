@@ -24,10 +24,12 @@ from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.jobs import start_sender, stop_sender
+from bot.delivery.ratelimit import BULKY
 from bot.delivery.updates import ChatOrderedProcessor
 from bot.handlers import basic, editors, questions, subscriptions, taps
+from bot.handlers.charts import ChartSender
 from bot.handlers.commands import COMMANDS
-from bot.handlers.common import CONTAINER_KEY
+from bot.handlers.common import CHARTS_KEY, CONTAINER_KEY
 from bot.handlers.errors import REPORTED_KEY, error_handler
 from bot.handlers.menus import MENUS_KEY, Menus
 from config.settings import SUPPORTED_LANGUAGES, Settings
@@ -107,6 +109,10 @@ def build_application(
     built = services or bootstrap(settings, engine)
     application.bot_data[CONTAINER_KEY] = built
     application.bot_data[POLLING_KEY] = polling
+    # Charts wait behind other answers for the overall sending budget.
+    application.bot_data[CHARTS_KEY] = ChartSender(
+        built.chart_pool, built.chart_cache, rate_limit_args=BULKY
+    )
     application.bot_data[REPORTED_KEY] = polling.reported
     application.bot_data[MENUS_KEY] = Menus(
         (command.menu_entry() for command in COMMANDS), languages=SUPPORTED_LANGUAGES

@@ -24,6 +24,10 @@ GROUP_PER_MINUTE = 20
 # Passed as rate_limit_args by the digest sender: it paces chats itself and handles 429 itself,
 # so its requests skip the per-chat limiters and are never retried here.
 BROADCAST = -1
+# Passed by the chart sender: a photo is paced like any answer (per chat and overall) but takes
+# an overall slot only when no other answer is waiting for one, so that a question, a tap or an
+# inline answer never queues behind a crowd of charts.
+BULKY = -2
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -59,6 +63,12 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         self._resume = asyncio.Event()
         self._resume.set()
         self._paused_until = 0.0
+        # Ordinary requests waiting for an overall slot; bulky ones wait until there are none,
+        # one at a time, so at most one of them is ever ahead of an ordinary request.
+        self._ordinary_waiting = 0
+        self._no_ordinary_waiting = asyncio.Event()
+        self._no_ordinary_waiting.set()
+        self._bulky_turn = asyncio.Lock()
 
     async def initialize(self) -> None:
         return None
@@ -108,6 +118,23 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
             return self._limiter(self._private, chat_id, self._burst, self._burst / self._rate)
         return self._limiter(self._groups, chat_id, self._group_rate, 60)
 
+    async def _overall_slot(self, *, bulky: bool) -> None:
+        """Take one overall slot; a bulky request lets every waiting ordinary one go first."""
+        if bulky:
+            async with self._bulky_turn:
+                while not self._no_ordinary_waiting.is_set():
+                    await self._no_ordinary_waiting.wait()
+                await self._overall.acquire()
+            return
+        self._ordinary_waiting += 1
+        self._no_ordinary_waiting.clear()
+        try:
+            await self._overall.acquire()
+        finally:
+            self._ordinary_waiting -= 1
+            if not self._ordinary_waiting:
+                self._no_ordinary_waiting.set()
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -125,7 +152,8 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             await self._resume.wait()
             pace = contextlib.nullcontext() if broadcast else self._chat_limiter(chat_id)
-            async with pace, self._overall:
+            async with pace:
+                await self._overall_slot(bulky=rate_limit_args == BULKY)
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as exc:

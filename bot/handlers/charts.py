@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
 
 from bot.domain.i18n import N_
 from bot.i18n import translator
@@ -50,9 +51,13 @@ class ChartStats:
 class ChartSender:
     """Sends charts for one bot: the pool draws, the cache keeps PNGs and file_ids."""
 
-    def __init__(self, pool: ChartPool, cache: ChartCache) -> None:
+    def __init__(
+        self, pool: ChartPool, cache: ChartCache, *, rate_limit_args: int | None = None
+    ) -> None:
         self.pool = pool
         self.cache = cache
+        # The rate limiter's lane for photos (the application puts them behind other answers).
+        self._rate_limit_args = rate_limit_args
         self.stats = ChartStats()
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
@@ -72,7 +77,7 @@ class ChartSender:
             stored = await asyncio.to_thread(self.cache.find, key)
             if stored is not None and stored.file_id:
                 try:
-                    sent = await _reply_photo(message, stored.file_id, caption, keyboard)
+                    sent = await self._photo(message, stored.file_id, caption, keyboard)
                 except BadRequest as exc:
                     if not _refuses_file_id(exc):
                         raise
@@ -94,10 +99,37 @@ class ChartSender:
                     self.stats.failed += 1
                     return await _apology(message, FAILED, lang)
                 self.stats.drawn += 1
-            sent = await _reply_photo(message, png, caption, keyboard)
+            sent = await self._photo(message, png, caption, keyboard)
             self.stats.uploaded += 1
             await asyncio.to_thread(self.cache.store, key, png=png, file_id=_file_id(sent))
             return sent
+
+    async def _photo(
+        self,
+        message: Message,
+        photo: bytes | str,
+        caption: str | None,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> Message:
+        bot = message.get_bot()
+        file = photo if isinstance(photo, str) else InputFile(photo, filename="chart.png")
+        if not isinstance(bot, ExtBot):
+            return await message.reply_photo(
+                photo=file,
+                caption=caption or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                do_quote=False,
+            )
+        return await bot.send_photo(
+            chat_id=message.chat_id,
+            photo=file,
+            caption=caption or None,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            rate_limit_args=self._rate_limit_args,
+        )
 
     async def _draw(self, message: Message, chart: TrendChart) -> bytes:
         async with _showing_upload(message):
@@ -116,21 +148,6 @@ class ChartSender:
             if not self._waiting[key]:
                 del self._waiting[key]
                 self._locks.pop(key, None)
-
-
-async def _reply_photo(
-    message: Message,
-    photo: bytes | str,
-    caption: str | None,
-    keyboard: InlineKeyboardMarkup | None,
-) -> Message:
-    return await message.reply_photo(
-        photo=photo if isinstance(photo, str) else InputFile(photo, filename="chart.png"),
-        caption=caption or None,
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,
-        do_quote=False,
-    )
 
 
 async def _apology(message: Message, text: str, lang: str) -> Message:

@@ -102,11 +102,7 @@ class Charts:
 
 def chart_sender(context: ContextTypes.DEFAULT_TYPE) -> ChartSender:
     """The application's chart sender (one per application: it knows the charts in flight)."""
-    data = context.application.bot_data
-    sender = data.get(CHARTS_KEY)
-    if not isinstance(sender, ChartSender):
-        services = container(context)
-        sender = data[CHARTS_KEY] = ChartSender(services.chart_pool, services.chart_cache)
+    sender: ChartSender = context.application.bot_data[CHARTS_KEY]
     return sender
 
 
