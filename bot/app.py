@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
 POLLING_KEY = "polling_watch"
 CHART_START_KEY = "chart_workers_starting"
+WARM_CHARTS_KEY = "warm_charts"
 
 
 async def post_init(application: BotApplication) -> None:
@@ -54,10 +55,12 @@ async def post_init(application: BotApplication) -> None:
     # Forms, entries and imports a previous process left unfinished: their owners hear once.
     await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
-    # The chart workers start in the background; the first chart need not wait for them.
-    application.bot_data[CHART_START_KEY] = asyncio.create_task(
-        _start_charts(services), name="chart-workers"
-    )
+    # A long-running bot starts its chart workers in the background, so that the first chart
+    # need not wait for them; a one-question session starts them only if it draws.
+    if application.bot_data.get(WARM_CHARTS_KEY):
+        application.bot_data[CHART_START_KEY] = asyncio.create_task(
+            _start_charts(services), name="chart-workers"
+        )
 
 
 async def _start_charts(services: Container) -> None:
@@ -92,8 +95,11 @@ def build_application(
     token: str | None = None,
     api_url: str | None = None,
     services: Container | None = None,
+    warm_charts: bool = False,
 ) -> BotApplication:
-    """Assemble the bot: Bot API endpoint, rate limiter, services, handlers in order."""
+    """Assemble the bot: Bot API endpoint, rate limiter, services, handlers in order.
+
+    `warm_charts` starts the chart workers at start rather than at the first chart (`run`)."""
     # getUpdates is watched: an outage of the Bot API is reported once per failed poll.
     polling = PollingWatch()
     bot: ExtBot[Any] = botapi.polling_bot(settings, token or settings.token(), polling, api_url)
@@ -109,6 +115,7 @@ def build_application(
     built = services or bootstrap(settings, engine)
     application.bot_data[CONTAINER_KEY] = built
     application.bot_data[POLLING_KEY] = polling
+    application.bot_data[WARM_CHARTS_KEY] = warm_charts
     # Charts wait behind other answers for the overall sending budget.
     application.bot_data[CHARTS_KEY] = ChartSender(
         built.chart_pool, built.chart_cache, rate_limit_args=BULKY

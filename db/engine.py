@@ -6,20 +6,25 @@ import logging
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import create_engine
 
+if TYPE_CHECKING:
+    # Alembic's machinery (about 0.1 s to import) loads only when a schema is upgraded.
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+# Alembic's defaults (env.py names no other table); `upgrade_if_behind` reads it directly.
+VERSION_TABLE = "alembic_version"
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -58,6 +63,8 @@ def engine_for(url: str) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic config that runs the packaged migrations on this engine."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -66,7 +73,66 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to `revision` (idempotent)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION = re.compile(r"""^revision\s*(?::[^=]*)?=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+
+
+def head_revisions(versions_dir: Path = VERSIONS_DIR) -> frozenset[str] | None:
+    """The head revisions of the packaged migrations, read from the files without Alembic.
+
+    Each migration names its `revision` and its `down_revision` (one, none, or a tuple at a
+    merge); the heads are the revisions no other names as its parent. None when a file cannot
+    be read this way: the caller then asks Alembic itself.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        files = sorted(versions_dir.glob("*.py"))
+        for path in files:
+            source = path.read_text(encoding="utf-8")
+            revision = _REVISION.search(source)
+            down = _DOWN_REVISION.search(source)
+            if revision is None or down is None:
+                return None
+            revisions.add(revision.group(1))
+            parents.update(_QUOTED.findall(down.group(1).split("#")[0]))
+    except (OSError, UnicodeDecodeError):
+        return None
+    heads = frozenset(revisions - parents)
+    return heads or None
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions the database's version table holds (none for a new database)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return frozenset()
+        rows = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")
+        return frozenset(str(row[0]) for row in rows)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database stands at the head of the packaged migrations (one query)."""
+    heads = head_revisions()
+    return heads is not None and stored_revisions(engine) == heads
+
+
+def upgrade_if_behind(engine: Engine) -> bool:
+    """Upgrade the schema only when it is not at the head; return whether Alembic ran.
+
+    A database at another revision (older, or unknown to this code) goes to Alembic, which
+    upgrades it or says what is wrong, exactly as `upgrade` does.
+    """
+    if schema_is_current(engine):
+        return False
+    upgrade(engine)
+    return True
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -11,8 +11,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.app import build_application
+from bot.delivery.botapi import BotApplication
 from bot.offline.runtime import demo_token, polling
 from config.settings import Settings
 from emulator import Emulator, EmulatorClient, EmulatorConfig, EmulatorError
@@ -32,14 +35,78 @@ async def offline_bot(
     settings: Settings, engine: Engine, *, latency_ms: int = 0
 ) -> AsyncIterator[EmulatorClient]:
     """Start an emulator and the real bot polling it; yield a client of the emulator."""
+    async with _offline_session(settings, engine, latency_ms=latency_ms) as session:
+        yield session.client
+
+
+class _Session:
+    """An offline session: the emulator's client, the bot, and which updates it has taken."""
+
+    def __init__(self, client: EmulatorClient, application: BotApplication) -> None:
+        self.client = client
+        self.application = application
+        self._taken: set[int] = set()
+        self._changed = asyncio.Event()
+
+    async def took(self, update: object, _context: object) -> None:
+        """Run first for every update (its own handler group): note that the bot has it."""
+        if isinstance(update, Update):
+            self._taken.add(update.update_id)
+            self._changed.set()
+
+    async def handled(self, update_id: int, timeout: float) -> bool:
+        """Wait until the bot has taken update `update_id` and finished with every update it
+        took (PTB marks each done on its update queue); False if that takes over `timeout` s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while update_id not in self._taken:
+                self._changed.clear()
+                await asyncio.wait_for(self._changed.wait(), deadline - loop.time())
+            await asyncio.wait_for(
+                self.application.update_queue.join(), max(0.0, deadline - loop.time())
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    async def reply_to(
+        self, user_id: int, text: str, *, language_code: str, timeout: float, quiet: float
+    ) -> list[dict[str, Any]]:
+        """Send text and return the bot's messages: as soon as it has handled the message
+        (plus `SETTLED` s for stragglers), else when it stays quiet for `quiet` s."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        sent = await self.client.send_text(user_id, text, language_code=language_code)
+        chat_id, after = sent["chat_id"], sent["seq"]
+        if await self.handled(int(sent["update_id"]), timeout):
+            # Everything the handlers sent is in the emulator already: one short last look.
+            return await self.client.collect(chat_id, after, timeout=SETTLED, quiet=SETTLED)
+        left = max(SETTLED, timeout - (loop.time() - start))
+        return await self.client.collect(chat_id, after, left, quiet)
+
+
+# After the bot has handled a message, how long `ask` still watches for more of its messages.
+SETTLED = 0.05
+# The handler group of `_Session.took`: before every group of the bot's own handlers.
+_FIRST_GROUP = -(2**31)
+
+
+@asynccontextmanager
+async def _offline_session(
+    settings: Settings, engine: Engine, *, latency_ms: int = 0
+) -> AsyncIterator[_Session]:
+    """Start an emulator and the real bot polling it; yield the session."""
     token = demo_token()
     emulator = Emulator(EmulatorConfig(token=token, latency_ms=(latency_ms, latency_ms)))
     root = await emulator.start()
     client = EmulatorClient(root)
     application = build_application(settings, engine=engine, token=token, api_url=root)
+    session = _Session(client, application)
+    application.add_handler(TypeHandler(Update, session.took), group=_FIRST_GROUP)
     try:
         async with polling(application, poll_timeout=1):
-            yield client
+            yield session
     finally:
         await client.aclose()
         await emulator.stop()
@@ -174,12 +241,14 @@ def ask_once(
     settings = settings.model_copy(update={"send_digests": False})
 
     async def go() -> list[str]:
-        async with offline_bot(settings, engine) as client:
-            replies = await client.reply_to(
+        async with _offline_session(settings, engine) as session:
+            replies = await session.reply_to(
                 user_id, text, language_code=language_code, timeout=20, quiet=0.5
             )
             return [
-                render_message(m, as_html=as_html, media=await save_media(client, m, media_dir))
+                render_message(
+                    m, as_html=as_html, media=await save_media(session.client, m, media_dir)
+                )
                 for m in replies
             ]
 

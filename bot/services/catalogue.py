@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.domain import places
-from bot.domain.catalogue import read_commodities, read_places
+from bot.domain.catalogue import CommoditySpec, PlaceSpec, read_commodities, read_places
 from bot.domain.matching import Entry, Name, Resolver
 from bot.domain.text import compact
 from config.paths import COMMODITIES_CSV, PLACES_CSV
 from db import repo
-from db.models import Market
+from db.models import Commodity, Market
 
 logger = logging.getLogger(__name__)
 
@@ -36,35 +38,14 @@ def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
         for commodity in commodities:
             repo.upsert_commodity(
                 session,
-                values={
-                    "slug": commodity.slug,
-                    "category": commodity.category,
-                    "default_unit": commodity.default_unit,
-                    "currency_code": commodity.currency_code,
-                    "name_en": commodity.name_en,
-                    "name_ko": commodity.name_ko,
-                    "name_zh": commodity.name_zh,
-                },
-                aliases=[(n.text, n.lang, compact(n.text)) for n in commodity.names],
+                values=_commodity_values(commodity),
+                aliases=_aliases(commodity.names),
                 now=now,
             )
         by_slug: dict[str, Market] = {}
         for place in places:
             by_slug[place.slug] = repo.upsert_market(
-                session,
-                values={
-                    "slug": place.slug,
-                    "kind": place.kind,
-                    "country": place.country,
-                    "name_en": place.name_en,
-                    "name_ko": place.name_ko,
-                    "name_zh": place.name_zh,
-                    "latitude": place.latitude,
-                    "longitude": place.longitude,
-                    "note": place.note,
-                },
-                aliases=[(n.text, n.lang, compact(n.text)) for n in place.names],
-                now=now,
+                session, values=_place_values(place), aliases=_aliases(place.names), now=now
             )
         # Parents are linked after every place exists, whatever the file order.
         for place in places:
@@ -76,6 +57,99 @@ def sync_catalogue(engine: Engine, *, now: datetime) -> SyncResult:
         result = SyncResult(commodities=len(commodities), places=len(places))
     logger.info("Catalogue synced: %d commodities, %d places", result.commodities, result.places)
     return result
+
+
+def catalogue_is_current(engine: Engine) -> bool:
+    """True when a sync would change nothing: every commodity and place of the catalogue files
+    is in the database with the files' values, parent and aliases (read only, four queries).
+
+    Rows and aliases the editors added are not the files' business and never count.
+    """
+    commodities = read_commodities(COMMODITIES_CSV)
+    places = read_places(PLACES_CSV)
+    with Session(engine) as session:
+        stored_commodities = {c.slug: (c, a) for c, a in repo.commodities_with_aliases(session)}
+        stored_markets = {m.slug: (m, a) for m, a in repo.markets_with_aliases(session)}
+    in_files = {place.slug for place in places}
+    for commodity in commodities:
+        found = stored_commodities.get(commodity.slug)
+        if found is None or not _matches(
+            found[0],
+            {a.normalized for a in found[1]},
+            _commodity_values(commodity),
+            _aliases(commodity.names),
+        ):
+            return False
+    for place in places:
+        found_market = stored_markets.get(place.slug)
+        if found_market is None or not _matches(
+            found_market[0],
+            {a.normalized for a in found_market[1]},
+            _place_values(place),
+            _aliases(place.names),
+        ):
+            return False
+        parent = stored_markets.get(place.parent) if place.parent else None
+        if place.parent and (parent is None or place.parent not in in_files):
+            return False  # the sync links it, or says the parent is unknown
+        if found_market[0].parent_id != (parent[0].id if parent else None):
+            return False
+    return True
+
+
+def sync_catalogue_if_changed(engine: Engine, *, now: datetime) -> SyncResult | None:
+    """Sync the catalogue files only when the database differs from them; None when it did not.
+
+    Checking reads the files and the catalogue tables and writes nothing, so a start-up on a
+    current database (every `jangmadang ask`) commits no transaction for the catalogue.
+    """
+    if catalogue_is_current(engine):
+        logger.debug("Catalogue current; not synced")
+        return None
+    return sync_catalogue(engine, now=now)
+
+
+def _commodity_values(commodity: CommoditySpec) -> dict[str, Any]:
+    return {
+        "slug": commodity.slug,
+        "category": commodity.category,
+        "default_unit": commodity.default_unit,
+        "currency_code": commodity.currency_code,
+        "name_en": commodity.name_en,
+        "name_ko": commodity.name_ko,
+        "name_zh": commodity.name_zh,
+    }
+
+
+def _place_values(place: PlaceSpec) -> dict[str, Any]:
+    return {
+        "slug": place.slug,
+        "kind": place.kind,
+        "country": place.country,
+        "name_en": place.name_en,
+        "name_ko": place.name_ko,
+        "name_zh": place.name_zh,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "note": place.note,
+    }
+
+
+def _aliases(names: Iterable[Name]) -> list[tuple[str, str, str]]:
+    """(text, lang, normalized) of each name, as the upsert stores them."""
+    return [(n.text, n.lang, compact(n.text)) for n in names]
+
+
+def _matches(
+    row: Commodity | Market,
+    stored_aliases: set[str],
+    values: dict[str, Any],
+    aliases: list[tuple[str, str, str]],
+) -> bool:
+    """True when the upsert would leave `row` as it is (same values, no alias to add)."""
+    if any(getattr(row, key) != value for key, value in values.items()):
+        return False
+    return all(not normalized or normalized in stored_aliases for _, _, normalized in aliases)
 
 
 @dataclass(frozen=True)
