@@ -55,6 +55,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+def read_engine(engine: Engine) -> Engine:
+    """The engine for answers, which only read: on PostgreSQL in autocommit, so an answer sends
+    its queries alone (no BEGIN, no ROLLBACK) and psycopg keeps them prepared between answers
+    (it drops its prepared statements at every rollback). Each statement still reads one
+    consistent snapshot. SQLite gains nothing from it and keeps the engine as it is."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """Return one shared engine per URL for the life of the process."""

@@ -31,6 +31,7 @@ from bot.services.signals import Signal
 from bot.services.subscriptions import Subscriptions
 from bot.services.users import Users
 from config.settings import SUPPORTED_LANGUAGES, Settings
+from db.engine import read_engine
 
 __all__ = ["Container", "bootstrap"]
 
@@ -68,6 +69,7 @@ class Container:
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
     """Build every service with constructor injection and return them in a frozen container."""
     catalogue = CatalogueStore(engine)
+    reads = read_engine(engine)
     queued = Signal("queued")
     work = WorkMarkers(engine=engine, clock=clock)
     pending = PendingStore(markers=work)
@@ -101,9 +103,10 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             languages=SUPPORTED_LANGUAGES,
             default_language=settings.default_language,
         ),
-        questions=Questions(engine=engine, catalogue=catalogue, clock=clock),
-        records=RecordViews(engine=engine, catalogue=catalogue, clock=clock),
-        citations=Citations(engine=engine, catalogue=catalogue, clock=clock),
+        # Answers only read: on PostgreSQL they run in autocommit, their queries kept prepared.
+        questions=Questions(engine=reads, catalogue=catalogue, clock=clock),
+        records=RecordViews(engine=reads, catalogue=catalogue, clock=clock),
+        citations=Citations(engine=reads, catalogue=catalogue, clock=clock),
         admin=admin,
         entries=entries,
         forms=Forms(

@@ -191,7 +191,12 @@ def add_trade_report(
 def touch_user(
     session: Session, *, telegram_id: int, username: str | None, language: str | None, now: datetime
 ) -> ChatUser:
-    """Create or refresh a chat user; an explicit language choice is never overwritten."""
+    """Create or refresh a chat user; an explicit language choice is never overwritten.
+
+    On PostgreSQL the commit does not wait for the disk: a last-seen time lost in a crash
+    costs nothing, and every first message of a user waits for this write."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
     user = session.get(ChatUser, telegram_id)
     if user is None:
         user = ChatUser(
