@@ -1,6 +1,6 @@
 """Run the benchmarks and print their figures (`make bench`).
 
-`python -m bench` runs the default set (resolver, entry, answer, conditions, import); `python -m bench NAME` runs
+`python -m bench` runs the default set (resolver, entry, answer, conditions, import, startup); `python -m bench NAME` runs
 one, including the slower ones left out of the default set (broadcast, compose, fuzz). `--help` lists them.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import answer, conditions, entry, importer, resolver
 
-DEFAULT = ("resolver", "entry", "answer", "conditions", "import")
+DEFAULT = ("resolver", "entry", "answer", "conditions", "import", "startup")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -23,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         answers()
         conditions_answers()
         imports()
+        startup()
     elif args.benchmark == "resolver":
         resolvers()
     elif args.benchmark == "entry":
@@ -33,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         conditions_answers(reports=args.reports, rounds=args.rounds)
     elif args.benchmark == "import":
         imports()
+    elif args.benchmark == "startup":
+        startup()
     elif args.benchmark == "broadcast":
         broadcast(
             subscribers=args.subscribers,
@@ -42,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif args.benchmark == "compose":
         compose(filters=args.filters, subscribers=args.subscribers, profile=args.profile)
+    elif args.benchmark == "charts":
+        from bench import charts as bench_charts
+
+        bench_charts.main()
     elif args.benchmark == "emulator":
         from bench import emulator as bench_emulator
 
@@ -75,6 +82,10 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--reports", type=int, default=100_000, help="trade reports (100,000)")
     k.add_argument("--rounds", type=int, default=200, help="samples per question and path (200)")
     names.add_parser("import", help="CSV import of 1,000,000 rows (default set)")
+    names.add_parser(
+        "startup",
+        help="`jangmadang ask` from a standing start against the bare imports (default set)",
+    )
     b = names.add_parser(
         "broadcast",
         help="digest broadcast through the real bot and the emulator (slow: ~7 min by default)",
@@ -94,6 +105,11 @@ def parser() -> argparse.ArgumentParser:
         "--subscribers", type=int, default=100_000, help="subscribers sharing them (100,000)"
     )
     c.add_argument("--profile", action="store_true", help="cProfile the large run, print the top")
+    names.add_parser(
+        "charts",
+        help="answers while 40 users ask for charts: the bot (`jangmadang run`) against the "
+        "emulator; drawn, uploaded and sent by file_id (slow: ~2 min)",
+    )
     names.add_parser(
         "emulator", help="emulator: bulk chats, concurrent sends, latency, lookups, long poll"
     )
@@ -153,7 +169,24 @@ def answers() -> dict[str, Any]:
     )
     print(f"  answer / reference = {r['ratio']:.2f} (target <= 3)")
     print(f"  memory growth over the run: {r['rss_growth_mb']:.1f} MB")
-    return r
+    print("The same on PostgreSQL, against the same query on a raw psycopg connection, p95:")
+    pg = answer.run_postgres()
+    if "skipped" in pg:
+        print(f"  skipped: {pg['skipped']}")
+        return r
+    print(f"  built in {pg['build_seconds']:.0f} s (COPY, then ANALYZE)")
+    print(
+        f"  full answer {pg['answer'] * 1e3:.2f} ms, reference (resolve + one indexed query, raw "
+        f"psycopg, prepared) {pg['reference'] * 1e3:.2f} ms"
+    )
+    print(f"  answer / reference = {pg['ratio']:.2f} (target <= 3)")
+    print(f"  memory growth over the run: {pg['rss_growth_mb']:.1f} MB")
+    print(
+        f"  without the {pg['first_questions']} first questions of a user (which write the "
+        f"user's row): full answer {pg['answer_known'] * 1e3:.2f} ms = {pg['ratio_known']:.2f}x"
+    )
+    print(f"  statements of one answer (known user): {len(pg['statements'])}")
+    return {**r, "postgresql": pg}
 
 
 def conditions_answers(*, reports: int = 100_000, rounds: int = 200) -> dict[str, Any]:
@@ -217,6 +250,12 @@ def imports() -> dict[str, Any]:
         f"for a {r['file_mb']:.0f} MB file"
     )
     return r
+
+
+def startup() -> dict[str, Any]:
+    from bench import startup as bench_startup
+
+    return bench_startup.main()
 
 
 def broadcast(
