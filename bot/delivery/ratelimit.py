@@ -25,9 +25,11 @@ GROUP_PER_MINUTE = 20
 # so its requests skip the per-chat limiters and are never retried here.
 BROADCAST = -1
 # Passed by the chart sender: a photo is paced like any answer (per chat and overall) but takes
-# an overall slot only when no other answer is waiting for one, so that a question, a tap or an
-# inline answer never queues behind a crowd of charts.
+# an overall slot only when no other answer is waiting for one, and photos together use at most
+# BULKY_SHARE of the overall rate: a question, a tap or an inline answer never queues behind a
+# crowd of charts, and finds a slot free when it comes.
 BULKY = -2
+BULKY_SHARE = 0.8
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -54,6 +56,7 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 2,
     ) -> None:
         self._overall = AsyncLimiter(overall_max_rate, 1)
+        self._bulky = AsyncLimiter(max(1.0, overall_max_rate * BULKY_SHARE), 1)
         self._rate = private_rate
         self._burst = private_burst
         self._group_rate = group_per_minute
@@ -121,6 +124,7 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
     async def _overall_slot(self, *, bulky: bool) -> None:
         """Take one overall slot; a bulky request lets every waiting ordinary one go first."""
         if bulky:
+            await self._bulky.acquire()
             async with self._bulky_turn:
                 while not self._no_ordinary_waiting.is_set():
                     await self._no_ordinary_waiting.wait()
