@@ -7,6 +7,7 @@ starts (the fork server has it imported and warmed up already, see `chart_preloa
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from multiprocessing.connection import Connection
 from typing import Any
@@ -16,6 +17,9 @@ def serve(conn: Connection) -> None:
     """Draw every chart the parent sends until it closes the pipe."""
     # Ctrl-C reaches the whole process group: the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Answers come first: when the cores are busy, the scheduler serves the bot before a chart.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     from bot.rendering.charts import render_chart
 
     while True:
