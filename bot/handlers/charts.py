@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ BUSY = N_("Many charts are being drawn right now. Please try again in a minute."
 FAILED = N_("Sorry, this chart could not be drawn. Please try again later.")
 # Telegram shows a chat action for about five seconds; it is sent again while a chart is drawn.
 ACTION_EVERY = 4.0
+# file_ids remembered in memory (the chart cache in the database keeps them all).
+REMEMBERED_FILE_IDS = 1024
 # What Telegram says of a file_id it does not know (another bot's, or a deleted file).
 _FILE_ID_REFUSALS = ("file identifier", "file_id", "file reference", "remote file", "wrong file")
 
@@ -61,6 +64,9 @@ class ChartSender:
         self.stats = ChartStats()
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
+        # file_ids this process sent lately, so that a chart asked for again needs no database
+        # read; the database stays the record (other processes, restarts).
+        self._sent: OrderedDict[str, str] = OrderedDict()
 
     async def send(
         self,
@@ -74,6 +80,21 @@ class ChartSender:
         """Send `chart` in reply to `message` (or an apology when it cannot be drawn now)."""
         key = chart.key
         async with self._only_one(key):
+            recent = self._sent.get(key)
+            if recent is not None:
+                try:
+                    sent = await self._photo(message, recent, caption, keyboard)
+                except BadRequest as exc:
+                    if not _refuses_file_id(exc):
+                        raise
+                    logger.warning("A sent chart's file_id was refused (%s): uploading again", exc)
+                    self.stats.refused_file_ids += 1
+                    self._sent.pop(key, None)
+                    await asyncio.to_thread(self.cache.forget_file_id, key, recent)
+                else:
+                    self._sent.move_to_end(key)
+                    self.stats.by_file_id += 1
+                    return sent
             stored = await asyncio.to_thread(self.cache.find, key)
             if stored is not None and stored.file_id:
                 try:
@@ -86,6 +107,7 @@ class ChartSender:
                     await asyncio.to_thread(self.cache.forget_file_id, key, stored.file_id)
                 else:
                     self.stats.by_file_id += 1
+                    self._remember(key, stored.file_id)
                     return sent
             if stored is not None:
                 png = stored.png
@@ -101,8 +123,17 @@ class ChartSender:
                 self.stats.drawn += 1
             sent = await self._photo(message, png, caption, keyboard)
             self.stats.uploaded += 1
-            await asyncio.to_thread(self.cache.store, key, png=png, file_id=_file_id(sent))
+            file_id = _file_id(sent)
+            await asyncio.to_thread(self.cache.store, key, png=png, file_id=file_id)
+            if file_id:
+                self._remember(key, file_id)
             return sent
+
+    def _remember(self, key: str, file_id: str) -> None:
+        self._sent[key] = file_id
+        self._sent.move_to_end(key)
+        while len(self._sent) > REMEMBERED_FILE_IDS:
+            self._sent.popitem(last=False)
 
     async def _photo(
         self,

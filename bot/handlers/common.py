@@ -117,6 +117,10 @@ async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     user = update.effective_user
     if user is None:
         return users.default_language
+    # A user seen minutes ago needs no database, nor a worker thread.
+    known = users.known_language(telegram_id=user.id, language_code=user.language_code)
+    if known is not None:
+        return known
     return await asyncio.to_thread(
         users.touch,
         telegram_id=user.id,

@@ -48,6 +48,15 @@ class Users:
         code = (telegram_code or "").split("-")[0].lower()
         return code if code in self._languages else self.default_language
 
+    def known_language(self, *, telegram_id: int, language_code: str | None) -> str | None:
+        """The language to answer a user seen in the last minutes in, without the database
+        (None: `touch` must run). Cheap enough for the event loop."""
+        with self._lock:
+            seen = self._seen.get(telegram_id)
+        if seen is None or time.monotonic() - seen[1] >= TOUCH_INTERVAL_SECONDS:
+            return None
+        return seen[0] or self.language_for(language_code)
+
     def touch(self, *, telegram_id: int, username: str | None, language_code: str | None) -> str:
         """Record that a user talked to the bot; return the language to answer in.
 

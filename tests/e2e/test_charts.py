@@ -88,6 +88,18 @@ async def test_one_chart_asked_by_many_is_drawn_and_uploaded_once(chat, live_bot
     assert len(uploads(calls)) == 2 and pool_of(live_bot).stats.drawn == 2
     assert by_file_id(calls)[-1]["params"]["photo"] == newer["file_id"]
 
+    # A file_id remembered in this process that the Bot API no longer takes: refused once,
+    # then the kept one is used; nothing is drawn or uploaded.
+    sender = live_bot.application.bot_data["chart_sender"]
+    (key,) = [k for k, v in sender._sent.items() if v == newer["file_id"]]
+    sender._sent[key] = "AgACAgIAAx0-gone"
+    await chart_reply(chat, USERS[3], "/trend rice")
+    calls = await chat.calls()
+    refused = [c["params"]["photo"] for c in calls if c["method"] == "sendPhoto" and not c["ok"]]
+    assert refused == ["AgACAgIAAx0-gone"]
+    assert by_file_id(calls)[-1]["params"]["photo"] == newer["file_id"]
+    assert len(uploads(calls)) == 2 and pool_of(live_bot).stats.drawn == 2
+
 
 async def test_another_process_sends_the_kept_png_and_drops_a_file_id_it_cannot_use(
     chat, live_bot, settings, e2e_engine, emulator_config
