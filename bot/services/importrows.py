@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from hashlib import sha256
+from itertools import count
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -20,7 +22,7 @@ from bot.domain.records import (
     parse_url,
     price_record_from_row,
 )
-from bot.domain.units import Unit, valid_unit
+from bot.domain.units import UNSPECIFIED, Unit, valid_unit
 from bot.services.catalogue import Catalogue
 from bot.services.csvfile import (
     HDX_MARKERS,
@@ -31,6 +33,7 @@ from bot.services.csvfile import (
     unescape_cell,
 )
 from bot.services.records import resolve_exactly
+from db.models import UNDATED
 
 # Verdicts are remembered per group of cells; past this many a memo starts again, so a file of
 # unique values costs bounded memory.
@@ -82,21 +85,91 @@ class ParsedRow(NamedTuple):
     date_inferred: bool
     report_order: int | None
 
-    @property
-    def series(self) -> tuple[int, int, str, str, str, str]:
-        """Return what tells one price series from another."""
-        return (
-            self.commodity_id, self.market_id, self.price_type, self.currency, self.unit.text,
-            self.source_name,
-        )  # fmt: skip
-
     def natural_key(self) -> str:
         """Return the record's natural key (a row has every field the record's hash reads)."""
         return PriceRecord.natural_key(self, self.commodity, self.market)  # type: ignore[arg-type]
 
 
-# A row's price type, currency, unit, source, reliability and grade, as judged.
-_Terms = tuple[str, str, Unit, str, str | None, str | None]
+# The verdicts on one row's groups of cells, shared by every row with the same cells. Each holds
+# what a figure stores of them and its share of the text the natural key hashes (`key`, each
+# piece followed by KEY_SEP), so a row costs no conversion of its own. The dates, terms and
+# provenance are numbered (`ref`, once per verdict made): an import stages each of them once,
+# and its rows with their numbers (importer.py).
+KEY_SEP = "\x1f"
+DATES_COLUMNS = ("observed_on", "observed_precision", "reported_on", "sort_on")
+TERMS_COLUMNS = (
+    "price_type", "currency", "unit", "unit_quantity", "unit_base", "source_name", "reliability",
+    "grade", "per_base",
+)  # fmt: skip
+PROVENANCE_COLUMNS = ("via", "via_url", "date_inferred", "report_order")
+
+
+class Names(NamedTuple):
+    commodity_id: int
+    market_id: int
+    commodity: str  # the slugs
+    market: str
+    is_currency: int  # 1 when the commodity is a currency: its terms are read as a market rate
+    key: str
+
+
+class Prices(NamedTuple):
+    low: float
+    high: float
+    key: str
+
+
+class Terms(NamedTuple):
+    ref: int
+    # TERMS_COLUMNS; per_base is False for an unspecified unit, whose price per base unit (the
+    # price over unit_quantity) is not stored
+    staged: tuple[str, str, str, float, str, str, str | None, str | None, bool]
+    unit: Unit
+    key: str  # price type, currency, unit and grade
+    source_key: str
+    series: tuple[str, str, str, str]  # price_type, currency, unit, source_name
+
+
+class Dates(NamedTuple):
+    ref: int
+    # DATES_COLUMNS, dates as ISO text: how SQLAlchemy stores a Date on SQLite, what COPY reads
+    staged: tuple[str | None, str, str | None, str]
+    observed: PartialDate
+    reported_on: date | None
+    key: str
+
+
+class Provenance(NamedTuple):
+    ref: int
+    staged: tuple[str | None, str | None, bool, int | None]  # PROVENANCE_COLUMNS
+
+
+Numbered = Terms | Dates | Provenance
+
+
+class Judged(NamedTuple):
+    """The verdicts on the cells of one valid row."""
+
+    names: Names
+    prices: Prices
+    terms: Terms
+    dates: Dates
+    source_url: str | None
+    note: str | None
+    provenance: Provenance
+
+
+def natural_key(row: Judged) -> str:
+    """Return a judged row's natural key: PriceRecord.natural_key, from the verdicts' pieces.
+
+    (Tests hold the two equal.)
+    """
+    names, prices, terms, dates, url, note, provenance = row
+    text = (
+        f"{names.key}{dates.key}{terms.key}{prices.key}{terms.source_key}"
+        f"{url or provenance.staged[1] or ''}{KEY_SEP}{note or ''}"
+    )
+    return sha256(text.encode()).hexdigest()
 
 
 class RowParser:
@@ -123,59 +196,82 @@ class RowParser:
         self.provenance_of = itemgetter(
             at["via"], at["via_url"], at["date_inferred"], at["report_order"]
         )
-        self.memos: dict[str, dict[Any, tuple[Any, ...]]] = {
+        self.memos: dict[str, dict[Any, Any]] = {
             k: {} for k in ("names", "prices", "terms", "dates", "url", "provenance")
         }
         m = self.memos
         self.m_names, self.m_prices, self.m_terms = m["names"], m["prices"], m["terms"]
         self.m_dates, self.m_url, self.m_provenance = m["dates"], m["url"], m["provenance"]
         self.pad = ("", source)
+        self.refs = count(1)
+        # While a list, every numbered verdict made is added to it (the importer empties it).
+        self.fresh: list[Numbered] | None = None
         self.rejected: dict[tuple[str, Any], str] = {}
         # A note is judged by its length alone, so one accepted note vouches for every shorter one.
         self.note_ok = 0
+        # Return the verdicts on one row, or raise RowInvalid with the reason.
+        self.judge = self._judge_rows()
+
+    def _judge_rows(self) -> Callable[[list[str]], Judged]:
+        """Return `judge`: what it reads per row is bound once (a row's cost is mostly lookups)."""
+        width, fit, pad = self.width, self._fit, self.pad
+        url_at, note_at = self.url_at, self.note_at
+        m_names, m_prices, m_terms = self.m_names, self.m_prices, self.m_terms
+        m_dates, m_url, m_provenance = self.m_dates, self.m_url, self.m_provenance
+        names_of, prices_of, terms_of = self.names_of, self.prices_of, self.terms_of
+        dates_of, provenance_of = self.dates_of, self.provenance_of
+        group, new = self._judge, tuple.__new__
+        names_j, prices_j, terms_j = self._names, self._prices, self._terms
+        dates_j, url_j, provenance_j = self._dates, self._url, self._provenance
+
+        def judge(cells: list[str]) -> Judged:
+            if len(cells) != width:
+                fit(cells)
+            cells += pad
+            names: Names = m_names.get(key := names_of(cells)) or group("names", names_j, key)
+            prices: Prices = m_prices.get(key := prices_of(cells)) or group("prices", prices_j, key)
+            both = m_terms.get(key := terms_of(cells)) or group("terms", terms_j, key)
+            dates: Dates = m_dates.get(key := dates_of(cells)) or group("dates", dates_j, key)
+            url = m_url.get(key := cells[url_at]) or group("url", url_j, key)
+            provenance = m_provenance.get(key := provenance_of(cells)) or group(
+                "provenance", provenance_j, key
+            )
+            note = cells[note_at]
+            if note[:1] == "'":
+                note = unescape_cell(note)
+            note = note.strip()
+            if len(note) > self.note_ok:
+                try:
+                    self._probe("note", note)
+                except DomainError as exc:
+                    raise RowInvalid(exc.user_message) from None
+                self.note_ok = len(note)
+            # The goods' reading of the terms, or a currency's: its "retail" price is the
+            # market rate.
+            terms: Terms = both[names.is_currency]
+            # Price and unit are judged apart: what they make per base unit is checked per row.
+            if prices.high / terms.staged[3] > MAX_PRICE:
+                try:
+                    check_per_base(prices.high, terms.unit, terms.staged[1])
+                except DomainError as exc:
+                    raise RowInvalid(exc.user_message) from None
+            return new(Judged, (names, prices, terms, dates, url[0], note or None, provenance))
+
+        return judge
 
     def parse(self, cells: list[str]) -> ParsedRow:
         """Return the validated values of one row, or raise RowInvalid with the reason."""
-        if len(cells) != self.width:
-            self._fit(cells)
-        cells += self.pad
-        names = self.m_names.get(key := self.names_of(cells)) or self._judge(
-            "names", self._names, key
-        )
-        prices = self.m_prices.get(key := self.prices_of(cells)) or self._judge(
-            "prices", self._prices, key
-        )
-        terms = self.m_terms.get(key := self.terms_of(cells)) or self._judge(
-            "terms", self._terms, key
-        )
-        dates = self.m_dates.get(key := self.dates_of(cells)) or self._judge(
-            "dates", self._dates, key
-        )
-        url = self.m_url.get(key := cells[self.url_at]) or self._judge("url", self._url, key)
-        provenance = self.m_provenance.get(key := self.provenance_of(cells)) or self._judge(
-            "provenance", self._provenance, key
-        )
-        note = cells[self.note_at]
-        if note[:1] == "'":
-            note = unescape_cell(note)
-        note = note.strip()
-        if len(note) > self.note_ok:
-            try:
-                self._probe("note", note)
-            except DomainError as exc:
-                raise RowInvalid(exc.user_message) from None
-            self.note_ok = len(note)
-        # The goods' reading of the terms, or a currency's: its "retail" price is the market rate.
-        terms = terms[names[0] in self.currency_ids]
-        # Price and unit are judged apart: what they make per base unit is checked per row.
-        if prices[1] / terms[2].quantity > MAX_PRICE:
-            try:
-                check_per_base(prices[1], terms[2], terms[1])
-            except DomainError as exc:
-                raise RowInvalid(exc.user_message) from None
-        return tuple.__new__(
-            ParsedRow, names + prices + terms + dates + url + (note or None,) + provenance
-        )
+        names, prices, terms, dates, url, note, provenance = self.judge(cells)
+        price_type, currency, _t, _q, _b, source_name, reliability, grade, _p = terms.staged
+        return ParsedRow(
+            names.commodity_id, names.market_id, names.commodity, names.market, prices.low,
+            prices.high, price_type, currency, terms.unit, source_name, reliability, grade,
+            dates.observed, dates.reported_on, url, note, *provenance.staged,
+        )  # fmt: skip
+
+    def _numbered(self, verdict: Numbered) -> None:
+        if self.fresh is not None:
+            self.fresh.append(verdict)
 
     def _fit(self, cells: list[str]) -> None:
         width = self.width
@@ -189,11 +285,9 @@ class RowParser:
         else:
             del cells[width:]
 
-    def _judge(
-        self, group: str, judge: Callable[[Any], tuple[Any, ...]], key: Any
-    ) -> tuple[Any, ...]:
+    def _judge(self, group: str, judge: Callable[[Any], Any], key: Any) -> Any:
         """Judge a group of cells not seen yet; remember the verdict, good or bad."""
-        if (group, key) in self.rejected:
+        if self.rejected and (group, key) in self.rejected:
             raise RowInvalid(self.rejected[group, key])
         # Outsized cells are judged every time rather than kept.
         small = (len(key) if isinstance(key, str) else sum(map(len, key))) <= MEMO_KEY_LIMIT
@@ -212,7 +306,7 @@ class RowParser:
     def _probe(self, column: str, text: str) -> PriceRecord:
         return price_record_from_row({**_PROBE, column: text}, today=self.today)
 
-    def _names(self, key: tuple[str, str]) -> tuple[int, int, str, str]:
+    def _names(self, key: tuple[str, str]) -> Names:
         commodity = self._probe("commodity", key[0]).commodity
         market = self._probe("market", key[1]).market
         c = self.catalogue
@@ -220,12 +314,24 @@ class RowParser:
             c.commodities, c.commodity_slugs, commodity, "commodity"
         )
         market_id, market_slug = resolve_exactly(c.markets, c.market_slugs, market, "market")
-        return commodity_id, market_id, commodity_slug, market_slug
+        return Names(
+            commodity_id,
+            market_id,
+            commodity_slug,
+            market_slug,
+            int(commodity_id in self.currency_ids),
+            f"{commodity_slug}{KEY_SEP}{market_slug}{KEY_SEP}",
+        )
 
-    def _prices(self, key: tuple[str, str, str]) -> tuple[float, float]:
-        return parse_price_range(*key)
+    def _prices(self, key: tuple[str, str, str]) -> Prices:
+        price, low_cell, high_cell = key
+        # Most files write a price with a few distinct values (a memo hit) or as a range no other
+        # row repeats: the two shapes `_plain_prices` reads without the general rules.
+        plain = None if low_cell or high_cell else _plain_prices(price)
+        low, high = plain or parse_price_range(*key)
+        return Prices(low, high, f"{low:g}{KEY_SEP}{high:g}{KEY_SEP}")
 
-    def _terms(self, key: tuple[str, ...]) -> tuple[_Terms, _Terms]:
+    def _terms(self, key: tuple[str, ...]) -> tuple[Terms, Terms]:
         price_type, currency, unit, source, reliability, grade = key
         goods = (
             self._probe("pricetype", price_type).price_type,
@@ -236,23 +342,86 @@ class RowParser:
             self._probe("grade", grade).grade,
         )
         as_rate = "market" if price_type.strip().lower() in ("", "retail") else goods[0]
-        return goods, (as_rate, *goods[1:])
+        both = _terms(next(self.refs), *goods), _terms(next(self.refs), as_rate, *goods[1:])
+        for terms in both:
+            self._numbered(terms)
+        return both
 
-    def _dates(self, key: tuple[str, str]) -> tuple[PartialDate, date | None]:
+    def _dates(self, key: tuple[str, str]) -> Dates:
         reported = PartialDate.parse(key[1], today=self.today).value
-        return PartialDate.parse(key[0], today=self.today), reported
+        observed = PartialDate.parse(key[0], today=self.today)
+        value = observed.value
+        dates = Dates(
+            next(self.refs),
+            (
+                None if value is None else value.isoformat(),
+                observed.precision,
+                None if reported is None else reported.isoformat(),
+                (value or reported or UNDATED).isoformat(),
+            ),
+            observed,
+            reported,
+            f"{observed.iso()}{KEY_SEP}",
+        )
+        self._numbered(dates)
+        return dates
 
     def _url(self, text: str) -> tuple[str | None]:
         return (parse_url(text),)
 
-    def _provenance(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
+    def _provenance(self, key: tuple[str, str, str, str]) -> Provenance:
         via, via_url, inferred, order = key
         record = price_record_from_row(
             {**_PROBE, "via": via, "via_url": via_url, "date_inferred": inferred,
              "report_order": order},
             today=self.today,
         )  # fmt: skip
-        return (record.via, record.via_url, record.date_inferred, record.report_order)
+        provenance = Provenance(
+            next(self.refs), (record.via, record.via_url, record.date_inferred, record.report_order)
+        )
+        self._numbered(provenance)
+        return provenance
+
+
+def _terms(
+    ref: int,
+    price_type: str,
+    currency: str,
+    unit: Unit,
+    source_name: str,
+    reliability: str | None,
+    grade: str | None,
+) -> Terms:
+    text, quantity, base = unit.text, unit.quantity, unit.base
+    return Terms(
+        ref,
+        (
+            price_type, currency, text, quantity, base, source_name, reliability, grade,
+            base != UNSPECIFIED,
+        ),
+        unit,
+        f"{price_type}{KEY_SEP}{currency}{KEY_SEP}{text}{KEY_SEP}{grade or ''}{KEY_SEP}",
+        f"{source_name.casefold()}{KEY_SEP}",
+        (price_type, currency, text, source_name),
+    )  # fmt: skip
+
+
+def _plain_prices(price: str) -> tuple[float, float] | None:
+    """Read "12,500" or "12500-13,000" as `parse_price_range` does; None for any other text.
+
+    Only ASCII digits and thousands commas, no space, one hyphen at most, every number above
+    zero and within MAX_PRICE, low not above high: anything else (and every error) is left to
+    `parse_price_range`, which reads these shapes to the same values.
+    """
+    low, hyphen, high = price.partition("-")
+    low = low.replace(",", "")
+    high = high.replace(",", "") if hyphen else low
+    if not (low.isdigit() and high.isdigit() and low.isascii() and high.isascii()):
+        return None
+    lo, hi = float(low), float(high)
+    if 0 < lo <= hi <= MAX_PRICE:
+        return lo, hi
+    return None
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
