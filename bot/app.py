@@ -26,7 +26,7 @@ from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.jobs import start_sender, stop_sender
 from bot.delivery.ratelimit import BULKY
 from bot.delivery.updates import ChatOrderedProcessor
-from bot.handlers import basic, editors, questions, subscriptions, taps
+from bot.handlers import articles, basic, editors, questions, subscriptions, taps
 from bot.handlers.charts import ChartSender
 from bot.handlers.commands import COMMANDS
 from bot.handlers.common import CHARTS_KEY, CONTAINER_KEY
@@ -146,6 +146,11 @@ def build_application(
         MessageHandler(private_text & editors.HasOpenForm(built), editors.form_text)
     )
     application.add_handler(MessageHandler(filters.Document.ALL, editors.upload))
+    # An editor's forwarded or long text (or the next part of one) is an article to review; the
+    # handler answers anyone else's as a question.
+    application.add_handler(
+        MessageHandler(private_text & articles.LooksLikeArticle(built), articles.article_text)
+    )
     # Plain text in private chats is a question.
     application.add_handler(MessageHandler(private_text, questions.price_text))
     # Button taps (one table) and inline mode.

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     chart_queue: int = Field(default=16, ge=0, le=1000)
     chart_timeout: float = Field(default=30.0, gt=0)
     chart_cache_size: int = Field(default=500, ge=1)
+    # Article intake (`/intake URL`, `jangmadang intake URL`): whether links to loopback and
+    # private addresses may be fetched (tests only), the time one fetch may take (seconds) and
+    # the largest page read (bytes).
+    fetch_allow_private: bool = False
+    fetch_timeout: float = Field(default=15.0, gt=0, le=300)
+    fetch_max_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -129,13 +129,19 @@ class ControlApi(WorldControl):
         }
 
     async def message(self, request: web.Request) -> web.Response:
-        """Queue a text message from a user."""
+        """Queue a text message from a user (a forwarded one with `forward_origin`)."""
         body = await _body(request)
         text = body.get("text")
         if not isinstance(text, str) or not text:
             raise ControlError("text must be a non-empty string")
         user, chat = self._sender(body)
         reply_to = body.get("reply_to_message_id")
+        # A forwarded message: its MessageOrigin as the Bot API gives it (type, date, ...).
+        origin = body.get("forward_origin")
+        if origin is not None and not (
+            isinstance(origin, dict) and isinstance(origin.get("type"), str)
+        ):
+            raise ControlError("forward_origin must be a MessageOrigin object with a type")
         return ok(
             **self._queue_message(
                 chat,
@@ -144,6 +150,7 @@ class ControlApi(WorldControl):
                 text=text,
                 entities=command_entities(text),
                 reply_to=None if reply_to is None else _int(body, "reply_to_message_id"),
+                extra={"forward_origin": origin} if origin is not None else {},
             )
         )
 

@@ -20,8 +20,11 @@ from bot.services.citing import Citations
 from bot.services.clock import Clock, utc_now
 from bot.services.condition_alerts import ConditionAlerts
 from bot.services.entries import Entries
+from bot.services.fetching import FetchLimits
 from bot.services.files import Files
 from bot.services.forms import Forms
+from bot.services.intake import Intake
+from bot.services.intake_review import IntakeReviews
 from bot.services.pending import PendingStore, WorkMarkers
 from bot.services.price_alerts import PriceAlerts
 from bot.services.questions import Questions
@@ -55,6 +58,8 @@ class Container:
     entries: Entries
     forms: Forms
     files: Files
+    # Articles read for editors (pasted, or fetched by their link): figures proposed, none stored.
+    intake: Intake
     schedules: Schedules
     subscriptions: Subscriptions
     alerts: PriceAlerts
@@ -64,6 +69,8 @@ class Container:
     chart_cache: ChartCache
     # Markers of forms, pending entries and imports in progress; a restart's leftovers.
     work: WorkMarkers
+    # Articles editors forward or paste (or /intake URL), under review in chat until Save.
+    reviews: IntakeReviews
 
 
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
@@ -89,6 +96,16 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         names=admin,
         alerts=alerts,
         condition_alerts=condition_alerts,
+    )
+    intake = Intake(
+        engine=reads,
+        catalogue=catalogue,
+        clock=clock,
+        limits=FetchLimits(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            allow_private=settings.fetch_allow_private,
+        ),
     )
     return Container(
         settings=settings,
@@ -120,6 +137,7 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         files=Files(
             engine=engine, catalogue=catalogue, clock=clock, condition_alerts=condition_alerts
         ),
+        intake=intake,
         schedules=schedules,
         subscriptions=Subscriptions(
             engine=engine,
@@ -136,4 +154,13 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         ),
         chart_cache=ChartCache(engine=engine, clock=clock, keep=settings.chart_cache_size),
         work=work,
+        reviews=IntakeReviews(
+            engine=engine,
+            catalogue=catalogue,
+            clock=clock,
+            pending=PendingStore(markers=work),
+            reader=intake,
+            alerts=alerts,
+            condition_alerts=condition_alerts,
+        ),
     )

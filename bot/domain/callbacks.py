@@ -34,6 +34,7 @@ KINDS = {
     "sub": "act on a subscription",  # sub:action:id  (un, al, cn, pv; un:all)
     "sch": "change the digest schedule",  # sch:field:value  (cad, day, hour, tz, pick)
     "ci": "cite figures",  # ci:id.id.id  (figure ids in base 36)
+    "ir": "act on an article under review",  # ir:token:action[:number]  (t toggle, s save, x cancel)
 }
 
 

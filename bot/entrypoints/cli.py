@@ -1,4 +1,4 @@
-"""The `jangmadang` command line: run, demo, ask, emulator, seed, import, export, db upgrade."""
+"""The `jangmadang` command line: run, demo, ask, emulator, seed, import, export, intake, db upgrade."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from config.settings import ConfigError, Settings, describe_validation_error, ge
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bot.domain.intake import FoundFigure, IntakeResult
+    from bot.services.catalogue import Catalogue
     from bot.services.importer import ImportResult
     from bot.services.report_import import ReportImportResult
 
@@ -490,6 +492,195 @@ def export(
         Path(temp).unlink(missing_ok=True)
         raise
     typer.echo(f"Exported {count:,} {what} to {output}.")
+
+
+@app.command()
+def intake(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="The article: a text or HTML file, an http(s) link, or - to read stdin.",
+            metavar="FILE|URL",
+        ),
+    ],
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="The article's language (en, ko, zh, ja); default: any."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per line per price figure.")
+    ] = False,
+) -> None:
+    """Read an article and print the price figures and trade conditions found; writes nothing."""
+    from bot.domain.errors import DomainError
+    from bot.services.catalogue import CatalogueStore
+    from bot.services.clock import utc_now
+    from bot.services.fetching import FetchLimits, article_from_html
+    from bot.services.intake import Intake
+
+    settings = _settings()
+    _setup_logging(settings, "WARNING")
+    text: str | None = None
+    html: bytes | None = None
+    is_link = source.lower().startswith(("http://", "https://"))
+    if source == "-":
+        text = sys.stdin.read()
+    elif not is_link:
+        path = Path(source)
+        if not path.is_file():
+            typer.echo(f"jangmadang: no such file: {path}", err=True)
+            raise typer.Exit(1)
+        data = path.read_bytes()
+        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+            html = data
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                typer.echo(f"jangmadang: {path} is not UTF-8 text.", err=True)
+                raise typer.Exit(1) from None
+    engine = _prepare_database(settings)
+    store = CatalogueStore(engine)
+    service = Intake(
+        engine=engine,
+        catalogue=store,
+        clock=utc_now,
+        limits=FetchLimits(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            allow_private=settings.fetch_allow_private,
+        ),
+    )
+    try:
+        if is_link:
+            result = service.read_url(source, lang=lang)
+        elif html is not None:
+            result = service.read(article_from_html(html, url=None, lang=lang))
+        else:
+            assert text is not None
+            result = service.read_text(text, lang=lang)
+    except DomainError as exc:
+        typer.echo(f"jangmadang: {exc.user_message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    catalogue = store.current
+    if as_json:
+        import json
+
+        for candidate in result.candidates:
+            row = _figure_json(candidate.figure, catalogue)
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        if not result.candidates:
+            typer.echo("\n".join(result.notes) or "No price figures found.", err=True)
+        return
+    typer.echo(_intake_text(result, catalogue))
+
+
+def _figure_json(figure: FoundFigure, catalogue: Catalogue) -> dict[str, object]:
+    """A found figure as `intake --json` prints it: names in English, numbers plain."""
+    return {
+        "commodity": _commodity_name(figure, catalogue),
+        "place": catalogue.market_labels[figure.place_id].en
+        if figure.place_id is not None and figure.place_id in catalogue.market_labels
+        else None,
+        "low": _plain_number(figure.low),
+        "high": _plain_number(figure.high),
+        "currency": figure.currency,
+        "unit": figure.unit,
+        "quantity": _plain_number(figure.quantity),
+        "when": figure.when,
+        "qualifier": figure.qualifier,
+    }
+
+
+def _commodity_name(figure: FoundFigure, catalogue: Catalogue) -> str:
+    label = catalogue.commodity_labels.get(figure.commodity_id or -1)
+    return label.en if label is not None else figure.commodity_words
+
+
+def _plain_number(value: float) -> int | float:
+    # 200, not 200.0 (the extraction may give an int: no is_integer before Python 3.12).
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _amount(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.6g}"
+
+
+def _intake_text(result: IntakeResult, catalogue: Catalogue) -> str:
+    """What `intake` prints: the article's metadata, the figures, the draft report."""
+    from bot.domain import conditions
+
+    article = result.article
+    lines = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Title", article.title),
+            ("Publisher", article.publisher),
+            ("Published", article.published.isoformat() if article.published else None),
+            ("Link", article.url),
+        )
+        if value
+    ]
+    if not result.candidates and result.report is None:
+        lines.append("\n".join(result.notes) or "No price figures or trade conditions found.")
+        return "\n".join(lines)
+    if result.candidates:
+        lines += ["", "Price figures:"]
+    for candidate in result.candidates:
+        figure = candidate.figure
+        name = _commodity_name(figure, catalogue)
+        if figure.commodity_id is None:
+            name += " (not in the catalogue)"
+        if figure.place_id is not None and figure.place_id in catalogue.market_labels:
+            name += f", {catalogue.market_labels[figure.place_id].en}"
+        elif figure.place_words:
+            name += f", {figure.place_words} (not in the catalogue)"
+        value = _amount(figure.low)
+        if figure.high != figure.low:
+            value += f"-{_amount(figure.high)}"
+        unit = figure.unit if figure.quantity == 1 else f"{_amount(figure.quantity)} {figure.unit}"
+        parts = [f"{'about ' if figure.approximate else ''}{value} {figure.currency}/{unit}"]
+        parts.append(figure.when)
+        if figure.qualifier:
+            parts.append(figure.qualifier)
+        line = f"{candidate.number}. {name}: {', '.join(parts)}"
+        if candidate.duplicate_of is not None:
+            line += f" [duplicate of #{candidate.duplicate_of}]"
+        lines.append(line)
+    report = result.report
+    if report is not None:
+        place = (
+            catalogue.market_labels[report.place_id].en
+            if report.place_id is not None and report.place_id in catalogue.market_labels
+            else report.place_words
+        )
+        goods = [
+            catalogue.commodity_labels[i].en
+            for i in report.goods
+            if i in catalogue.commodity_labels
+        ] + list(report.goods_words)
+        fields = (
+            ("Place", place or "not stated"),
+            ("Topics", ", ".join(conditions.TOPIC_LABELS.get(t, t) for t in report.topics)),
+            ("Direction", report.direction and conditions.DIRECTION_LABELS.get(report.direction)),
+            ("Channel", report.channel and conditions.channel_label(report.channel)),
+            ("Goods", ", ".join(goods)),
+            ("Border", report.border_status and conditions.BORDER_LABELS.get(report.border_status)),
+            (
+                "Market",
+                report.market_activity and conditions.MARKET_LABELS.get(report.market_activity),
+            ),
+            ("Enforcement", report.enforcement),
+            ("Observed", report.observed),
+        )
+        lines += ["", "Trade conditions (draft report):"]
+        lines += [f"  {label}: {value}" for label, value in fields if value]
+        if report.sentences:
+            lines.append("  The source's words (quoted; write the summary in your own words):")
+            lines += [f"    “{sentence}”" for sentence in report.sentences]
+    return "\n".join(lines)
 
 
 def main() -> None:

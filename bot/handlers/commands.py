@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.i18n import N_
-from bot.handlers import basic, editors, questions, subscriptions
+from bot.handlers import articles, basic, editors, questions, subscriptions
 from bot.handlers.common import Handler
 from bot.handlers.menus import MenuEntry, Scope
 
@@ -53,6 +53,9 @@ def _registered(call: Handler, *, edits: bool) -> Handler:
 
 
 PUBLIC, EDITOR, OWNER, HIDDEN = Scope.PUBLIC, Scope.EDITOR, Scope.OWNER, Scope.HIDDEN
+INTAKE_LINE = "Read an article: /intake URL (or forward or paste its text)"
+FIX_LINE = "Correct the article under review: /fix 2 low 450"
+SUMMARY_LINE = "The reviewed report's summary, in your words: /summary TEXT"
 
 # The order within a scope is the order users see in menus and /help.
 COMMANDS: tuple[Command, ...] = (
@@ -167,6 +170,10 @@ COMMANDS: tuple[Command, ...] = (
         ),
         EDITOR,
     ),
+    # Article intake: its menu lines are not yet in the Korean catalogue (editors read English).
+    Command("intake", articles.intake_command, INTAKE_LINE, EDITOR),
+    Command("fix", articles.fix_command, FIX_LINE, EDITOR),
+    Command("summary", articles.summary_command, SUMMARY_LINE, EDITOR),
     Command("mine", editors.mine, N_("My latest entries"), EDITOR),
     Command("undo", editors.undo, N_("Revert my last entry (24 hours)"), EDITOR),
     Command("delete", editors.delete, N_("Delete an entry: /delete ID"), EDITOR),

@@ -97,6 +97,18 @@ def _form(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     return reply
 
 
+def _review(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    """A button of an article under review: toggle a figure, Save kept, or Cancel."""
+    action = cb.fields[1] if len(cb.fields) > 1 else ""
+    if action == "t" and len(cb.fields) == 3:
+        return c.reviews.toggle(admin_id=t.user_id, token=_token(cb), number=cb.int_at(2))
+    if action == "s" and len(cb.fields) == 2:
+        return c.reviews.save(admin_id=t.user_id, token=_token(cb))
+    if action == "x" and len(cb.fields) == 2:
+        return c.reviews.cancel(admin_id=t.user_id, token=_token(cb))
+    raise InvalidInput(INVALID)
+
+
 def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     action, target = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
     if target is None:
@@ -173,6 +185,7 @@ TAPS: dict[str, Tap] = {
     "pick": Tap(_pick, access=Access.EDITOR_ANYWHERE),
     "new": Tap(_new, access=Access.EDITOR_ANYWHERE),
     "f": Tap(_form, access=Access.EDITOR_ANYWHERE),
+    "ir": Tap(_review, access=Access.EDITOR_ANYWHERE),
     "sub": Tap(_subscription, access=Access.CHAT_ADMIN),
     "sch": Tap(_schedule, access=Access.CHAT_ADMIN),
 }

@@ -309,6 +309,8 @@ async def run_demo(
                 print("bot> " + render_message(message, media=media).replace("\n", "\n     "))
                 if _buttons(message):
                     last_with_buttons = message
+                elif last_with_buttons is not None and _same(message, last_with_buttons):
+                    last_with_buttons = None  # its buttons were taken away
     print("Bye.")
 
 
@@ -332,8 +334,19 @@ async def _tap(
     assert message is not None
     chat_id = message["chat_id"]
     after = max((m["seq"] for m in await client.messages(chat_id)), default=0)
-    await client.tap(user, chat_id, message["message_id"], buttons[int(parts[1]) - 1][1])
+    try:
+        await client.tap(user, chat_id, message["message_id"], buttons[int(parts[1]) - 1][1])
+    except EmulatorError as exc:
+        print(f"(that button is no longer there: {exc})")
+        return []
     return await client.collect(chat_id, after, timeout=10, quiet=0.4)
+
+
+def _same(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    return (one.get("chat_id"), one.get("message_id")) == (
+        other.get("chat_id"),
+        other.get("message_id"),
+    )
 
 
 async def _due(client: EmulatorClient, engine: Engine, chat_id: int) -> list[dict[str, Any]]:

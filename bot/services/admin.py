@@ -85,6 +85,8 @@ ALIAS_HOLDS_PLACE = (
 # /audit: each value at most AUDIT_VALUE, each line at most AUDIT_LINE UTF-16 code units.
 AUDIT_VALUE = 120
 AUDIT_LINE = 500
+# /undo of an article's batch lists this many of its entries.
+_BATCH_LINES = 10
 
 
 class Admin:
@@ -196,9 +198,31 @@ class Admin:
                 raise InvalidInput(
                     "Your last entry is more than 24 hours old; use /delete ID instead."
                 )
+            batch = _batch_of(session, row, admin_id=admin_id)
+            if batch:
+                return self._undo_batch(session, batch, admin_id=admin_id)
             self._soft_delete(session, row, actor_id=admin_id, action="undo")
             session.commit()
             return Reply(text="Undone: " + self._describe(row))
+
+    def _undo_batch(
+        self, session: Session, batch: list[PriceObservation | TradeReport], *, admin_id: int
+    ) -> Reply:
+        """Soft-delete every live row of one article's batch (saved together from a review)."""
+        for row in batch:
+            self._soft_delete(session, row, actor_id=admin_id, action="undo")
+        session.commit()
+        figures = sum(isinstance(row, PriceObservation) for row in batch)
+        reports = len(batch) - figures
+        counted = [
+            *([f"{figures} figure{'s' if figures != 1 else ''}"] if figures else []),
+            *([f"{reports} report{'s' if reports != 1 else ''}"] if reports else []),
+        ]
+        lines = [f"Undone: the article's batch of {len(batch)} entries ({', '.join(counted)})."]
+        lines += [self._describe(row) for row in batch[:_BATCH_LINES]]
+        if len(batch) > _BATCH_LINES:
+            lines.append(f"…and {len(batch) - _BATCH_LINES} more.")
+        return Reply(text="\n".join(lines))
 
     def delete(self, *, admin_id: int, ident: str) -> Reply:
         """Soft-delete a figure (#ID) or a report (rID)."""
@@ -488,6 +512,24 @@ class Admin:
         self._catalogue.reload()
         assert new_id is not None
         return new_id
+
+
+def _batch_of(
+    session: Session, row: PriceObservation | TradeReport, *, admin_id: int
+) -> list[PriceObservation | TradeReport]:
+    """Return the live rows of the article batch `row` was saved in (empty: it was not).
+
+    A batch is recorded as one audit row (action "intake") listing its figures and reports.
+    """
+    key = "prices" if isinstance(row, PriceObservation) else "reports"
+    for audit in repo.intake_batches(session, actor_id=admin_id):
+        after = audit.after or {}
+        if row.id not in after.get(key, ()):
+            continue
+        prices = [session.get(PriceObservation, i) for i in after.get("prices", ())]
+        reports = [session.get(TradeReport, i) for i in after.get("reports", ())]
+        return [e for e in (*prices, *reports) if e is not None and e.deleted_at is None]
+    return []
 
 
 def _is_report_id(ident: str) -> bool:

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 PENDING_SECONDS = 15 * 60
 
 IMPORT = "import"
+# An article under review (bot.services.intake_review): its figures, read but not yet saved.
+INTAKE = "intake"
 INTERRUPTED_PROGRESS = "Interrupted by a restart; nothing was written."
 _COMMANDS = {"form-price": "addprice", "price": "addprice", "form-report": "addreport"}
 
@@ -70,6 +72,11 @@ class Interrupted:
             return (
                 f"Your import{name} was interrupted by a restart; nothing was written. "
                 "Send the file again."
+            )
+        if self.kind == INTAKE:
+            return (
+                "Your article review was interrupted by a restart; nothing was saved. "
+                "Forward or paste the article again, or send /intake URL."
             )
         command = _COMMANDS.get(self.kind, "addreport")
         what = "form" if self.form else "entry"

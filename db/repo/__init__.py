@@ -32,6 +32,8 @@ from db.repo.digests import (
     series_highs,
 )
 from db.repo.editing import (
+    INTAKE_ACTION,
+    intake_batches,
     market_id_by_slug,
     recent_source_names,
 )
@@ -103,6 +105,7 @@ from db.repo.work import (
 )
 
 __all__ = [
+    "INTAKE_ACTION",
     "Claimed",
     "DueSubscription",
     "NewDelivery",
@@ -136,6 +139,7 @@ __all__ = [
     "find_reports",
     "finish_delivery",
     "finish_work",
+    "intake_batches",
     "latest_in_markets",
     "latest_per_series",
     "latest_price",

@@ -161,7 +161,7 @@ def test_strategies_cover_every_callback_kind():
     """The forged data names every kind the bot knows (and some it does not)."""
     seen: set[str] = set()
 
-    @hypothesis_settings(max_examples=300, derandomize=True, database=None)
+    @hypothesis_settings(max_examples=600, derandomize=True, database=None)
     @given(callback_data())
     def draw(data):
         seen.add(data.split(":", 1)[0])

@@ -145,3 +145,23 @@ def test_thread_and_sync_client() -> None:
         assert control.calls(method="sendMessage")[0]["ok"]
     with pytest.raises(RuntimeError):
         _ = running.root_url
+
+
+async def test_a_forwarded_message_carries_its_origin(
+    bot: telegram.Bot, client: EmulatorClient
+) -> None:
+    origin = {
+        "type": "channel",
+        "date": 1_790_000_000,
+        "chat": {"id": -1001234567, "type": "channel", "title": "Daily NK"},
+        "message_id": 812,
+    }
+    await client.send_text(USER, "Lingzhi went up.", forward_origin=origin)
+    updates = await bot.get_updates(timeout=1)
+    message = updates[-1].message
+    assert message is not None and message.text == "Lingzhi went up."
+    assert isinstance(message.forward_origin, telegram.MessageOriginChannel)
+    assert message.forward_origin.chat.title == "Daily NK"
+    assert updates[0].message is not None and updates[0].message.forward_origin is None
+    with pytest.raises(EmulatorError, match="forward_origin"):
+        await client.send_text(USER, "x", forward_origin={"date": 1})
