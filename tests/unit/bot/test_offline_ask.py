@@ -37,15 +37,14 @@ def session() -> tuple[_Session, FakeClient, asyncio.Queue[object]]:
 async def test_handled_waits_for_the_update_and_every_update_taken():
     s, _, queue = session()
     queue.put_nowait("update 7")  # fetched by the bot, not yet done
-    waiting = asyncio.create_task(s.handled(7, timeout=5))
-    await asyncio.sleep(0.01)
-    assert not waiting.done()
+    # Not handled while no handler has it, nor while another update is taken, nor while ours
+    # is still being handled: each check ends at its (short) timeout.
+    assert await s.handled(7, timeout=0.05) is False
     await s.took(Update(6), None)  # another update: not ours
-    await asyncio.sleep(0.01)
-    assert not waiting.done()
+    assert await s.handled(7, timeout=0.05) is False
     await s.took(Update(7), None)  # a handler has it, but it is still being handled
-    await asyncio.sleep(0.01)
-    assert not waiting.done()
+    assert await s.handled(7, timeout=0.05) is False
+    waiting = asyncio.create_task(s.handled(7, timeout=5))
     queue.get_nowait()
     queue.task_done()  # PTB marks the update done
     assert await asyncio.wait_for(waiting, 1) is True

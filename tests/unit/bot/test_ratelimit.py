@@ -20,8 +20,8 @@ async def test_an_answer_waits_behind_at_most_one_chart():
 
     # The budget is spent; six charts queue for it, then one answer arrives.
     await asyncio.gather(*(request(f"warm {i}", None) for i in range(20)))
+    # Tasks start in the order they were made: the charts queue first, the answer after them.
     charts = [asyncio.create_task(request(f"chart {i}", BULKY)) for i in range(6)]
-    await asyncio.sleep(0)
     answer = asyncio.create_task(request("answer", None))
     await asyncio.gather(answer, *charts)
     sent = done[20:]

@@ -21,8 +21,11 @@ async def test_one_chat_waits_for_its_previous_update_and_others_do_not():
     release = asyncio.Event()
     order: list[str] = []
 
+    started = asyncio.Event()
+
     async def handle(name: str, wait: bool = False) -> None:
         order.append(f"start {name}")
+        started.set()
         if wait:
             await release.wait()
         order.append(f"end {name}")
@@ -30,7 +33,7 @@ async def test_one_chat_waits_for_its_previous_update_and_others_do_not():
     first = asyncio.create_task(
         processor.process_update(message_update(1, 10), handle("a1", wait=True))
     )
-    await asyncio.sleep(0)
+    await started.wait()  # chat 10's first update is being handled
     second = asyncio.create_task(processor.process_update(message_update(2, 10), handle("a2")))
     other = asyncio.create_task(processor.process_update(message_update(3, 20), handle("b1")))
     await other
