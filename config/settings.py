@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     fetch_allow_private: bool = False
     fetch_timeout: float = Field(default=15.0, gt=0, le=300)
     fetch_max_bytes: int = Field(default=2_000_000, ge=1_000, le=100_000_000)
+    # Source feeds (`jangmadang feeds`): how often due feeds are looked for (seconds), the
+    # largest file a feed may send (a WFP country file is tens of MB), how long it may take,
+    # how many new news entries one check reads, HDX HAPI's page size and app_identifier.
+    feed_tick_seconds: float = Field(default=60.0, gt=0)
+    feed_max_bytes: int = Field(default=300_000_000, ge=1_000, le=5_000_000_000)
+    feed_timeout: float = Field(default=300.0, gt=0, le=3600)
+    feed_max_entries: int = Field(default=20, ge=1, le=500)
+    hapi_page_size: int = Field(default=10_000, ge=1, le=10_000)
+    hapi_app_identifier: SecretStr | None = None
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

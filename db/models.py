@@ -134,6 +134,9 @@ class PriceObservation(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, index=True)
     # Hash of what makes two rows the same report; imports skip what they already hold.
     natural_key: str = Field(max_length=64)
+    # The publisher's own conversion to US dollars (WFP's `usdprice`, at official or IMF rates):
+    # kept as theirs and never shown as a market-rate conversion.
+    usd_price: float | None = None
 
 
 class TradeReport(SQLModel, table=True):
@@ -186,6 +189,9 @@ class ChatUser(SQLModel, table=True):
     role: str = Field(default="user", max_length=10)  # user, admin (owners come from ADMIN_IDS)
     created_at: datetime
     last_seen_at: datetime | None = None
+    # An editor's opt-in to one message a day listing new inbox items, and the last day sent.
+    inbox_daily: bool = False
+    inbox_sent_on: date | None = None
 
 
 class Subscription(SQLModel, table=True):
@@ -307,6 +313,89 @@ class ChartImage(SQLModel, table=True):
     file_id: str | None = Field(default=None, max_length=200)
     created_at: datetime
     used_at: datetime = Field(index=True)
+
+
+class Feed(SQLModel, table=True):
+    """A source checked on a schedule: a WFP country file on HDX, an HDX HAPI location, a news
+    feed. Due feeds are claimed one row at a time (`claimed_by`), so one process checks each."""
+
+    __table_args__ = (
+        UniqueConstraint("kind", "url", name="uq_feed_kind_url"),
+        Index("ix_feed_due", "paused", "next_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # wfp-hdx, hapi, rss
+    url: str = Field(max_length=1000)
+    name: str = Field(max_length=120)
+    every_seconds: int = 86_400
+    paused: bool = False
+    status: str = Field(default="new", max_length=10)  # new, ok, error
+    next_due_at: datetime
+    last_checked_at: datetime | None = None
+    # The last check that found something new (a changed file, new rows, new entries).
+    last_changed_at: datetime | None = None
+    # Conditional-request validators of the last answer, and the hash of the last file read.
+    etag: str | None = Field(default=None, max_length=200)
+    last_modified: str | None = Field(default=None, max_length=100)
+    content_sha256: str | None = Field(default=None, max_length=64)
+    # The data file a dataset page or package_show pointed at last time.
+    resource_url: str | None = Field(default=None, max_length=1000)
+    # HAPI: the last reference period imported (ISO date); the next check asks from there.
+    cursor: str | None = Field(default=None, max_length=40)
+    # Checks failed in a row (the retry waits longer each time) and the last error, as shown.
+    failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # What the last check did, for `feeds list` and /feeds: {"added": 120, "created": 3, ...}.
+    last_result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = None
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+    updated_at: datetime
+
+
+class FeedItem(SQLModel, table=True):
+    """A news feed's entry, read by the article intake and waiting in the editors' inbox:
+    nothing from a news feed is published until an editor opens and saves it."""
+
+    __table_args__ = (
+        UniqueConstraint("feed_id", "entry_key", name="uq_feeditem_entry"),
+        Index("ix_feeditem_status", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    # Hash of the entry's id (or its link): an entry seen again is not queued again.
+    entry_key: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    published_at: datetime | None = None
+    publisher: str | None = Field(default=None, max_length=120)
+    # The article's main text as read, so opening it needs no second fetch.
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    # What the intake found: {"figures": [...], "report": {...} | None}.
+    found: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    figure_count: int = 0
+    status: str = Field(default="pending", max_length=10)  # pending, saved, dismissed, failed
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decided_at: datetime | None = None
+    created_at: datetime
+
+
+class SourceCode(SQLModel, table=True):
+    """A publisher's own code for a catalogue entry: WFP's market and commodity ids (or, in files
+    without ids, their names). `created` marks entries made from the publisher's names, listed
+    for editors to link to an existing entry (/link)."""
+
+    system: str = Field(primary_key=True, max_length=10)  # wfp
+    kind: str = Field(primary_key=True, max_length=10)  # market, commodity, admin1, country
+    code: str = Field(primary_key=True, max_length=300)
+    entity_id: int = Field(index=True)
+    name: str = Field(max_length=200)
+    created: bool = False
+    created_at: datetime
 
 
 class AuditLog(SQLModel, table=True):

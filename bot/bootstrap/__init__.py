@@ -20,9 +20,11 @@ from bot.services.citing import Citations
 from bot.services.clock import Clock, utc_now
 from bot.services.condition_alerts import ConditionAlerts
 from bot.services.entries import Entries
+from bot.services.feeds import Feeds
 from bot.services.fetching import FetchLimits
 from bot.services.files import Files
 from bot.services.forms import Forms
+from bot.services.inbox import Inbox
 from bot.services.intake import Intake
 from bot.services.intake_review import IntakeReviews
 from bot.services.pending import PendingStore, WorkMarkers
@@ -71,6 +73,10 @@ class Container:
     work: WorkMarkers
     # Articles editors forward or paste (or /intake URL), under review in chat until Save.
     reviews: IntakeReviews
+    # Source feeds checked on a schedule (WFP files, HDX HAPI, news feeds) and the editors'
+    # inbox the news feeds fill.
+    feeds: Feeds
+    inbox: Inbox
 
 
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
@@ -97,16 +103,13 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         alerts=alerts,
         condition_alerts=condition_alerts,
     )
-    intake = Intake(
-        engine=reads,
-        catalogue=catalogue,
-        clock=clock,
-        limits=FetchLimits(
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.fetch_max_bytes,
-            allow_private=settings.fetch_allow_private,
-        ),
+    article_limits = FetchLimits(
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.fetch_max_bytes,
+        allow_private=settings.fetch_allow_private,
     )
+    intake = Intake(engine=reads, catalogue=catalogue, clock=clock, limits=article_limits)
+    hapi_app = settings.hapi_app_identifier
     return Container(
         settings=settings,
         engine=engine,
@@ -163,4 +166,20 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             alerts=alerts,
             condition_alerts=condition_alerts,
         ),
+        feeds=Feeds(
+            engine=engine,
+            catalogue=catalogue,
+            clock=clock,
+            intake=intake,
+            limits=FetchLimits(
+                timeout=settings.feed_timeout,
+                max_bytes=settings.feed_max_bytes,
+                allow_private=settings.fetch_allow_private,
+            ),
+            article_limits=article_limits,
+            max_entries=settings.feed_max_entries,
+            hapi_app_identifier=hapi_app.get_secret_value() if hapi_app else None,
+            hapi_page_size=settings.hapi_page_size,
+        ),
+        inbox=Inbox(engine=engine, clock=clock, intake=intake),
     )

@@ -17,9 +17,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +44,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.ratelimit import BROADCAST, retry_seconds
 from bot.services.catalogue import Catalogue
 from bot.services.digests import EnqueueResult, enqueue_due
+from bot.services.processes import dead_local_holders, make_holder
 from config.settings import Settings
 from db import repo
 
@@ -57,32 +55,6 @@ WORKER_PREFIX = "worker:"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Waits between attempts after a timeout or network error (then the row fails).
 BACKOFF = (5.0, 30.0, 120.0, 600.0, 1800.0)
-
-
-def make_holder() -> str:
-    """Name this process uniquely: host, pid and a random tag."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def dead_local_holders(holders: list[str]) -> list[str]:
-    """Holders on this host whose process no longer exists (a kill -9 leaves its lease behind)."""
-    host = socket.gethostname()[:40]
-    dead = []
-    for holder in holders:
-        name, _, rest = holder.partition(":")
-        pid_text = rest.partition(":")[0]
-        if name != host or not pid_text.isdigit():
-            continue
-        pid = int(pid_text)
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            dead.append(holder)
-        except PermissionError:
-            pass
-    return dead
 
 
 @dataclass

@@ -35,6 +35,8 @@ KINDS = {
     "sch": "change the digest schedule",  # sch:field:value  (cad, day, hour, tz, pick)
     "ci": "cite figures",  # ci:id.id.id  (figure ids in base 36)
     "ir": "act on an article under review",  # ir:token:action[:number]  (t toggle, s save, x cancel)
+    "ib": "act on an inbox item",  # ib:action:id  (o open, x dismiss)
+    "fd": "act on a feed",  # fd:action:id  (p pause, r resume, n run now)
 }
 
 

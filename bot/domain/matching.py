@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
@@ -135,7 +135,11 @@ MAX_NAME_CHARS = 120
 class Resolver:
     """Matches names against one catalogue; choices are prepared once, at construction."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(
+        self, entries: Iterable[Entry], *, parents: Mapping[int, int | None] | None = None
+    ) -> None:
+        """`parents` (places: entry id -> the id of the place it lies in) lets a name that a
+        place shares with the region around it (Yangon in Yangon) name the place alone."""
         self.entries: tuple[Entry, ...] = tuple(entries)
         self._exact: dict[str, set[int]] = {}
         self._reordered: dict[str, set[int]] = {}
@@ -173,9 +177,28 @@ class Resolver:
         for stem, owners in stems.items():
             if stem not in self._exact and len(owners) == 1:
                 self._exact[stem] = owners
+        if parents:
+            for table in (self._exact, self._reordered):
+                for key, owners in table.items():
+                    if len(owners) > 1:
+                        table[key] = self._innermost(owners, parents)
         # Fuzzy results by text: one question tries the same word groups several times, and
         # people ask the same questions. Bounded; a new catalogue gets a new resolver.
         self._memo: dict[tuple[str, int], Resolution] = {}
+
+    def _innermost(self, owners: set[int], parents: Mapping[int, int | None]) -> set[int]:
+        """Drop the owners that hold another owner (a region named like its city)."""
+        ids = {self.entries[i].id: i for i in owners}
+        outer: set[int] = set()
+        for ident in ids:
+            seen: set[int] = set()
+            parent = parents.get(ident)
+            while parent is not None and parent not in seen:
+                seen.add(parent)
+                if parent in ids:
+                    outer.add(ids[parent])
+                parent = parents.get(parent)
+        return owners - outer if outer and owners - outer else owners
 
     def forget(self) -> None:
         """Drop the remembered results (benchmarks measure a question read the first time)."""

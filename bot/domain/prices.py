@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from bot.domain.dates import PartialDate
@@ -122,6 +122,10 @@ class Observation:
     via_url: str | None = None
     date_inferred: bool = False  # the year (or more) worked out, not stated by the source
     report_order: int | None = None  # the order its report gives its undated figures
+    # The publisher's own USD conversion (WFP's, at official or IMF rates), and when the feed
+    # the figure came from was last checked.
+    usd_price: float | None = None
+    checked_at: datetime | None = None
 
     @property
     def report_link(self) -> str | None:

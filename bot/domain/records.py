@@ -18,7 +18,7 @@ from bot.domain.conditions import (
 )
 from bot.domain.dates import PartialDate
 from bot.domain.errors import InvalidInput
-from bot.domain.units import CURRENCIES, UNSPECIFIED, Unit, valid_unit
+from bot.domain.units import CURRENCIES, ISO_CURRENCIES, UNSPECIFIED, Unit, valid_unit
 
 PRICE_TYPES = (
     "retail",
@@ -192,8 +192,11 @@ def parse_url(text: str | None) -> str | None:
 def parse_currency(text: str) -> str:
     """Validate a currency code."""
     raw = (text or "").strip().upper()
-    if raw not in CURRENCIES:
-        raise InvalidInput(f"“{text}” is not a currency I know ({', '.join(CURRENCIES)}).")
+    if raw not in ISO_CURRENCIES:
+        raise InvalidInput(
+            f"“{text}” is not a currency I know ({', '.join(CURRENCIES)} or another ISO 4217 "
+            "code)."
+        )
     return raw
 
 

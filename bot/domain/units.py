@@ -10,6 +10,19 @@ from bot.domain.errors import InvalidInput
 from bot.domain.text import normalize
 
 CURRENCIES = ("KPW", "CNY", "USD", "KRW", "JPY", "EUR", "RUB")
+# Every currency a figure may be in: ISO 4217's codes in use (CLDR), and the former ones older
+# WFP files still write (SLL, VEF, ZWL, MRO, STD).
+ISO_CURRENCIES = frozenset(
+    """
+    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS
+    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR
+    MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR
+    SDG SEK SGD SHP SLE SOS SRD SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD
+    UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG SLL VEF VED ZWL MRO STD
+    """.split()
+)
 UNSPECIFIED = "unspecified"
 # How much of a unit a figure may be for, as written ("0.001 g" to "100000 CNY"): beyond these a
 # quantity is a typo, and its price per kg or per currency unit is nonsense.

@@ -7,16 +7,18 @@ import gc
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
-from pydantic import ValidationError
 
-from config.settings import ConfigError, Settings, describe_validation_error, get_settings
+from bot.entrypoints.feeds_cli import feeds_app, inbox_app
+from bot.entrypoints.shell import ImportProgress
+from bot.entrypoints.shell import prepare_database as _prepare_database
+from bot.entrypoints.shell import settings_with as _settings
+from bot.entrypoints.shell import setup_logging_for as _setup_logging
+from config.settings import ConfigError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from bot.domain.intake import FoundFigure, IntakeResult
     from bot.services.catalogue import Catalogue
     from bot.services.importer import ImportResult
@@ -31,54 +33,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(inbox_app, name="inbox")
 
 DEMO_DATABASE = "sqlite:///./data/demo.sqlite3"
-
-
-def _settings(**overrides: object) -> Settings:
-    settings = get_settings()
-    if not overrides:
-        return settings
-    # Re-validate so overrides get the same checks as the environment.
-    try:
-        return Settings.model_validate({**settings.model_dump(), **overrides})
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
-
-
-def _prepare_database(settings: Settings, *, force: bool = False) -> Engine:
-    """Check the database, upgrade the schema and load the catalogue; return the engine.
-
-    Only what is needed runs: Alembic only when the schema is not at the head of the packaged
-    migrations, the catalogue sync only when the database differs from the catalogue files
-    (`force`, for `db upgrade`, runs both anyway). A database that is damaged, not a database,
-    an empty file or out of reach ends the program with one line and exit code 2 (a new
-    SQLite path is created).
-    """
-    from bot.services.catalogue import sync_catalogue, sync_catalogue_if_changed
-    from bot.services.clock import utc_now
-    from db.engine import check_database, engine_for, upgrade, upgrade_if_behind
-
-    engine = engine_for(settings.database_url)
-    problem = check_database(engine, new_ok=True)
-    if problem is not None:
-        engine.dispose()
-        typer.echo(f"jangmadang: {problem}", err=True)
-        raise typer.Exit(2)
-    if force:
-        upgrade(engine)
-        sync_catalogue(engine, now=utc_now())
-    else:
-        upgrade_if_behind(engine)
-        sync_catalogue_if_changed(engine, now=utc_now())
-    return engine
-
-
-def _setup_logging(settings: Settings, level: str | None = None) -> None:
-    from bot.entrypoints.logs import setup_logging
-
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    setup_logging(level or settings.log_level, secrets=(token,))
 
 
 def _token_refused(exc: BaseException | None, token: str) -> NoReturn:
@@ -288,7 +246,7 @@ def import_(
     engine = _prepare_database(settings)
     reports: ReportImportResult | None = None
     result: ImportResult | None = None
-    with file.open("rb") as source, _ImportProgress() as progress:
+    with file.open("rb") as source, ImportProgress() as progress:
         if is_report_file(source):
             reports = import_reports(
                 engine,
@@ -342,43 +300,6 @@ def _print_rejection(result: ImportResult | ReportImportResult) -> None:
         typer.echo(f"line {error.line}: {error.message}", err=True)
     if result.error_count > len(result.errors):
         typer.echo(f"... and {result.error_count - len(result.errors):,} more", err=True)
-
-
-class _ImportProgress:
-    """Counts checked rows, then draws a bar while rows are stored (on stderr)."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.shown = 0
-        self.tty = sys.stderr.isatty()
-        self.counting = False
-
-    def __enter__(self) -> _ImportProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._end_count()
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if total is None:
-            if self.tty:
-                sys.stderr.write(f"\rChecking rows: {done:,}")
-                sys.stderr.flush()
-                self.counting = True
-            return
-        if self.bar is None:
-            self._end_count()
-            self.bar = typer.progressbar(length=total, label="Storing", file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def _end_count(self) -> None:
-        if self.counting:
-            sys.stderr.write("\n")
-            self.counting = False
 
 
 @app.command()

@@ -90,10 +90,34 @@ def observation_lines(obs: Observation, *, today: date, t: Translator = ENGLISH)
         if obs.reliability
         else _("not graded")
     )
-    lines.append(_("Source: {source}").format(source=source_text(obs, t)) + f" · {grade}")
+    source = source_text(obs, t)
+    if obs.checked_at is not None:
+        source += " · " + esc(checked_text(obs.checked_at.date(), today, t))
+    lines.append(_("Source: {source}").format(source=source) + f" · {grade}")
+    if obs.usd_price is not None:
+        lines.append(
+            "<i>"
+            + esc(
+                _(
+                    "{source}'s own conversion: {usd} USD, at official or IMF rates (not a "
+                    "market rate)"
+                ).format(source=obs.source_name, usd=f"{obs.usd_price:,.2f}")
+            )
+            + "</i>"
+        )
     if obs.note:
         lines.append(f"<i>{esc(shorten(obs.note, 300))}</i>")
     return lines
+
+
+def checked_text(checked: date, today: date, t: Translator = ENGLISH) -> str:
+    """When the feed a figure came from was last checked: "checked today", "checked 2 days ago"."""
+    days = max((today - checked).days, 0)
+    if days == 0:
+        return t.gettext("checked today")
+    if days == 1:
+        return t.gettext("checked yesterday")
+    return t.ngettext("checked {n} day ago", "checked {n} days ago", days).format(n=days)
 
 
 def source_text(obs: Observation, t: Translator = ENGLISH) -> str:

@@ -246,7 +246,7 @@ def load_catalogue(engine: Engine) -> Catalogue:
         logger.error("The place tree loops or runs too deep at %s; those links are ignored", cut)
     return Catalogue(
         commodities=Resolver(c_entries),
-        markets=Resolver(m_entries),
+        markets=Resolver(m_entries, parents=tree),
         commodity_labels=c_labels,
         market_labels=m_labels,
         market_parent=tree,

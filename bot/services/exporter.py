@@ -92,7 +92,7 @@ def export_prices(
                     escape(row.price_type),
                     escape(row.currency),
                     low if low == high else f"{low}-{high}",
-                    "",
+                    number(row.usd_price) if row.usd_price is not None else None,
                     low,
                     high,
                     escape(row.grade),

@@ -1,4 +1,5 @@
-"""Fetching an article by its link: a bounded HTTP GET, then its main text and metadata.
+"""Fetching an article by its link (a bounded HTTP GET, then its main text and metadata) and a
+feed's files (`fetch_resource`: conditional requests, the body streamed to a temporary file).
 
 One fetch takes at most `FetchLimits.timeout` seconds, reads at most `max_bytes` (the body is
 streamed and dropped past the limit, whatever the server announces), follows at most
@@ -16,13 +17,16 @@ Runs in a worker thread (the sync client blocks).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import socket
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import IO, TypeVar
 
 import httpcore
 import httpx
@@ -30,7 +34,15 @@ import httpx
 from bot.domain.errors import InvalidInput
 from bot.domain.intake import Article
 
-__all__ = ["MAX_REDIRECTS", "FetchLimits", "article_from_html", "check_host", "fetch_article"]
+__all__ = [
+    "MAX_REDIRECTS",
+    "FetchLimits",
+    "Fetched",
+    "article_from_html",
+    "check_host",
+    "fetch_article",
+    "fetch_resource",
+]
 
 MAX_REDIRECTS = 5
 _TEXT_TYPES = ("text/html", "text/plain")
@@ -61,7 +73,9 @@ def fetch_article(
         trust_env=False,
         headers={"User-Agent": _USER_AGENT, "Accept": _ACCEPT},
     ) as client:
-        body, content_type, charset, final = _get(client, target, limits, deadline)
+        body, content_type, charset, final = _get(
+            client, target, limits, deadline, lambda r, u: _page(r, u, limits, deadline)
+        )
     if not body.strip():
         raise InvalidInput("The page at {url} is empty.", url=str(final))
     if content_type == "text/plain":
@@ -198,17 +212,41 @@ def _check_scheme(target: httpx.URL, shown: str) -> None:
         )
 
 
-def _get(
-    client: httpx.Client, target: httpx.URL, limits: FetchLimits, deadline: float
+def _page(
+    response: httpx.Response, url: httpx.URL, limits: FetchLimits, deadline: float
 ) -> tuple[bytes, str, str | None, httpx.URL]:
-    """GET `target`, following redirects by hand; return body, media type, charset, final URL."""
+    media, charset = _content_type(response)
+    return _read_body(response, limits, deadline, url), media, charset, url
+
+
+_Got = TypeVar("_Got")
+
+
+def _get(
+    client: httpx.Client,
+    target: httpx.URL,
+    limits: FetchLimits,
+    deadline: float,
+    read: Callable[[httpx.Response, httpx.URL], _Got],
+    *,
+    headers: Mapping[str, str] | None = None,
+    keep: Callable[[httpx.Response], bool] | None = None,
+) -> _Got:
+    """GET `target`, following redirects by hand; return what `read` makes of the answer.
+
+    An answer of 400 or more is an InvalidInput, unless `keep` says it is wanted (a 304).
+    """
     url = target
     for _hop in range(MAX_REDIRECTS + 1):
         left = deadline - time.monotonic()
         if left <= 0:
             raise _too_slow(url, limits)
         try:
-            with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+            with client.stream(
+                "GET", url, timeout=httpx.Timeout(left), headers=headers
+            ) as response:
+                if keep is not None and keep(response):
+                    return read(response, url)
                 if response.is_redirect:
                     url = _next_hop(response)
                     continue
@@ -219,8 +257,7 @@ def _get(
                         reason=response.reason_phrase,
                         url=str(url),
                     )
-                media, charset = _content_type(response)
-                return _read_body(response, limits, deadline, url), media, charset, url
+                return read(response, url)
         except httpx.TimeoutException:
             raise _too_slow(url, limits) from None
         except httpx.TooManyRedirects:  # pragma: no cover - redirects are followed by hand
@@ -234,6 +271,100 @@ def _get(
         count=MAX_REDIRECTS,
         url=str(target),
     )
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A file fetched for a feed: 304 (unchanged, no body) or 200 with the body in `file`
+    (a temporary file at its start, closed by the caller) and its SHA-256."""
+
+    status: int
+    url: str
+    media: str
+    etag: str | None
+    last_modified: str | None
+    file: IO[bytes] | None = None
+    size: int = 0
+    sha256: str | None = None
+
+    def read(self) -> bytes:
+        """The whole body (for the small answers: pages, package_show, feeds, API pages)."""
+        if self.file is None:
+            return b""
+        self.file.seek(0)
+        data = self.file.read()
+        self.file.seek(0)
+        return data
+
+
+def fetch_resource(
+    url: str,
+    *,
+    limits: FetchLimits,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    params: Mapping[str, str | int] | None = None,
+    accept: str = "*/*",
+) -> Fetched:
+    """GET `url` as a conditional request (If-None-Match, If-Modified-Since) within `limits`:
+    304 comes back as it is, any other answer of 400 or more is an InvalidInput saying so, and
+    a body larger than `limits.max_bytes` is refused while it streams (to a temporary file)."""
+    target = _parse_link(url)
+    if params:
+        target = target.copy_merge_params(dict(params))
+    headers = {"User-Agent": _USER_AGENT, "Accept": accept}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    deadline = time.monotonic() + limits.timeout
+
+    def read(response: httpx.Response, at: httpx.URL) -> Fetched:
+        media = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        validators = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        if response.status_code == 304:
+            return Fetched(304, str(at), media, *validators)
+        return _to_file(response, at, media, validators, limits, deadline)
+
+    with httpx.Client(
+        transport=_transport(limits.allow_private),
+        follow_redirects=False,
+        trust_env=False,
+    ) as client:
+        return _get(
+            client, target, limits, deadline, read, headers=headers,
+            keep=lambda r: r.status_code == 304,
+        )  # fmt: skip
+
+
+def _to_file(
+    response: httpx.Response,
+    url: httpx.URL,
+    media: str,
+    validators: tuple[str | None, str | None],
+    limits: FetchLimits,
+    deadline: float,
+) -> Fetched:
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and int(announced) > limits.max_bytes:
+        raise _too_big(limits, what="file")
+    sink = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise _too_big(limits, what="file")
+            if time.monotonic() > deadline:
+                raise _too_slow(url, limits)
+            digest.update(chunk)
+            sink.write(chunk)
+    except BaseException:
+        sink.close()
+        raise
+    sink.seek(0)
+    return Fetched(200, str(url), media, *validators, sink, size, digest.hexdigest())
 
 
 def _next_hop(response: httpx.Response) -> httpx.URL:
@@ -277,7 +408,9 @@ def _read_body(
     return b"".join(chunks)
 
 
-def _too_big(limits: FetchLimits) -> InvalidInput:
+def _too_big(limits: FetchLimits, *, what: str = "page") -> InvalidInput:
+    if what == "file":
+        return InvalidInput("The file is larger than {size}.", size=_size(limits.max_bytes))
     return InvalidInput(
         "The page is larger than {size}: paste the article's text instead.",
         size=_size(limits.max_bytes),

@@ -61,6 +61,7 @@ from bot.services.importrows import (
     Provenance,
     RowError,
     RowInvalid,
+    RowNames,
     RowParser,
     Terms,
     natural_key,
@@ -86,7 +87,10 @@ AUDIT: Table = table_of(AuditLog)
 # dates, terms and provenance, each staged once in a table of its own (importrows.Numbered).
 # Their own metadata: they are no part of the schema, and live only in the connection of one
 # import.
-_ROW = ("commodity_id", "market_id", "price_low", "price_high", "source_url", "note", "natural_key")
+_ROW = (
+    "commodity_id", "market_id", "price_low", "price_high", "source_url", "note", "natural_key",
+    "usd_price",
+)  # fmt: skip
 _REFS = ("dates_ref", "terms_ref", "provenance_ref")
 _STAGED = MetaData()
 STAGING: Table = Table(
@@ -115,6 +119,14 @@ def _numbered_table(name: str, columns: Sequence[str]) -> Table:
 STAGED_DATES = _numbered_table("import_staged_dates", DATES_COLUMNS)
 STAGED_TERMS = _numbered_table("import_staged_terms", TERMS_COLUMNS)
 STAGED_PROVENANCE = _numbered_table("import_staged_provenance", PROVENANCE_COLUMNS)
+# Entries a RowNames promised under provisional ids, and the ids they were created with.
+ID_MAP: Table = Table(
+    "import_id_map",
+    _STAGED,
+    Column("provisional", Integer, primary_key=True, autoincrement=False),
+    Column("id", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
 _NUMBERED: dict[type[Numbered], Table] = {
     Dates: STAGED_DATES,
     Terms: STAGED_TERMS,
@@ -154,8 +166,13 @@ def import_prices(
     now: datetime,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    names: RowNames | None = None,
 ) -> ImportResult:
-    """Validate every row of a CSV file, then store the new ones in one transaction, or none."""
+    """Validate every row of a CSV file, then store the new ones in one transaction, or none.
+
+    With `names`, a row's commodity and market are named by it (a publisher's codes) instead
+    of by the catalogue, and the entries it promised are created in the same transaction.
+    """
     with contextlib.ExitStack() as stack:
         if not source.seekable():
             # The file is read from where it starts (and again to find a line that is not
@@ -165,16 +182,20 @@ def import_prices(
             copy.seek(0)
             source = copy
         spool = stack.enter_context(tempfile.TemporaryFile())
-        checked = _check(source, source.tell(), catalogue, now.date(), progress, spool)
+        checked = _check(source, source.tell(), catalogue, now.date(), progress, spool, names)
         if isinstance(checked, ImportResult):
             logger.info("Import of %s rejected: %d bad rows", name, checked.error_count)
             return checked
         rows, series = checked
         spool.seek(0)
-        with engine.connect() as conn, staging(conn, STAGING, *_NUMBERED.values()):
+        tables = (STAGING, *_NUMBERED.values(), *((ID_MAP,) if names is not None else ()))
+        with engine.connect() as conn, staging(conn, *tables):
             _stage(conn, _unspool(spool), rows, progress, batch_size)
             new_series = _new_series(conn, series)
-            # One transaction from here: the new figures and the audit row appear together.
+            # One transaction from here: new entries, the new figures and the audit row appear
+            # together.
+            if names is not None:
+                _create_names(conn, names)
             added = _publish(conn, entered_by, now)
             duplicates = rows - added
             after = {"file": name, "added": added, "duplicates": duplicates}
@@ -199,6 +220,7 @@ def _check(
     today: date,
     progress: Progress | None,
     spool: BinaryIO,
+    names: RowNames | None = None,
 ) -> ImportResult | tuple[int, set[_Series]]:
     """Pass 1: read every row; return the errors, or the row count and series seen.
 
@@ -221,7 +243,7 @@ def _check(
 
     try:
         records = read_records(source, start)
-        header = read_header(next(records, None), catalogue, today)
+        header = read_header(next(records, None), catalogue, today, row_names=names)
         if isinstance(header, RowError):
             return ImportResult(0, 0, 0, 0, (header,), 1)
         parser = header
@@ -236,13 +258,13 @@ def _check(
                 # Nothing will be stored: judge the other rows only.
                 chunk = parser.fresh = None
             else:
-                names, prices, terms, dates, url, note, provenance = row
-                add((names, terms.series))
+                named, prices, terms, dates, url, note, provenance, usd = row
+                add((named, terms.series))
                 if chunk is not None:
                     chunk.append(
                         (
-                            rows + 1, names.commodity_id, names.market_id, prices.low,
-                            prices.high, url, note, natural_key(row), dates.ref, terms.ref,
+                            rows + 1, named.commodity_id, named.market_id, prices.low,
+                            prices.high, url, note, natural_key(row), usd, dates.ref, terms.ref,
                             provenance.ref,
                         )
                     )  # fmt: skip
@@ -467,6 +489,19 @@ def _publish(conn: Connection, entered_by: int | None, now: datetime) -> int:
         # An INSERT's row count is kept only when asked for.
         result = conn.execute(statement, execution_options={"preserve_rowcount": True})
     return result.rowcount
+
+
+def _create_names(conn: Connection, names: RowNames) -> None:
+    """Create the entries `names` promised and give the staged rows their ids (one UPDATE per
+    column, only when something was created)."""
+    created = names.create(conn)
+    if not created:
+        return
+    conn.execute(insert(ID_MAP), [{"provisional": k, "id": v} for k, v in created.items()])
+    m = ID_MAP.c
+    for column in ("commodity_id", "market_id"):
+        real = select(m.id).where(m.provisional == STAGING.c[column]).scalar_subquery()
+        conn.execute(STAGING.update().where(STAGING.c[column] < 0).values({column: real}))
 
 
 def _new_series(conn: Connection, series: set[_Series]) -> int:

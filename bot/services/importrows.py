@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from hashlib import sha256
 from itertools import count
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import Connection
 
 from bot.domain.dates import PartialDate
 from bot.domain.errors import DomainError
@@ -157,6 +159,32 @@ class Judged(NamedTuple):
     source_url: str | None
     note: str | None
     provenance: Provenance
+    # The publisher's own conversion to USD (WFP's usdprice), kept apart from the figure.
+    usd_price: float | None
+
+
+class RowNames(Protocol):
+    """Names a row's commodity and market from cells beyond the two name columns (a publisher's
+    codes and regions), for files whose names need not be in the catalogue yet.
+
+    `resolve` is called once per distinct group of `columns` cells (absent columns read "");
+    an entry it has not met it may promise under a provisional (negative) id and its slug to be,
+    and `create` makes the promised entries in the publishing transaction and returns the
+    provisional ids' real ones. Rows whose file has no source column are credited to `source`,
+    with `source_url`.
+    """
+
+    columns: Sequence[str]
+    source: str
+    source_url: str
+
+    def resolve(self, cells: tuple[str, ...]) -> tuple[int, str, int, str]:
+        """Return (commodity id, commodity slug, market id, market slug), or raise DomainError."""
+        ...
+
+    def create(self, conn: Connection) -> dict[int, int]:
+        """Insert the entries promised so far; return {provisional id: id}."""
+        ...
 
 
 def natural_key(row: Judged) -> str:
@@ -164,7 +192,7 @@ def natural_key(row: Judged) -> str:
 
     (Tests hold the two equal.)
     """
-    names, prices, terms, dates, url, note, provenance = row
+    names, prices, terms, dates, url, note, provenance, _usd = row
     text = (
         f"{names.key}{dates.key}{terms.key}{prices.key}{terms.source_key}"
         f"{url or provenance.staged[1] or ''}{KEY_SEP}{note or ''}"
@@ -176,7 +204,15 @@ class RowParser:
     """The record rules applied to rows, each distinct group of cells judged only once."""
 
     def __init__(
-        self, columns: dict[str, int], width: int, source: str, catalogue: Catalogue, today: date
+        self,
+        columns: dict[str, int],
+        width: int,
+        source: str,
+        catalogue: Catalogue,
+        today: date,
+        *,
+        names: RowNames | None = None,
+        header: Sequence[str] = (),
     ) -> None:
         self.width = width
         self.catalogue = catalogue
@@ -185,14 +221,20 @@ class RowParser:
         # Absent columns read the empty cell appended after the row, the source the one after it.
         at = {c: columns.get(c, width) for c in KNOWN_COLUMNS}
         at["source"] = columns.get("source", width + 1)
-        self.names_of = itemgetter(at["commodity"], at["market"])
+        at["source_url"] = columns.get("source_url", width + 2)
+        self.row_names = names
+        if names is None:
+            self.names_of = itemgetter(at["commodity"], at["market"])
+        else:
+            found = {name: i for i, name in reversed(list(enumerate(header)))}
+            self.names_of = itemgetter(*(found.get(c, width) for c in names.columns))
         self.prices_of = itemgetter(at["price"], at["price_low"], at["price_high"])
         self.terms_of = itemgetter(
             at["pricetype"], at["currency"], at["unit"], at["source"], at["reliability"],
             at["grade"],
         )  # fmt: skip
         self.dates_of = itemgetter(at["date"], at["reported_date"])
-        self.url_at, self.note_at = at["source_url"], at["note"]
+        self.url_at, self.note_at, self.usd_at = at["source_url"], at["note"], at["usdprice"]
         self.provenance_of = itemgetter(
             at["via"], at["via_url"], at["date_inferred"], at["report_order"]
         )
@@ -202,7 +244,7 @@ class RowParser:
         m = self.memos
         self.m_names, self.m_prices, self.m_terms = m["names"], m["prices"], m["terms"]
         self.m_dates, self.m_url, self.m_provenance = m["dates"], m["url"], m["provenance"]
-        self.pad = ("", source)
+        self.pad = ("", source, names.source_url if names is not None else "")
         self.refs = count(1)
         # While a list, every numbered verdict made is added to it (the importer empties it).
         self.fresh: list[Numbered] | None = None
@@ -215,7 +257,7 @@ class RowParser:
     def _judge_rows(self) -> Callable[[list[str]], Judged]:
         """Return `judge`: what it reads per row is bound once (a row's cost is mostly lookups)."""
         width, fit, pad = self.width, self._fit, self.pad
-        url_at, note_at = self.url_at, self.note_at
+        url_at, note_at, usd_at = self.url_at, self.note_at, self.usd_at
         m_names, m_prices, m_terms = self.m_names, self.m_prices, self.m_terms
         m_dates, m_url, m_provenance = self.m_dates, self.m_url, self.m_provenance
         names_of, prices_of, terms_of = self.names_of, self.prices_of, self.terms_of
@@ -249,19 +291,29 @@ class RowParser:
             # The goods' reading of the terms, or a currency's: its "retail" price is the
             # market rate.
             terms: Terms = both[names.is_currency]
+            usd_cell = cells[usd_at]
+            usd: float | None = None
+            if usd_cell:
+                try:
+                    usd = float(usd_cell)
+                except ValueError:
+                    pass  # the publisher's conversion is theirs: a bad one is left out
+                else:
+                    if not 0 < usd < MAX_PRICE:
+                        usd = None
             # Price and unit are judged apart: what they make per base unit is checked per row.
             if prices.high / terms.staged[3] > MAX_PRICE:
                 try:
                     check_per_base(prices.high, terms.unit, terms.staged[1])
                 except DomainError as exc:
                     raise RowInvalid(exc.user_message) from None
-            return new(Judged, (names, prices, terms, dates, url[0], note or None, provenance))
+            return new(Judged, (names, prices, terms, dates, url[0], note or None, provenance, usd))
 
         return judge
 
     def parse(self, cells: list[str]) -> ParsedRow:
         """Return the validated values of one row, or raise RowInvalid with the reason."""
-        names, prices, terms, dates, url, note, provenance = self.judge(cells)
+        names, prices, terms, dates, url, note, provenance, _usd = self.judge(cells)
         price_type, currency, _t, _q, _b, source_name, reliability, grade, _p = terms.staged
         return ParsedRow(
             names.commodity_id, names.market_id, names.commodity, names.market, prices.low,
@@ -306,7 +358,17 @@ class RowParser:
     def _probe(self, column: str, text: str) -> PriceRecord:
         return price_record_from_row({**_PROBE, column: text}, today=self.today)
 
-    def _names(self, key: tuple[str, str]) -> Names:
+    def _names(self, key: tuple[str, ...]) -> Names:
+        if self.row_names is not None:
+            commodity_id, commodity_slug, market_id, market_slug = self.row_names.resolve(key)
+            return Names(
+                commodity_id,
+                market_id,
+                commodity_slug,
+                market_slug,
+                int(commodity_id in self.currency_ids),
+                f"{commodity_slug}{KEY_SEP}{market_slug}{KEY_SEP}",
+            )
         commodity = self._probe("commodity", key[0]).commodity
         market = self._probe("market", key[1]).market
         c = self.catalogue
@@ -431,14 +493,18 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 def read_header(
-    first: tuple[int, list[str]] | None, catalogue: Catalogue, today: date
+    first: tuple[int, list[str]] | None,
+    catalogue: Catalogue,
+    today: date,
+    *,
+    row_names: RowNames | None = None,
 ) -> RowParser | RowError:
     """Read the header row: a parser for the columns it names, or what is missing."""
     if first is None:
         return RowError(1, "The file is empty: it needs a header row and at least one price row.")
-    names = [cell.strip().lower() for cell in first[1]]
+    header = [cell.strip().lower() for cell in first[1]]
     columns: dict[str, int] = {}
-    for position, column in enumerate(names):
+    for position, column in enumerate(header):
         if column in KNOWN_COLUMNS:
             if column in columns:
                 return RowError(1, f"The column “{column}” appears twice in the header.")
@@ -454,4 +520,7 @@ def read_header(
             f"{', '.join(REQUIRED)} and price (or price_low and price_high).",
         )
     hdx = "source" not in columns and any(c in columns for c in HDX_MARKERS)
-    return RowParser(columns, len(names), HDX_SOURCE if hdx else "", catalogue, today)
+    source = HDX_SOURCE if hdx else ""
+    if row_names is not None:
+        source = row_names.source
+    return RowParser(columns, len(header), source, catalogue, today, names=row_names, header=header)

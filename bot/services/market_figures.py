@@ -93,8 +93,9 @@ def market_prices(
     return items
 
 
-def _newest_first(row: PriceRow) -> tuple[date, int, int]:
-    return (row.sort_on, row.report_order or 0, row.id)
+def _newest_first(row: PriceRow) -> tuple[date, int, int, int]:
+    # On the same date a retail price is the one shown (WFP reports wholesale beside it).
+    return (row.sort_on, row.report_order or 0, row.price_type == "retail", row.id)
 
 
 def previous_in_series(latest: PriceRow, earlier: Sequence[PriceRow]) -> PriceRow | None:
@@ -272,4 +273,5 @@ def to_observation(
         via_url=row.via_url,
         date_inferred=bool(row.date_inferred),
         report_order=row.report_order,
+        usd_price=getattr(row, "usd_price", None),
     )

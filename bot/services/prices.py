@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,12 +19,15 @@ from bot.domain.prices import (
     Observation,
 )
 from bot.domain.query import parse_query
+from bot.domain.text import normalize
 from bot.i18n import translator
 from bot.rendering import answers
 from bot.rendering.replies import Button, InlineResult, Reply
 from bot.services.catalogue import Catalogue
 from bot.services.market_figures import market_prices
+from bot.services.wfp import WFP_SOURCE
 from db import repo
+from db.repo import feeds as feed_repo
 
 PRICE_USAGE = N_(
     "Tell me what to look up: <code>/price lingzhi</code>, <code>/price rice hyesan</code>, "
@@ -129,6 +132,8 @@ def price_reply(
             end=question.end,
         )
         items = market_prices(session, rows, catalogue, lang=lang, currency=question.currency)
+        if any(i.latest.source_name == WFP_SOURCE for i in items):
+            items = _with_checks(items, feed_repo.feed_checks(session))
         earlier: list[MarketPrice] = []
         if not items and question.start is not None:
             # Surveys are sparse: when a period holds nothing, show the latest figure before it.
@@ -154,6 +159,32 @@ def price_reply(
             period=question.period_label
         )
         return Reply(text=f"<i>{answers.esc(note)}</i>\n{text}", buttons=(cite_button(earlier, t),))
+    if not items and market_ids is not None and question.start is None:
+        related = _related_with_figures(engine, catalogue, question.commodity_id, market_ids)
+        if len(related) == 1:
+            # "rice" in Yangon: WFP reports "Rice (low quality)" there, under its own name.
+            other = replace(question, commodity_id=related[0])
+            answer = price_reply(engine, catalogue, other, today=today, lang=lang)
+            note = t.gettext("No figures for {name} in {place}; for {other}:").format(
+                name=name,
+                place=place,
+                other=catalogue.commodity_labels[related[0]].in_lang(lang),
+            )
+            return replace(answer, text=f"<i>{answers.esc(note)}</i>\n{answer.text}")
+        if related:
+            buttons = tuple(
+                (
+                    Button(
+                        catalogue.commodity_labels[c].in_lang(lang),
+                        callbacks.encode("p", c, question.market_id),
+                    ),
+                )
+                for c in related[:5]
+            )
+            note = t.gettext("No figures for {name} in {place}; there are for these:").format(
+                name=name, place=place
+            )
+            return Reply(text=answers.esc(note), buttons=buttons)
     if not items:
         return Reply(text=_no_figures(name, place, question, t))
     text = answers.price_answer(
@@ -199,6 +230,41 @@ def _conversion_note(items: Sequence[MarketPrice], currency: str, t: Translator)
             )
         )
     return "".join(f"\n<i>{answers.esc(line)}</i>" for line in lines)
+
+
+def _with_checks(items: list[MarketPrice], checks: dict[str, datetime]) -> list[MarketPrice]:
+    """Mark figures from a feed with when the feed was last checked ("WFP, checked 2 days
+    ago")."""
+
+    def checked(obs: Observation) -> Observation:
+        at = checks.get(obs.source_url or "")
+        return replace(obs, checked_at=at) if at is not None else obs
+
+    return [replace(i, latest=checked(i.latest)) for i in items]
+
+
+def _related_with_figures(
+    engine: Engine, catalogue: Catalogue, commodity_id: int, market_ids: Sequence[int]
+) -> list[int]:
+    """Other goods whose names hold this one's main words (rice: "Rice (low quality)", "Rice
+    (imported)") that have figures in these places: what a publisher reports under its own
+    names."""
+    words = _main_words(catalogue.commodity_labels[commodity_id].en)
+    if not words:
+        return []
+    related = [
+        e.id
+        for e in catalogue.commodities.entries
+        if e.id != commodity_id and words <= set(normalize(e.display).split())
+    ]
+    if not related:
+        return []
+    with Session(engine) as session:
+        return repo.commodities_with_figures(session, commodity_ids=related, market_ids=market_ids)
+
+
+def _main_words(name: str) -> set[str]:
+    return set(normalize(name.split("(", 1)[0]).split())
 
 
 def _no_figures(name: str, place: str | None, question: Question, t: Translator) -> str:

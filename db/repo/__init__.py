@@ -63,6 +63,7 @@ from db.repo.prices import (
     nearest_rates,
     price_exists,
     price_history,
+    commodities_with_figures,
     recent_prices,
     series_context,
 )
@@ -158,6 +159,7 @@ __all__ = [
     "queue_deliveries",
     "reactivate_chat",
     "recent_audit",
+    "commodities_with_figures",
     "recent_prices",
     "recent_source_names",
     "record_history",

@@ -28,6 +28,7 @@ from db.models import UNDATED, PriceObservation, table_of
 __all__ = [
     "PriceRow",
     "add_price",
+    "commodities_with_figures",
     "figure_counts",
     "figures_since",
     "latest_in_markets",
@@ -374,3 +375,20 @@ def figure_counts(
     if market_ids is not None:
         query = query.where(col(PriceObservation.market_id).in_(list(market_ids)))
     return dict(session.exec(query).all())
+
+
+def commodities_with_figures(
+    session: Session, *, commodity_ids: Sequence[int], market_ids: Sequence[int]
+) -> list[int]:
+    """Of these goods, those with a live figure in one of these places, by id."""
+    query = (
+        select(PriceObservation.commodity_id)
+        .where(
+            col(PriceObservation.commodity_id).in_(list(commodity_ids)),
+            col(PriceObservation.market_id).in_(list(market_ids)),
+            col(PriceObservation.deleted_at).is_(None),
+        )
+        .distinct()
+        .order_by(col(PriceObservation.commodity_id))
+    )
+    return list(session.exec(query))

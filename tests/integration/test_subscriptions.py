@@ -251,7 +251,7 @@ def test_dead_local_holders_are_recognised():
     import subprocess
     import sys
 
-    from bot.delivery.sender import dead_local_holders
+    from bot.services.processes import dead_local_holders
 
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
