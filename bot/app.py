@@ -23,6 +23,7 @@ from telegram.ext import (
 from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
+from bot.delivery.feed_jobs import start_feeds
 from bot.delivery.jobs import start_sender, stop_sender
 from bot.delivery.ratelimit import BULKY
 from bot.delivery.updates import ChatOrderedProcessor
@@ -55,6 +56,7 @@ async def post_init(application: BotApplication) -> None:
     # Forms, entries and imports a previous process left unfinished: their owners hear once.
     await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
+    start_feeds(application, services)
     # A long-running bot starts its chart workers in the background, so that the first chart
     # need not wait for them; a one-question session starts them only if it draws.
     if application.bot_data.get(WARM_CHARTS_KEY):

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Source feeds (`jangmadang feeds`): how often due feeds are looked for (seconds), the
     # largest file a feed may send (a WFP country file is tens of MB), how long it may take,
     # how many new news entries one check reads, HDX HAPI's page size and app_identifier.
+    # False for a process that should not check feeds (another one does; claims keep it safe).
+    check_feeds: bool = True
     feed_tick_seconds: float = Field(default=60.0, gt=0)
     feed_max_bytes: int = Field(default=300_000_000, ge=1_000, le=5_000_000_000)
     feed_timeout: float = Field(default=300.0, gt=0, le=3600)

@@ -33,6 +33,7 @@ from bot.services.questions import Questions
 from bot.services.record_view import RecordViews
 from bot.services.schedules import Schedules
 from bot.services.signals import Signal
+from bot.services.source_links import SourceLinks
 from bot.services.subscriptions import Subscriptions
 from bot.services.users import Users
 from config.settings import SUPPORTED_LANGUAGES, Settings
@@ -77,6 +78,8 @@ class Container:
     # inbox the news feeds fill.
     feeds: Feeds
     inbox: Inbox
+    # Entries feeds created under a publisher's names, linked by editors to the catalogue's.
+    links: SourceLinks
 
 
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
@@ -182,4 +185,5 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
             hapi_page_size=settings.hapi_page_size,
         ),
         inbox=Inbox(engine=engine, clock=clock, intake=intake),
+        links=SourceLinks(engine=engine, catalogue=catalogue, clock=clock),
     )

@@ -194,8 +194,7 @@ def parse_currency(text: str) -> str:
     raw = (text or "").strip().upper()
     if raw not in ISO_CURRENCIES:
         raise InvalidInput(
-            f"“{text}” is not a currency I know ({', '.join(CURRENCIES)} or another ISO 4217 "
-            "code)."
+            f"“{text}” is not a currency I know ({', '.join(CURRENCIES)} or another ISO 4217 code)."
         )
     return raw
 

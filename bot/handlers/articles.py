@@ -36,6 +36,18 @@ from bot.rendering.html import esc
 from bot.rendering.replies import Reply
 from bot.services.intake_review import INTAKE_USAGE, Forwarded, Shown, may_be_article
 
+__all__ = [
+    "LooksLikeArticle",
+    "Shown",
+    "article_text",
+    "editor_allowed",
+    "fix_command",
+    "intake_command",
+    "present",
+    "review",
+    "summary_command",
+]
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,7 +84,7 @@ async def article_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     c = container(context)
     forwarded = _forwarded(message)
     text = message.text or ""
-    await _review(
+    await review(
         message,
         context,
         lambda: c.reviews.read_text(admin_id=user.id, text=text, forwarded=forwarded),
@@ -90,7 +102,7 @@ async def intake_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     admin_id = update.effective_user.id
     c = container(context)
-    await _review(message, context, lambda: c.reviews.read_url(admin_id=admin_id, url=url))
+    await review(message, context, lambda: c.reviews.read_url(admin_id=admin_id, url=url))
 
 
 async def fix_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,7 +113,7 @@ async def fix_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     admin_id = update.effective_user.id
     args = _after_command(message)
     c = container(context)
-    await _review(message, context, lambda: c.reviews.fix(admin_id=admin_id, args=args))
+    await review(message, context, lambda: c.reviews.fix(admin_id=admin_id, args=args))
 
 
 async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,7 +124,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     admin_id = update.effective_user.id
     text = _after_command(message)
     c = container(context)
-    await _review(message, context, lambda: c.reviews.summary(admin_id=admin_id, text=text))
+    await review(message, context, lambda: c.reviews.summary(admin_id=admin_id, text=text))
 
 
 async def _editor_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
@@ -125,6 +137,11 @@ async def _editor_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await send_reply(message, Reply(text=esc(refusal(Access.EDITOR, "en"))))
         return None
     return message
+
+
+async def editor_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether an editor sent this in a private chat (anyone else is refused, and logged)."""
+    return await _editor_message(update, context) is not None
 
 
 def _after_command(message: Message) -> str:
@@ -145,7 +162,7 @@ def _forwarded(message: Message) -> Forwarded | None:
     return Forwarded(name=name, posted=origin.date.date() if origin.date else None)
 
 
-async def _review(
+async def review(
     message: Message, context: ContextTypes.DEFAULT_TYPE, call: Callable[[], Shown]
 ) -> None:
     """Run a review use case in a thread and show what it returns (a refusal as its text)."""

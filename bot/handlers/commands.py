@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.i18n import N_
-from bot.handlers import articles, basic, editors, questions, subscriptions
+from bot.handlers import articles, basic, editors, feeds, questions, subscriptions
 from bot.handlers.common import Handler
 from bot.handlers.menus import MenuEntry, Scope
 
@@ -174,6 +174,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("intake", articles.intake_command, INTAKE_LINE, EDITOR),
     Command("fix", articles.fix_command, FIX_LINE, EDITOR),
     Command("summary", articles.summary_command, SUMMARY_LINE, EDITOR),
+    Command("inbox", feeds.inbox_command, N_("Articles from the news feeds: /inbox"), EDITOR),
+    Command("feeds", feeds.feeds_command, N_("Source feeds: /feeds, /feeds run 3"), EDITOR),
+    Command(
+        "link",
+        feeds.link_command,
+        N_("Link a feed's new entry: /link commodity rice-low-quality rice"),
+        EDITOR,
+    ),
     Command("mine", editors.mine, N_("My latest entries"), EDITOR),
     Command("undo", editors.undo, N_("Revert my last entry (24 hours)"), EDITOR),
     Command("delete", editors.delete, N_("Delete an entry: /delete ID"), EDITOR),

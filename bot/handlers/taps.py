@@ -15,6 +15,7 @@ from bot.domain import callbacks
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.text import shorten
 from bot.handlers import editors
+from bot.handlers import feeds as feed_handlers
 from bot.handlers.common import (
     Access,
     Result,
@@ -109,6 +110,27 @@ def _review(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     raise InvalidInput(INVALID)
 
 
+def _inbox(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    """An inbox item's button: Open (the review follows as a new message) or Dismiss."""
+    action, item = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
+    if item is None:
+        raise InvalidInput(INVALID)
+    if action == "o":
+        return [feed_handlers.open_item(c, t.user_id, item).reply]
+    if action == "x":
+        entry = c.inbox.dismiss(item, admin_id=t.user_id)
+        return feed_handlers.inbox_list(c, note=f"Dismissed {entry.id}.")
+    raise InvalidInput(INVALID)
+
+
+def _feed(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
+    """A feed's button: Pause, Resume or Run now (the list is shown again)."""
+    action, feed = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
+    if feed is None or action not in ("p", "r", "n"):
+        raise InvalidInput(INVALID)
+    return feed_handlers.feed_action(c, action, feed)
+
+
 def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     action, target = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
     if target is None:
@@ -186,6 +208,8 @@ TAPS: dict[str, Tap] = {
     "new": Tap(_new, access=Access.EDITOR_ANYWHERE),
     "f": Tap(_form, access=Access.EDITOR_ANYWHERE),
     "ir": Tap(_review, access=Access.EDITOR_ANYWHERE),
+    "ib": Tap(_inbox, access=Access.EDITOR_ANYWHERE),
+    "fd": Tap(_feed, access=Access.EDITOR_ANYWHERE),
     "sub": Tap(_subscription, access=Access.CHAT_ADMIN),
     "sch": Tap(_schedule, access=Access.CHAT_ADMIN),
 }

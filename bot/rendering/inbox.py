@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import callbacks
 from bot.domain.feeds import checked_ago, show_every
@@ -38,18 +38,25 @@ MAX_LISTED = 8
 _ROOM = MAX_TEXT - 300
 
 
-@dataclass(frozen=True)
-class InboxView:
-    """One inbox item as listed."""
+class InboxView(Protocol):
+    """One inbox item as listed (bot.services.inbox.InboxEntry is one)."""
 
-    id: int
-    feed: str
-    title: str
-    url: str | None
-    published: datetime | None
-    figures: Sequence[Mapping[str, Any]]
-    report: Mapping[str, Any] | None
-    error: str | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def feed(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def published(self) -> datetime | None: ...
+    @property
+    def figures(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def report(self) -> Mapping[str, Any] | None: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -287,3 +294,40 @@ def feeds_reply(feeds: Sequence[FeedView], *, now: datetime, t: Translator = ENG
             )
         )
     return Reply(text="\n\n".join(blocks), buttons=tuple(buttons))
+
+
+def links_reply(entries: Sequence[tuple[str, str, str, int]], *, t: Translator = ENGLISH) -> Reply:
+    """The entries feeds created under a publisher's names: (kind, slug, name, figures)."""
+    if not entries:
+        return Reply(text=esc(t.gettext("No entry created by a feed waits to be linked.")))
+    lines = [
+        "<b>"
+        + esc(
+            t.ngettext(
+                "{n} entry created by a feed", "{n} entries created by a feed", len(entries)
+            ).format(n=len(entries))
+        )
+        + "</b>"
+    ]
+    shown = 0
+    for kind, slug, name, figures in entries:
+        line = f"• {esc(kind)} <code>{esc_short(slug, 80)}</code>: {esc_short(name, 80)} " + esc(
+            t.ngettext("({n} figure)", "({n} figures)", figures).format(n=figures)
+        )
+        if utf16_len("\n".join([*lines, line])) > _ROOM:
+            break
+        lines.append(line)
+        shown += 1
+    if shown < len(entries):
+        lines.append(esc(t.gettext("… and {n} more").format(n=len(entries) - shown)))
+    lines.append(
+        "<i>"
+        + esc(
+            t.gettext(
+                "Link one to the catalogue's own entry: /link commodity SLUG NAME or /link place "
+                "SLUG NAME. Its figures, names and WFP's codes move there."
+            )
+        )
+        + "</i>"
+    )
+    return Reply(text="\n".join(lines))

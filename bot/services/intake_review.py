@@ -26,7 +26,7 @@ from sqlmodel import Session
 from bot.domain.dates import PartialDate
 from bot.domain.entry import read_date, read_topics, resolve_goods, split_goods
 from bot.domain.errors import DomainError, InvalidInput, NotFound
-from bot.domain.intake import BEFORE, NOW, IntakeResult, ReportDraft
+from bot.domain.intake import BEFORE, NOW, Article, IntakeResult, ReportDraft
 from bot.domain.provenance import site_name
 from bot.domain.records import (
     MAX_SUMMARY,
@@ -52,6 +52,7 @@ from bot.services.price_alerts import PriceAlerts
 from bot.services.prices import MAX_QUESTION_CHARS, MAX_QUESTION_WORDS
 from bot.services.records import price_row, trade_report_row
 from db import repo
+from db.repo import feeds as feed_repo
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ class ArticleReader(Protocol):
 
     def read_url(self, url: str) -> IntakeResult: ...
 
+    def read(self, article: Article) -> IntakeResult: ...
+
 
 @dataclass(frozen=True)
 class Forwarded:
@@ -200,6 +203,8 @@ class Review:
     source_url: str | None = None
     published: str | None = None
     message_id: int | None = None
+    # The inbox item it was opened from (a news feed's article): marked saved with it.
+    inbox_item: int | None = None
 
     @property
     def credited(self) -> tuple[str | None, str | None]:
@@ -305,6 +310,14 @@ class IntakeReviews:
         result = self._reader.read_url(link)
         review = Review(
             parts=[result.article.text], url=result.article.url or link, forwarded=Forwarded()
+        )
+        return self._open_review(admin_id, review, result, joinable=False)
+
+    def open_article(self, *, admin_id: int, article: Article, inbox_item: int) -> Shown:
+        """Open an inbox item's article (read when its feed was checked) into the review."""
+        result = self._reader.read(article)
+        review = Review(
+            parts=[article.text], url=article.url, forwarded=Forwarded(), inbox_item=inbox_item
         )
         return self._open_review(admin_id, review, result, joinable=False)
 
@@ -701,6 +714,12 @@ class IntakeReviews:
                     now=now,
                 )
                 repo.finish_work(session, tokens=[token])
+                if review.inbox_item is not None:
+                    # Opened from the inbox: saved with it, so it leaves the inbox.
+                    feed_repo.set_item_status(
+                        session, item_id=review.inbox_item, status="saved", actor_id=admin_id,
+                        now=now, only_pending=False,
+                    )  # fmt: skip
                 session.commit()
             except IntegrityError:
                 # Another editor stored one of these between our check and our insert.

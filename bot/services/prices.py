@@ -172,7 +172,7 @@ def price_reply(
             )
             return replace(answer, text=f"<i>{answers.esc(note)}</i>\n{answer.text}")
         if related:
-            buttons = tuple(
+            choices = tuple(
                 (
                     Button(
                         catalogue.commodity_labels[c].in_lang(lang),
@@ -184,7 +184,7 @@ def price_reply(
             note = t.gettext("No figures for {name} in {place}; there are for these:").format(
                 name=name, place=place
             )
-            return Reply(text=answers.esc(note), buttons=buttons)
+            return Reply(text=answers.esc(note), buttons=choices)
     if not items:
         return Reply(text=_no_figures(name, place, question, t))
     text = answers.price_answer(

@@ -56,6 +56,7 @@ from db.repo.ledger import (
 from db.repo.prices import (
     PriceRow,
     add_price,
+    commodities_with_figures,
     figure_counts,
     figures_since,
     latest_in_markets,
@@ -63,7 +64,6 @@ from db.repo.prices import (
     nearest_rates,
     price_exists,
     price_history,
-    commodities_with_figures,
     recent_prices,
     series_context,
 )
@@ -128,6 +128,7 @@ __all__ = [
     "claim_deliveries",
     "claim_work",
     "commodities_with_aliases",
+    "commodities_with_figures",
     "create_commodity",
     "create_market",
     "deactivate_chat",
@@ -159,7 +160,6 @@ __all__ = [
     "queue_deliveries",
     "reactivate_chat",
     "recent_audit",
-    "commodities_with_figures",
     "recent_prices",
     "recent_source_names",
     "record_history",

@@ -1,0 +1,103 @@
+"""Feeds inside the polling bot: due feeds checked from the JobQueue (an explicit job id,
+coalesced, one run at a time; each feed claimed in the database, so several processes never
+check one feed twice), and the inbox's daily message to editors who asked for it (each day
+claimed per editor in the database, so it is sent once whichever process sends it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.bootstrap import Container
+from bot.delivery.botapi import BotApplication
+from bot.rendering.inbox import daily_reply
+
+logger = logging.getLogger(__name__)
+FEED_JOB = "feed-tick"
+# The daily message goes out from this hour (UTC) on, once a day per editor.
+DAILY_HOUR_UTC = 0
+CONTAINER_KEY = "feed_services"
+
+
+async def feed_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Check the due feeds (in a worker thread), then send the daily inbox messages due."""
+    services: Container | None = context.application.bot_data.get(CONTAINER_KEY)
+    if services is None:
+        return
+    try:
+        results = await asyncio.to_thread(services.feeds.run_due)
+    except Exception:
+        logger.exception("Checking the due feeds failed; the next tick retries")
+        results = []
+    for result in results:
+        if result.status == "error":
+            logger.warning("Feed %s: %s", result.feed_id, result.error)
+    try:
+        await send_daily(context.bot, services)
+    except Exception:
+        logger.exception("The inbox's daily messages failed; the next tick retries")
+
+
+async def send_daily(bot: Bot, services: Container) -> int:
+    """Send today's inbox message to each editor who asked for it and has new items."""
+    now = services.clock()
+    if now.hour < DAILY_HOUR_UTC:
+        return 0
+    inbox = services.inbox
+    editors = frozenset(await asyncio.to_thread(services.admin.all_admin_ids))
+    due = await asyncio.to_thread(inbox.daily_due, editors=editors)
+    sent = 0
+    for user_id, lang in due:
+        del lang  # editors' tools speak English
+        last = await asyncio.to_thread(inbox.claim_daily, user_id, today=now.date())
+        if last is None:
+            continue  # another process has it
+        since = now.replace(
+            year=last.year, month=last.month, day=last.day, hour=0, minute=0, second=0,
+            microsecond=0,
+        )  # fmt: skip
+        entries = await asyncio.to_thread(inbox.pending, limit=10, since=since)
+        if not entries:
+            continue
+        reply = daily_reply(entries, total=len(entries))
+        try:
+            await bot.send_message(
+                user_id,
+                reply.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except Forbidden:
+            logger.info("Editor %s blocked the bot; no daily inbox message", user_id)
+            await asyncio.to_thread(inbox.set_daily, user_id=user_id, on=False)
+        except TelegramError as exc:
+            logger.warning("Daily inbox message to %s failed: %s", user_id, exc)
+        else:
+            sent += 1
+    return sent
+
+
+def start_feeds(application: BotApplication, services: Container) -> None:
+    """Check due feeds every FEED_TICK_SECONDS (the first tick soon after start)."""
+    settings = services.settings
+    if not settings.check_feeds or application.job_queue is None:
+        return
+    application.bot_data[CONTAINER_KEY] = services
+    application.job_queue.run_repeating(
+        feed_tick,
+        interval=settings.feed_tick_seconds,
+        first=min(settings.feed_tick_seconds, 10.0),
+        name=FEED_JOB,
+        job_kwargs={
+            "id": FEED_JOB,
+            "replace_existing": True,
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 3600,
+        },
+    )
