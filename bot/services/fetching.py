@@ -47,6 +47,7 @@ __all__ = [
 MAX_REDIRECTS = 5
 _TEXT_TYPES = ("text/html", "text/plain")
 _USER_AGENT = "Mozilla/5.0 (compatible; Jangmadang/0.1; article intake for editors)"
+_FEED_AGENT = "Mozilla/5.0 (compatible; Jangmadang/0.1; source feeds)"
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8"
 
 
@@ -312,7 +313,7 @@ def fetch_resource(
     target = _parse_link(url)
     if params:
         target = target.copy_merge_params(dict(params))
-    headers = {"User-Agent": _USER_AGENT, "Accept": accept}
+    headers = {"User-Agent": _FEED_AGENT, "Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

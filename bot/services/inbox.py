@@ -302,6 +302,8 @@ class Inbox:
             if user is None:
                 return None
             before = user.inbox_sent_on
+            if before is not None and before >= today:
+                return None  # today's is sent
             result = session.exec(
                 update(ChatUser)
                 .where(

@@ -272,12 +272,14 @@ class WfpNames:
         found = self._known("market", codes)
         if found is not None:
             return found
-        region = self._admin1(admin1) if admin1 else self._country_place()
         matched = self._match_place(name, kinds=("city", "county", "market"))
         if matched is not None:
             self._remember("market", codes, matched, name, created=False)
             self.created.linked += 1
             return matched
+        # The market takes the plain slug (people name the town), then its region is made.
+        slug = self._slug(name)
+        region = self._admin1(admin1) if admin1 else self._country_place()
         note = f"WFP market {market_id}" if market_id else "WFP market"
         if admin2 and compact(admin2) != compact(name):
             note += f", {admin2}"
@@ -289,7 +291,7 @@ class WfpNames:
             "longitude": _coordinate(longitude, 180),
             "note": note,
         }
-        promised = self._promise("market", name, values, [(name, "en")], parent=region)
+        promised = self._promise("market", name, values, [(name, "en")], parent=region, slug=slug)
         self._remember("market", codes, promised, name, created=True)
         self.created.markets.append(name)
         return promised
@@ -303,8 +305,9 @@ class WfpNames:
         if matched is None:
             values = {"kind": "province", "country": self._country.iso2, "name_en": name[:120]}
             matched = self._promise(
-                "market", name, values, [(name, "en")], parent=self._country_place()
-            )
+                "market", name, values, [(name, "en")], parent=self._country_place(),
+                slug=self._slug(name, region=True),
+            )  # fmt: skip
             self._remember("admin1", [code], matched, name, created=True)
             self.created.places.append(name)
         else:
@@ -398,11 +401,11 @@ class WfpNames:
 
     def _promise(
         self, table: str, name: str, values: dict[str, Any], aliases: list[tuple[str, str]],
-        *, parent: int | None,
+        *, parent: int | None, slug: str | None = None,
     ) -> int:  # fmt: skip
         provisional = self._next
         self._next -= 1
-        slug = self._slug(name)
+        slug = slug or self._slug(name)
         values = {**values, "slug": slug, "created_at": self._now}
         self._promises.append(_Promise(table, provisional, values, aliases, parent))
         if table == "market":
@@ -413,10 +416,12 @@ class WfpNames:
             self._commodity_slugs[provisional] = slug
         return provisional
 
-    def _slug(self, name: str) -> str:
+    def _slug(self, name: str, *, region: bool = False) -> str:
+        """A free slug: the name's; a region's (named like its town) with the country's code."""
         base = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:60] or "wfp"
         suffix = self._country.iso2.lower()
-        for candidate in (base, f"{base}-{suffix}"):
+        first = (f"{base}-{suffix}", base) if region else (base, f"{base}-{suffix}")
+        for candidate in first:
             if candidate not in self._taken:
                 self._taken.add(candidate)
                 return candidate
