@@ -24,7 +24,6 @@ from db.engine import make_engine, upgrade
 from db.models import (
     Commodity,
     Feed,
-    FeedItem,
     Market,
     PriceObservation,
     SourceCode,
@@ -160,9 +159,7 @@ def test_an_updated_file_adds_only_its_new_rows_and_the_same_bytes_parse_nothing
     assert same.status == "unchanged" and same.result["answer"] == "same file"
 
 
-def test_an_older_file_with_the_hxl_row_and_no_ids_finds_the_same_markets(
-    lite, server, tmp_path
-):
+def test_an_older_file_with_the_hxl_row_and_no_ids_finds_the_same_markets(lite, server, tmp_path):
     c = services_on(lite, tmp_path, Clock())
     c.feeds.check(c.feeds.add(server.url(f"/files/{MMR}"), kind="wfp-hdx").id, force=True)
     markets, goods = count(lite, Market), count(lite, Commodity)
@@ -305,7 +302,9 @@ def test_news_entries_wait_in_the_inbox_with_what_the_intake_found(engine, serve
     assert first.status == "changed" and first.result["new"] == 2
     items = {i.url.rsplit("/", 1)[-1]: i for i in c.inbox.pending()}
     hyesan = items["hyesan-border-trade"]
-    assert [(f["commodity"], f["place"], f["low"], f["high"], f["currency"]) for f in hyesan.figures] == [
+    assert [
+        (f["commodity"], f["place"], f["low"], f["high"], f["currency"]) for f in hyesan.figures
+    ] == [
         ("Lingzhi", "Hyesan", 200.0, 300.0, "CNY"),
         ("Lingzhi", "Hyesan", 500.0, 1200.0, "CNY"),
     ]
