@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bench import charts as bench_charts
 
         bench_charts.main()
+    elif args.benchmark == "feeds":
+        from bench import feeds as bench_feeds
+
+        bench_feeds.main(args.rows, args.rounds, profile=args.profile)
     elif args.benchmark == "emulator":
         from bench import emulator as bench_emulator
 
@@ -117,6 +121,16 @@ def parser() -> argparse.ArgumentParser:
         "charts",
         help="answers while 40 users ask for charts: the bot (`jangmadang run`) against the "
         "emulator; drawn, uploaded and sent by file_id (slow: ~2 min)",
+    )
+    fd = names.add_parser(
+        "feeds",
+        help="a 200,000-row WFP file through its feed against the plain import, the checks after "
+        "it, and the resolver on ten countries' WFP markets (~1.5 min)",
+    )
+    fd.add_argument("--rows", type=int, default=200_000, help="rows of the WFP file (200,000)")
+    fd.add_argument("--rounds", type=int, default=3, help="rounds of both imports (3)")
+    fd.add_argument(
+        "--profile", action="store_true", help="cProfile one feed check and one plain import"
     )
     names.add_parser(
         "emulator", help="emulator: bulk chats, concurrent sends, latency, lookups, long poll"

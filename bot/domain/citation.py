@@ -35,6 +35,7 @@ __all__ = [
 PRICE_TYPE_LABELS = {
     "wholesale": N_("wholesale"),
     "state_purchase": N_("state purchase price"),
+    "farm_gate": N_("farm-gate price"),
     "middleman": N_("paid by traders/smugglers"),
     "export": N_("export price"),
     "ration": N_("ration (PDS) price"),

@@ -29,6 +29,8 @@ PRICE_TYPES = (
     "ration",
     "market",
     "official",
+    # WFP's "Farm Gate": what producers are paid where the goods leave the farm.
+    "farm_gate",
 )
 MAX_SUMMARY = 2000
 MAX_GOODS = 30

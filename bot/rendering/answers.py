@@ -25,6 +25,7 @@ PRICE_TYPE_LABELS = {
     "retail": N_("retail"),
     "wholesale": N_("wholesale"),
     "state_purchase": N_("state purchase price"),
+    "farm_gate": N_("farm-gate price"),
     "middleman": N_("paid by traders/smugglers"),
     "export": N_("export price"),
     "ration": N_("ration (PDS) price"),

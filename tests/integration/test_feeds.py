@@ -429,3 +429,32 @@ def test_answers_from_a_feed_say_when_it_was_checked_and_label_wfps_conversion(
     assert "Rice (low quality)" in text and "3,250 MMK/kg" in text
     assert "checked 2 days ago" in text
     assert "WFP's own conversion" in text and "not a market rate" in text
+
+
+def test_farm_gate_prices_in_any_currency_are_imported(lite):
+    from io import BytesIO
+
+    from bot.services.catalogue import load_catalogue
+    from bot.services.countries import country_of
+    from bot.services.importer import import_prices
+    from bot.services.wfp import WfpNames
+
+    data = (
+        "date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
+        "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
+        "2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
+        "Farm Gate,YER,410,0.77\n"
+        "2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
+        "Retail,YER,530,1.0\n"
+    ).encode()
+    catalogue = load_catalogue(lite)
+    country = country_of("YEM")
+    names = WfpNames(lite, catalogue, country=country, dataset_url="https://x.test/d", now=NOW)
+    result = import_prices(
+        lite, catalogue, BytesIO(data), name="yem", entered_by=None, now=NOW, names=names
+    )
+    assert not result.errors and result.added == 2
+    with Session(lite) as session:
+        rows = list(session.exec(select(PriceObservation)))
+    assert {(r.price_type, r.currency) for r in rows} == {("farm_gate", "YER"), ("retail", "YER")}
+    assert {r.usd_price for r in rows} == {0.77, 1.0}
