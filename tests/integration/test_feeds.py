@@ -440,13 +440,13 @@ def test_farm_gate_prices_in_any_currency_are_imported(lite):
     from bot.services.wfp import WfpNames
 
     data = (
-        "date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
-        "commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
-        "2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
-        "Farm Gate,YER,410,0.77\n"
-        "2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
-        "Retail,YER,530,1.0\n"
-    ).encode()
+        b"date,admin1,admin2,market,market_id,latitude,longitude,category,commodity,"
+        b"commodity_id,unit,priceflag,pricetype,currency,price,usdprice\n"
+        b"2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
+        b"Farm Gate,YER,410,0.77\n"
+        b"2025-06-15,Sana'a,,Sana'a,4001,15.35,44.2,cereals and tubers,Wheat,84,KG,actual,"
+        b"Retail,YER,530,1.0\n"
+    )
     catalogue = load_catalogue(lite)
     country = country_of("YEM")
     names = WfpNames(lite, catalogue, country=country, dataset_url="https://x.test/d", now=NOW)
