@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,14 @@ class Resolver:
         for stem, owners in stems.items():
             if stem not in self._exact and len(owners) == 1:
                 self._exact[stem] = owners
+        # Each pair's forms in order of length, with their lengths: a search counts only the
+        # forms whose length is within its cutoff (no other can be within it).
+        self._lengths: dict[str, dict[str, list[int]]] = {s: {} for s in SCRIPTS}
+        for script, pairs in self._index.items():
+            forms = self._forms[script]
+            for pair, positions in pairs.items():
+                positions.sort(key=lambda p, f=forms: len(f[p]))  # type: ignore[misc]
+                self._lengths[script][pair] = [len(forms[p]) for p in positions]
         if parents:
             for table in (self._exact, self._reordered):
                 for key, owners in table.items():
@@ -253,10 +262,15 @@ class Resolver:
         distances: dict[int, tuple[int, int]] = {}
         forms = self._forms[script]
         shared: Counter[int] = Counter()
-        index = self._index[script]
-        for pair in bigrams(form):
-            shared.update(index.get(pair, ()))
+        index, lengths = self._index[script], self._lengths[script]
         cutoff = max(1, int(len(form) * _SUGGEST_SHARE))
+        shortest, longest = len(form) - cutoff, len(form) + cutoff
+        for pair in bigrams(form):
+            positions = index.get(pair)
+            if positions:
+                sizes = lengths[pair]
+                window = positions[bisect_left(sizes, shortest) : bisect_right(sizes, longest)]
+                shared.update(window)
         # As shared.most_common(_SHORTLIST) (ties in first-counted order), sorted in C: the
         # pure-Python heap of most_common cost more than the counting on a large catalogue.
         for position, _count in sorted(shared.items(), key=_COUNT, reverse=True)[:_SHORTLIST]:
