@@ -29,11 +29,18 @@ async def feed_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Container | None = context.application.bot_data.get(CONTAINER_KEY)
     if services is None:
         return
+    results = []
+    if services.settings.check_feeds:
+        try:
+            results = await asyncio.to_thread(services.feeds.run_due)
+        except Exception:
+            logger.exception("Checking the due feeds failed; the next tick retries")
     try:
-        results = await asyncio.to_thread(services.feeds.run_due)
+        # Entries another process made (a feed run in a shell, /link on another bot).
+        if await asyncio.to_thread(services.catalogue.reload_if_changed):
+            logger.info("The catalogue changed in another process; reloaded")
     except Exception:
-        logger.exception("Checking the due feeds failed; the next tick retries")
-        results = []
+        logger.exception("Could not check the catalogue for changes")
     for result in results:
         if result.status == "error":
             logger.warning("Feed %s: %s", result.feed_id, result.error)
@@ -83,9 +90,11 @@ async def send_daily(bot: Bot, services: Container) -> int:
 
 
 def start_feeds(application: BotApplication, services: Container) -> None:
-    """Check due feeds every FEED_TICK_SECONDS (the first tick soon after start)."""
+    """Every FEED_TICK_SECONDS (the first soon after start): check the due feeds (unless
+    CHECK_FEEDS is off), reload the catalogue if another process changed it, send the inbox's
+    daily messages."""
     settings = services.settings
-    if not settings.check_feeds or application.job_queue is None:
+    if application.job_queue is None:
         return
     application.bot_data[CONTAINER_KEY] = services
     application.job_queue.run_repeating(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.domain import places
 from bot.domain.catalogue import CommoditySpec, PlaceSpec, read_commodities, read_places
@@ -17,7 +18,7 @@ from bot.domain.matching import Entry, Name, Resolver
 from bot.domain.text import compact
 from config.paths import COMMODITIES_CSV, PLACES_CSV
 from db import repo
-from db.models import Commodity, Market
+from db.models import Commodity, CommodityAlias, Market, MarketAlias
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +258,19 @@ def load_catalogue(engine: Engine) -> Catalogue:
     )
 
 
+def catalogue_signature(engine: Engine) -> tuple[int, ...]:
+    """What changes when entries or names are added, removed or linked: counts and top ids."""
+    rows = (Commodity, Market, CommodityAlias, MarketAlias)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(
+                *(select(func.count()).select_from(m).scalar_subquery() for m in rows),
+                *(select(func.max(col(m.id))).scalar_subquery() for m in rows),
+            )
+        ).one()
+    return tuple(int(v or 0) for v in found)
+
+
 class CatalogueStore:
     """Holds the current name index; `reload()` rebuilds it after the catalogue changed.
 
@@ -266,6 +280,7 @@ class CatalogueStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._signature = catalogue_signature(engine)
         self._current = load_catalogue(engine)
 
     @property
@@ -275,5 +290,14 @@ class CatalogueStore:
 
     def reload(self) -> Catalogue:
         """Rebuild the name index from the database and return it."""
+        self._signature = catalogue_signature(self._engine)
         self._current = load_catalogue(self._engine)
         return self._current
+
+    def reload_if_changed(self) -> bool:
+        """Rebuild the name index when another process changed the catalogue (a feed's check
+        in a shell, an editor's /link on another replica); True when it did. Four aggregates."""
+        if catalogue_signature(self._engine) == self._signature:
+            return False
+        self.reload()
+        return True

@@ -458,3 +458,14 @@ def test_farm_gate_prices_in_any_currency_are_imported(lite):
         rows = list(session.exec(select(PriceObservation)))
     assert {(r.price_type, r.currency) for r in rows} == {("farm_gate", "YER"), ("retail", "YER")}
     assert {r.usd_price for r in rows} == {0.77, 1.0}
+
+
+def test_another_process_sees_the_entries_a_feed_created(lite, server, tmp_path):
+    shell, bot = (services_on(lite, tmp_path, Clock()) for _ in range(2))
+    assert bot.catalogue.reload_if_changed() is False
+    feed = shell.feeds.add(server.url(f"/files/{MMR}"), kind="wfp-hdx")
+    shell.feeds.check(feed.id, force=True)
+    assert not bot.catalogue.current.markets.exact("Sittwe")
+    assert bot.catalogue.reload_if_changed() is True
+    assert bot.catalogue.current.markets.exact("Sittwe")
+    assert bot.catalogue.reload_if_changed() is False
