@@ -92,6 +92,12 @@ def check_news(
             session, feed_id=_id(feed), keys=[k for k, _ in entries if k]
         )
     new = [(k, e) for k, e in entries if k and k not in known]
+    # The same article in two feeds (a site's RSS and its Atom) is queued once.
+    with Session(engine) as session:
+        queued_links = feed_repo.known_links(
+            session, urls=[str(e.get("link")) for _, e in new if e.get("link")]
+        )
+    new = [(k, e) for k, e in new if not e.get("link") or str(e.get("link")) not in queued_links]
     queued = failed = 0
     # Oldest first, so the inbox's newest-first order follows the feed's.
     for key, entry in reversed(new):
@@ -222,7 +228,7 @@ class Inbox:
 
     def count_pending(self) -> int:
         with Session(self._engine) as session:
-            return len(feed_repo.pending_items(session, limit=10_000))
+            return feed_repo.count_pending(session)
 
     def item(self, item_id: int) -> InboxEntry:
         with Session(self._engine) as session:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
 from db.models import ChatUser, Feed, FeedItem, SourceCode
@@ -14,6 +14,7 @@ from db.models import ChatUser, Feed, FeedItem, SourceCode
 __all__ = [
     "claim_feed",
     "claimed_holders",
+    "count_pending",
     "due_feed_ids",
     "feed_by_id",
     "feed_checks",
@@ -21,6 +22,7 @@ __all__ = [
     "inbox_item",
     "inbox_subscribers",
     "known_entry_keys",
+    "known_links",
     "pending_items",
     "release_feed",
     "set_item_status",
@@ -123,6 +125,19 @@ def pending_items(
     if since is not None:
         query = query.where(col(FeedItem.created_at) > since)
     return [(item, name) for item, name in session.exec(query)]
+
+
+def count_pending(session: Session) -> int:
+    query = select(func.count()).select_from(FeedItem).where(col(FeedItem.status) == "pending")
+    return int(session.exec(query).one())
+
+
+def known_links(session: Session, *, urls: Sequence[str]) -> set[str]:
+    """Of these article links, those some feed queued already."""
+    if not urls:
+        return set()
+    query = select(FeedItem.url).where(col(FeedItem.url).in_(list(urls)))
+    return {u for u in session.exec(query) if u}
 
 
 def inbox_item(session: Session, *, item_id: int) -> FeedItem | None:
