@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
-from bot.delivery.feed_jobs import start_feeds
+from bot.delivery.feed_jobs import start_feeds, stop_feeds
 from bot.delivery.jobs import start_sender, stop_sender
 from bot.delivery.ratelimit import BULKY
 from bot.delivery.updates import ChatOrderedProcessor
@@ -74,6 +74,7 @@ async def _start_charts(services: Container) -> None:
 
 async def post_stop(application: BotApplication) -> None:
     """Stop the sender before the bot stops."""
+    stop_feeds(application)
     await stop_sender(application)
 
 

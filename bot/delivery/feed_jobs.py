@@ -15,10 +15,14 @@ from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.delivery.botapi import BotApplication
-from bot.rendering.inbox import daily_reply
+from bot.rendering.html import esc
+from bot.rendering.inbox import check_line, daily_reply
+from bot.services.feeds import CheckResult
 
 logger = logging.getLogger(__name__)
 FEED_JOB = "feed-tick"
+NOW_JOB = "feed-now"
+DISCONNECT_KEY = "feeds_disconnect"
 # The daily message goes out from this hour (UTC) on, once a day per editor.
 DAILY_HOUR_UTC = 0
 CONTAINER_KEY = "feed_services"
@@ -29,12 +33,17 @@ async def feed_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Container | None = context.application.bot_data.get(CONTAINER_KEY)
     if services is None:
         return
-    results = []
-    if services.settings.check_feeds:
-        try:
-            results = await asyncio.to_thread(services.feeds.run_due)
-        except Exception:
-            logger.exception("Checking the due feeds failed; the next tick retries")
+    feeds = services.feeds
+    results: list[CheckResult] = []
+    try:
+        if services.settings.check_feeds:
+            results = await asyncio.to_thread(feeds.run_due)
+        else:  # this process checks only what its editors ask for now
+            for feed_id in feeds.asked():
+                one = await asyncio.to_thread(feeds.check, feed_id)
+                results += [one] if one is not None else []
+    except Exception:
+        logger.exception("Checking the due feeds failed; the next tick retries")
     try:
         # Entries another process made (a feed run in a shell, /link on another bot).
         if await asyncio.to_thread(services.catalogue.reload_if_changed):
@@ -44,10 +53,24 @@ async def feed_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     for result in results:
         if result.status == "error":
             logger.warning("Feed %s: %s", result.feed_id, result.error)
+        asker = services.feeds.asked_by(result.feed_id)
+        if asker is not None:
+            await _tell(context.bot, asker, result)
     try:
         await send_daily(context.bot, services)
     except Exception:
         logger.exception("The inbox's daily messages failed; the next tick retries")
+
+
+async def _tell(bot: Bot, chat_id: int, result: CheckResult) -> None:
+    """The result of a check an editor asked for with Run now."""
+    line = check_line(result.feed_id, result.name, result.status, result.result, result.error)
+    try:
+        await bot.send_message(chat_id, esc(line), parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        logger.warning(
+            "Could not tell chat %s the result of feed %s: %s", chat_id, result.feed_id, exc
+        )
 
 
 async def send_daily(bot: Bot, services: Container) -> int:
@@ -89,6 +112,13 @@ async def send_daily(bot: Bot, services: Container) -> int:
     return sent
 
 
+def stop_feeds(application: BotApplication) -> None:
+    """Stop listening for Run now (the JobQueue stops with the application)."""
+    disconnect = application.bot_data.pop(DISCONNECT_KEY, None)
+    if disconnect is not None:
+        disconnect()
+
+
 def start_feeds(application: BotApplication, services: Container) -> None:
     """Every FEED_TICK_SECONDS (the first soon after start): check the due feeds (unless
     CHECK_FEEDS is off), reload the catalogue if another process changed it, send the inbox's
@@ -97,7 +127,15 @@ def start_feeds(application: BotApplication, services: Container) -> None:
     if application.job_queue is None:
         return
     application.bot_data[CONTAINER_KEY] = services
-    application.job_queue.run_repeating(
+    job_queue = application.job_queue
+    loop = asyncio.get_running_loop()
+
+    def now() -> None:
+        # Raised from a worker thread (Run now): one tick at once, on the event loop.
+        loop.call_soon_threadsafe(lambda: job_queue.run_once(feed_tick, 0, name=NOW_JOB))
+
+    application.bot_data[DISCONNECT_KEY] = services.feeds.wanted.connect(now)
+    job_queue.run_repeating(
         feed_tick,
         interval=settings.feed_tick_seconds,
         first=min(settings.feed_tick_seconds, 10.0),

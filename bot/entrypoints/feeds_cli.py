@@ -226,34 +226,16 @@ def _feed_line(feed: Feed, now: datetime) -> str:
         line += f"\n     error ({feed.failures} in a row): {feed.last_error}"
         line += f"\n     next try {feed.next_due_at:%Y-%m-%d %H:%M} UTC"
     elif feed.last_result:
-        line += f"\n     last check: {_result_words(feed.last_result)}"
+        from bot.rendering.inbox import result_words
+
+        line += f"\n     last check: {result_words(feed.last_result)}"
     return line
 
 
-def _result_words(result: dict[str, Any]) -> str:
-    if result.get("unchanged"):
-        return f"unchanged ({result.get('answer', '')})"
-    if "new" in result:
-        text = f"{result['new']} new entries"
-        if result.get("unread"):
-            text += f" ({result['unread']} could not be read)"
-        return text
-    parts = [
-        f"{result.get('rows', 0):,} rows",
-        f"{result.get('added', 0):,} added",
-        f"{result.get('duplicates', 0):,} already there",
-    ]
-    for kind in ("markets", "commodities", "places"):
-        if result.get(f"new_{kind}"):
-            parts.append(f"{result[f'new_{kind}']} new {kind}")
-    return ", ".join(parts)
-
-
 def _result_line(result: CheckResult) -> str:
-    head = f"Feed {result.feed_id} ({result.name}): "
-    if result.status == "error":
-        return head + f"failed: {result.error} It is retried later."
-    return head + _result_words(result.result)
+    from bot.rendering.inbox import check_line
+
+    return check_line(result.feed_id, result.name, result.status, result.result, result.error)
 
 
 def _feed_json(feed: Feed) -> dict[str, Any]:

@@ -59,8 +59,10 @@ def feeds_list(c: Container, *, note: str | None = None) -> Reply:
     return reply
 
 
-def feed_action(c: Container, action: str, feed_id: int) -> Reply:
-    """Pause, resume or check a feed now; the list again, with what happened."""
+def feed_action(c: Container, action: str, feed_id: int, *, chat_id: int) -> Reply:
+    """Pause, resume or check a feed now; the list again, with what happened. A check runs in
+    the bot's feed job, and its result comes as a message of its own (a large file takes longer
+    than a chat waits for an answer)."""
     from bot.rendering.html import esc
 
     if action in ("pause", "p"):
@@ -70,24 +72,11 @@ def feed_action(c: Container, action: str, feed_id: int) -> Reply:
         feed = c.feeds.pause(feed_id, paused=False)
         return feeds_list(c, note=esc(f"Feed {feed.id} resumed."))
     if action in ("run", "n"):
-        c.feeds.get(feed_id)
-        result = c.feeds.check(feed_id, force=True)
-        if result is None:
-            note = f"Feed {feed_id} is being checked already."
-        elif result.status == "error":
-            note = f"Feed {feed_id} failed: {result.error} It is retried later."
-        elif result.status == "unchanged":
-            note = f"Feed {feed_id}: nothing new."
-        else:
-            note = f"Feed {feed_id} checked: {_changes(result.result)}."
-        return feeds_list(c, note=esc(note))
+        feed = c.feeds.request(feed_id, chat_id=chat_id)
+        return feeds_list(
+            c, note=esc(f"Checking feed {feed.id} ({feed.name}) now; the result follows here.")
+        )
     raise InvalidInput(FEEDS_USAGE, is_html=True)
-
-
-def _changes(result: dict[str, object]) -> str:
-    if "new" in result:
-        return f"{result['new']} new articles in the inbox"
-    return f"{result.get('added', 0)} figures added, {result.get('duplicates', 0)} already there"
 
 
 def inbox_list(c: Container, *, note: str | None = None) -> Reply:
@@ -105,7 +94,7 @@ def _feeds(c: Container, r: Request) -> Reply:
     if not words:
         return feeds_list(c)
     if len(words) == 2 and words[1].isdigit():
-        return feed_action(c, words[0].lower(), int(words[1]))
+        return feed_action(c, words[0].lower(), int(words[1]), chat_id=r.chat_id or r.editor_id)
     raise InvalidInput(FEEDS_USAGE, is_html=True)
 
 

@@ -128,7 +128,7 @@ def _feed(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:
     action, feed = (cb.fields[0] if cb.fields else ""), cb.int_at(1)
     if feed is None or action not in ("p", "r", "n"):
         raise InvalidInput(INVALID)
-    return feed_handlers.feed_action(c, action, feed)
+    return feed_handlers.feed_action(c, action, feed, chat_id=t.chat_id)
 
 
 def _subscription(c: Container, cb: callbacks.Callback, t: TapContext) -> Result:

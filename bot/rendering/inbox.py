@@ -24,11 +24,13 @@ __all__ = [
     "FeedView",
     "InboxView",
     "ago",
+    "check_line",
     "daily_reply",
     "feeds_reply",
     "figure_words",
     "inbox_reply",
     "report_words",
+    "result_words",
 ]
 
 _TITLE = 160
@@ -113,6 +115,37 @@ def report_words(report: Mapping[str, Any]) -> str:
     if report.get("topics"):
         parts.append("topics " + ", ".join(map(str, report["topics"])))
     return " · ".join(parts)
+
+
+def result_words(result: Mapping[str, Any]) -> str:
+    """What a check did: "60 rows, 60 added, 0 already there, 4 new markets"; "unchanged (304)";
+    "2 new entries"."""
+    if result.get("unchanged"):
+        return f"unchanged ({result.get('answer', '')})"
+    if "new" in result:
+        text = f"{result['new']} new entries"
+        if result.get("unread"):
+            text += f" ({result['unread']} could not be read)"
+        return text
+    parts = [
+        f"{result.get('rows', 0):,} rows",
+        f"{result.get('added', 0):,} added",
+        f"{result.get('duplicates', 0):,} already there",
+    ]
+    for kind in ("markets", "commodities", "places"):
+        if result.get(f"new_{kind}"):
+            parts.append(f"{result[f'new_{kind}']} new {kind}")
+    return ", ".join(parts)
+
+
+def check_line(
+    feed_id: int, name: str, status: str, result: Mapping[str, Any], error: str | None
+) -> str:
+    """One check as a line: "Feed 1 (WFP MMR): 60 rows, 60 added, …" or its failure."""
+    head = f"Feed {feed_id} ({name}): "
+    if status == "error":
+        return head + f"failed: {error} It is retried later."
+    return head + result_words(result)
 
 
 def ago(when: datetime | None, now: datetime, t: Translator = ENGLISH) -> str:

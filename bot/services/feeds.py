@@ -31,6 +31,7 @@ from bot.services.inbox import check_news
 from bot.services.intake import Intake
 from bot.services.price_feeds import Outcome, Progress, check_hapi, check_wfp
 from bot.services.processes import dead_local_holders, make_holder
+from bot.services.signals import Signal
 from db.models import Feed, FeedItem
 from db.repo import feeds as feed_repo
 
@@ -73,6 +74,7 @@ class Feeds:
         hapi_app_identifier: str | None = None,
         hapi_page_size: int = 10_000,
         holder: str | None = None,
+        wanted: Signal | None = None,
     ) -> None:
         self._engine = engine
         self._catalogue = catalogue
@@ -86,6 +88,10 @@ class Feeds:
         self.holder = holder or make_holder()
         self._checks: tuple[float, dict[str, datetime]] | None = None
         self._checks_lock = threading.Lock()
+        # Raised when an editor asks for a check now: the bot's feed job runs at once.
+        self.wanted = wanted or Signal("feeds wanted")
+        # Feeds an editor asked to check now, and the chat to tell the result.
+        self._asked: dict[int, int] = {}
 
     # The registry
 
@@ -159,6 +165,38 @@ class Feeds:
         return self.get(feed_id)
 
     # Checks
+
+    def request(self, feed_id: int, *, chat_id: int) -> Feed:
+        """Make a feed due now and wake the feed job; the result goes to `chat_id` (a check can
+        take longer than a chat waits for an answer)."""
+        feed = self.get(feed_id)
+        if feed.paused:
+            raise InvalidInput(
+                "Feed {number} is paused: resume it first (/feeds resume {number}).",
+                number=feed_id,
+            )
+        now = self._clock()
+        with Session(self._engine) as session:
+            session.exec(
+                update(Feed)
+                .where(col(Feed.id) == feed_id)
+                .values(next_due_at=min(feed.next_due_at, now), updated_at=now)
+            )
+            session.commit()
+        with self._checks_lock:
+            self._asked[feed_id] = chat_id
+        self.wanted.raise_()
+        return feed
+
+    def asked(self) -> list[int]:
+        """The feeds editors asked to check now, not checked yet."""
+        with self._checks_lock:
+            return list(self._asked)
+
+    def asked_by(self, feed_id: int) -> int | None:
+        """The chat that asked for this feed's check now (forgotten once told)."""
+        with self._checks_lock:
+            return self._asked.pop(feed_id, None)
 
     def due(self) -> list[int]:
         with Session(self._engine) as session:

@@ -471,3 +471,22 @@ def test_another_process_sees_the_entries_a_feed_created(lite, server, tmp_path)
     assert bot.catalogue.reload_if_changed() is True
     assert bot.catalogue.current.markets.exact("Sittwe")
     assert bot.catalogue.reload_if_changed() is False
+
+
+def test_run_now_makes_a_feed_due_wakes_the_job_and_remembers_who_asked(lite, tmp_path):
+    clock = Clock()
+    c = services_on(lite, tmp_path, clock)
+    woken: list[bool] = []
+    c.feeds.wanted.connect(lambda: woken.append(True))
+    feed = c.feeds.add("https://example.org/wfp_food_prices_yem.csv", kind="wfp-hdx")
+    with Session(lite) as session:
+        session.get(Feed, feed.id).next_due_at = clock.at + timedelta(days=1)
+        session.commit()
+    assert c.feeds.due() == []
+    c.feeds.request(feed.id, chat_id=ADMIN_ID)
+    assert c.feeds.due() == [feed.id] and woken == [True]
+    assert c.feeds.asked() == [feed.id]
+    assert c.feeds.asked_by(feed.id) == ADMIN_ID and c.feeds.asked_by(feed.id) is None
+    c.feeds.pause(feed.id, paused=True)
+    with pytest.raises(InvalidInput, match="paused"):
+        c.feeds.request(feed.id, chat_id=ADMIN_ID)
