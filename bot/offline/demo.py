@@ -17,12 +17,18 @@ from telegram.ext import TypeHandler
 from bot.app import build_application
 from bot.delivery.botapi import BotApplication
 from bot.offline.runtime import demo_token, polling
+from bot.offline.sample_feeds import register_sample_feeds, serve_sample_feeds
+from bot.services.clock import utc_now
 from config.settings import Settings
 from emulator import Emulator, EmulatorClient, EmulatorConfig, EmulatorError
 
 DEMO_MEDIA = Path("data/demo-media")  # beside the demo database in ./data/
 DEMO_USER = 1001
 DEMO_ADMIN = 9001
+DEMO_FEEDS = (
+    "Source feeds: as :admin, send /feeds and tap Run now (a sample WFP file for Myanmar and a "
+    "news feed, served on this machine), then ask rice yangon, or /inbox."
+)
 DEMO_HELP = """Demo commands (everything else is sent to the bot):
   :tap N      tap button N of the last message that has buttons
   :admin      talk as the admin account (id 9001)   :user   back to the normal user (id 1001)
@@ -260,15 +266,38 @@ async def run_demo(
 ) -> None:
     """Chat with the bot from the terminal until :quit or end of input; photos and documents
     are saved under `media_dir`, their paths shown beside the caption."""
+    # The sample feeds are served on 127.0.0.1: this session may fetch loopback links.
     settings = settings.model_copy(
-        update={"admin_ids": [*settings.admin_ids, DEMO_ADMIN], "digest_tick_seconds": 1.0}
+        update={
+            "admin_ids": [*settings.admin_ids, DEMO_ADMIN],
+            "digest_tick_seconds": 1.0,
+            "fetch_allow_private": True,
+        }
     )
     user, lang = DEMO_USER, "en"
     last_with_buttons: dict[str, Any] | None = None
     print(
         "Jangmadang demo: offline, on sample data. Try /price lingzhi, rice hyesan, 혜산 쌀, 灵芝."
     )
+    print(DEMO_FEEDS)
     print(DEMO_HELP)
+    with serve_sample_feeds() as feeds_base:
+        register_sample_feeds(engine, feeds_base, now=utc_now())
+        await _chat(settings, engine, latency_ms, media_dir, user, lang, last_with_buttons)
+
+
+async def _chat(
+    settings: Settings,
+    engine: Engine,
+    latency_ms: int,
+    media_dir: Path,
+    user: int,
+    lang: str,
+    last_with_buttons: dict[str, Any] | None,
+) -> None:
+    # The last bot message shown per chat: what came meanwhile (the result of a Run now, an
+    # alert) is shown before the next reply.
+    seen: dict[int, int] = {}
     async with offline_bot(settings, engine, latency_ms=latency_ms) as client:
         while True:
             try:
@@ -277,6 +306,10 @@ async def run_demo(
                 print()
                 break
             line = line.strip()
+            for message in await client.messages(user, seen.get(user, 0)) if user in seen else []:
+                seen[user] = max(seen[user], int(message.get("seq", 0)))
+                text = render_message(message, media=None).replace("\n", "\n     ")
+                print("bot (meanwhile)> " + text)
             if not line:
                 continue
             if line in (":quit", ":q", ":exit"):
@@ -305,6 +338,7 @@ async def run_demo(
             if not replies:
                 print("bot> (no reply)")
             for message in replies:
+                seen[user] = max(seen.get(user, 0), int(message.get("seq", 0)))
                 media = await save_media(client, message, media_dir)
                 print("bot> " + render_message(message, media=media).replace("\n", "\n     "))
                 if _buttons(message):

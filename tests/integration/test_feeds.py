@@ -490,3 +490,21 @@ def test_run_now_makes_a_feed_due_wakes_the_job_and_remembers_who_asked(lite, tm
     c.feeds.pause(feed.id, paused=True)
     with pytest.raises(InvalidInput, match="paused"):
         c.feeds.request(feed.id, chat_id=ADMIN_ID)
+
+
+def test_the_demos_sample_feeds_are_served_registered_once_and_readable(lite, tmp_path):
+    from bot.offline.sample_feeds import SAMPLES, register_sample_feeds, serve_sample_feeds
+
+    c = services_on(lite, tmp_path, Clock())
+    with serve_sample_feeds() as base:
+        register_sample_feeds(lite, base, now=NOW)
+        register_sample_feeds(lite, base, now=NOW)
+        feeds = {f.name: f for f in c.feeds.list_feeds()}
+        assert set(feeds) == {name for name, _, _ in SAMPLES}
+        assert c.feeds.due() == []  # the editor runs them
+        wfp, news = (feeds[name] for name, _, _ in SAMPLES)
+        assert c.feeds.check(wfp.id, force=True).result["added"] == 60
+        assert c.feeds.check(news.id, force=True).result["new"] == 2
+    with serve_sample_feeds() as other:
+        register_sample_feeds(lite, other, now=NOW)
+        assert {f.url.rsplit("/", 1)[0] for f in c.feeds.list_feeds()} == {other}
