@@ -154,6 +154,11 @@ def build_application(
     application.add_handler(
         MessageHandler(private_text & articles.LooksLikeArticle(built), articles.article_text)
     )
+    # A photo (or video) whose caption is an article: forwarded channel posts often are.
+    captioned = (filters.PHOTO | filters.VIDEO) & filters.CAPTION & filters.ChatType.PRIVATE
+    application.add_handler(
+        MessageHandler(captioned & articles.LooksLikeArticle(built), articles.article_text)
+    )
     # Plain text in private chats is a question.
     application.add_handler(MessageHandler(private_text, questions.price_text))
     # Button taps (one table) and inline mode.

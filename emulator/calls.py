@@ -105,6 +105,16 @@ def _upload(
     return _Req("POST", "/document", _object, body)
 
 
+def _photo(user_id: int, content: bytes, extra: dict[str, Any]) -> _Req[JsonObject]:
+    body = {
+        "user_id": user_id,
+        "file_name": "photo.jpg",
+        "content_base64": base64.b64encode(content).decode("ascii"),
+        **_clean(extra),
+    }
+    return _Req("POST", "/photo", _object, body)
+
+
 # what the bot did
 
 

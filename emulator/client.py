@@ -26,6 +26,7 @@ from emulator.calls import (
     _migrate,
     _open_chats,
     _open_group,
+    _photo,
     _replies,
     _Req,
     _reset,
@@ -84,6 +85,17 @@ class EmulatorClient:
         """Send a document as a user; returns update_id, message_id and file_id."""
         extra = {"chat_id": chat_id, "caption": caption}
         return await self._do(_upload(user_id, file_name, content, mime_type, extra))
+
+    async def send_photo(
+        self,
+        user_id: int,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> JsonObject:
+        """Send a photo (with its caption) as a user; returns update_id, message_id, file_id."""
+        return await self._do(_photo(user_id, content, {"chat_id": chat_id, "caption": caption}))
 
     async def messages(self, chat_id: int | None, after: int = 0) -> list[JsonObject]:
         """List bot messages (current state) changed after seq `after`."""

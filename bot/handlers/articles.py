@@ -62,7 +62,7 @@ class LooksLikeArticle(filters.MessageFilter):
     def filter(self, message: Message) -> bool:
         if message.forward_origin is not None:
             return True
-        if may_be_article(message.text or ""):
+        if may_be_article(message.text or message.caption or ""):
             return True
         user = message.from_user
         return user is not None and self._reviews.is_joining(user.id)
@@ -75,7 +75,8 @@ async def article_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None or user is None:
         return
     if not await allowed(Access.EDITOR, update, context):
-        await questions.price_text(update, context)
+        if message.text:  # a photo's caption from anyone else is left alone, as before
+            await questions.price_text(update, context)
         return
     if is_edit(update):  # an edited part is not read again
         return
@@ -83,7 +84,8 @@ async def article_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     c = container(context)
     forwarded = _forwarded(message)
-    text = message.text or ""
+    # A forwarded channel post is often a photo with the report as its caption.
+    text = message.text or message.caption or ""
     await review(
         message,
         context,

@@ -26,6 +26,8 @@ import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, TypeVar
@@ -120,10 +122,21 @@ def article_from_html(html: str | bytes, *, url: str | None, lang: str | None = 
     )
 
 
-def check_host(host: str, port: int) -> list[str]:
-    """Resolve `host` and return its addresses; refuse it unless every one is public."""
+# Name lookups run here so that one can be given up on: getaddrinfo itself takes no timeout. A
+# lookup given up on finishes in its thread; at most this many hang at once.
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns")
+
+
+def check_host(host: str, port: int, timeout: float | None = None) -> list[str]:
+    """Resolve `host` (within `timeout` seconds) and return its addresses; refuse it unless
+    every one is public."""
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=timeout)
+    except FutureTimeout:
+        raise InvalidInput(
+            "The site {host} could not be found in time (its name did not resolve).", host=host
+        ) from None
     except (socket.gaierror, UnicodeError):
         raise InvalidInput("The site {host} could not be found.", host=host) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -166,7 +179,7 @@ class _PublicOnly(httpcore.SyncBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
-        for address in check_host(host, port):
+        for address in check_host(host, port, timeout):
             try:
                 return super().connect_tcp(
                     address,

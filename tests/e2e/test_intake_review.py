@@ -236,3 +236,18 @@ async def test_an_expired_review_cannot_be_saved(chat, e2e_engine, monkeypatch):
     tapped = await press(chat, OWNER, review, "Save")
     assert "expired" in (tapped.alert or "")
     assert live(e2e_engine, PriceObservation) == 0 and markers(e2e_engine) == []
+
+
+async def test_a_photo_whose_caption_is_the_article_is_reviewed(chat, e2e_engine):
+    from tests.support.emulator import png_bytes
+
+    sent = await chat.send_photo(OWNER, png_bytes(8, 8), caption=PASSAGE)
+    [review] = await chat.collect(sent["chat_id"], sent["seq"], timeout=20, quiet=1.2)
+    lines = [line for line in review["text"].splitlines() if line.startswith(("☑", "☐"))]
+    assert [line.split(":")[1].strip().split(" ·")[0] for line in lines] == [
+        "200-300 CNY/kg",
+        "500-1,200 CNY/kg",
+    ]
+    # Anyone else's captioned photo is left alone, as before.
+    other = await chat.send_photo(USER, png_bytes(8, 8), caption=PASSAGE)
+    assert await chat.collect(other["chat_id"], other["seq"], timeout=1.5, quiet=0.2) == []

@@ -170,3 +170,23 @@ def test_an_unknown_host_is_a_clear_message(monkeypatch):
     assert refused("https://no-such-site.test/a", closed) == (
         "The site no-such-site.test could not be found."
     )
+
+
+def test_a_name_that_does_not_resolve_in_time_is_given_up_on(monkeypatch):
+    import socket
+    import threading
+
+    from bot.services import fetching
+
+    release = threading.Event()
+
+    def stuck(*args, **kwargs):
+        release.wait(10)
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(fetching.socket, "getaddrinfo", stuck)
+    try:
+        with pytest.raises(InvalidInput, match="could not be found in time"):
+            fetching.check_host("slow.example", 443, timeout=0.2)
+    finally:
+        release.set()
