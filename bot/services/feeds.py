@@ -11,6 +11,7 @@ file's hash, HAPI's last period) make the next check one conditional request.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ __all__ = ["CheckResult", "Feeds"]
 
 logger = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(hours=2)
+_QUERY = re.compile(r"\?[^\s]+")
 DEFAULT_EVERY = {WFP_HDX: "1d", HAPI: "1d", RSS: "1h"}
 MAX_URL = 1000
 # How long feed checks, cached for answers ("WFP, checked 2 days ago"), are trusted.
@@ -113,6 +115,8 @@ class Feeds:
                 kinds=", ".join(FEED_KINDS),
             )
         link = _check_url(url)
+        if kind == HAPI:
+            link = _without_app_identifier(link)
         interval = parse_every(every or DEFAULT_EVERY[kind])
         label = " ".join((name or "").split())[:120] or _default_name(kind, link)
         now = self._clock()
@@ -129,7 +133,8 @@ class Feeds:
             session.add(feed)
             session.commit()
             session.refresh(feed)
-        logger.info("Feed %s added: %s %s", feed.id, kind, link)
+        # The link without its query, which may carry a private feed's key.
+        logger.info("Feed %s added: %s %s", feed.id, kind, link.split("?", 1)[0])
         return feed
 
     def list_feeds(self) -> list[Feed]:
@@ -259,7 +264,9 @@ class Feeds:
             self._record(feed, outcome, error)
         took = time.monotonic() - began
         if error is not None:
-            logger.warning("Feed %s (%s) failed in %.1fs: %s", feed_id, feed.kind, took, error)
+            # Links' queries stay out of the log: a private feed's key may be in one.
+            logged = _QUERY.sub("?…", error)
+            logger.warning("Feed %s (%s) failed in %.1fs: %s", feed_id, feed.kind, took, logged)
             return CheckResult(feed_id, feed.name, feed.kind, "error", {}, error)
         assert outcome is not None
         status = "changed" if outcome.changed else "unchanged"
@@ -356,6 +363,14 @@ def _check_url(url: str) -> str:
     if len(link) > MAX_URL:
         raise InvalidInput("The link is longer than {limit} characters.", limit=MAX_URL)
     return link
+
+
+def _without_app_identifier(url: str) -> str:
+    """A HAPI link as stored: the app identifier comes from the settings, never the link."""
+    parsed = httpx.URL(url)
+    if "app_identifier" not in parsed.params:
+        return url
+    return str(parsed.copy_remove_param("app_identifier"))
 
 
 def _default_name(kind: str, url: str) -> str:

@@ -162,9 +162,13 @@ def check_hapi(
     rows: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = fetch_resource(
-            base, limits=limits, params={**params, "offset": offset}, accept="application/json"
-        )
+        try:
+            page = fetch_resource(
+                base, limits=limits, params={**params, "offset": offset}, accept="application/json"
+            )
+        except InvalidInput as exc:
+            # Its message quotes the link: never with the app identifier in it.
+            raise _hidden(exc, app_identifier) from None
         try:
             data = json.loads(page.read()).get("data")
         except (ValueError, AttributeError):
@@ -292,6 +296,22 @@ def _hapi_to_csv(rows: list[dict[str, Any]], out: IO[bytes]) -> str | None:
     text.flush()
     text.detach()
     return latest
+
+
+def _hidden(exc: InvalidInput, secret: str) -> InvalidInput:
+    """The same refusal with `secret` (and its URL-encoded form) left out of its values."""
+    from urllib.parse import quote_plus
+
+    def clean(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        for form in {secret, quote_plus(secret)}:
+            value = value.replace(form, "…")
+        return value
+
+    return InvalidInput(
+        exc.template, is_html=exc.is_html, **{k: clean(v) for k, v in exc.params.items()}
+    )
 
 
 def _cell(value: object) -> str:

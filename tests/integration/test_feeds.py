@@ -508,3 +508,17 @@ def test_the_demos_sample_feeds_are_served_registered_once_and_readable(lite, tm
     with serve_sample_feeds() as other:
         register_sample_feeds(lite, other, now=NOW)
         assert {f.url.rsplit("/", 1)[0] for f in c.feeds.list_feeds()} == {other}
+
+
+def test_hapis_app_identifier_never_shows_in_a_link_or_an_error(lite, server, tmp_path):
+    secret = "dGVzdDp0ZXN0QGV4YW1wbGUub3Jn"
+    c = services_on(lite, tmp_path, Clock(), hapi_app_identifier=secret)
+    feed = c.feeds.add(
+        server.url(f"{HAPI_PATH}?location_code=MMR&app_identifier={secret}"), kind="hapi"
+    )
+    assert secret not in feed.url and "location_code=MMR" in feed.url
+    server.fail_next(HAPI_PATH, 500)
+    failed = c.feeds.check(feed.id, force=True)
+    assert failed.status == "error" and "answered 500" in failed.error
+    assert secret not in failed.error and secret not in (feed_row(lite, feed.id).last_error or "")
+    assert server.requests[-1].path.count(secret) == 1  # it was sent, to HAPI only
