@@ -16,7 +16,8 @@ SUPPORTED_LANGUAGES = ("en", "ko")
 
 # Telegram tokens look like 123456789:AA...; anything else is a placeholder or a typo.
 _TOKEN_RE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,}$")
-_PLACEHOLDERS = ("your", "token", "changeme", "example", "xxx", "placeholder")
+# Words of the placeholders people leave in .env files (never a real token).
+PLACEHOLDERS = ("your", "token", "changeme", "example", "xxx", "placeholder")
 
 
 class ConfigError(Exception):
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
         raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
         raw = raw.strip()
         lowered = raw.lower()
-        if any(p in lowered for p in _PLACEHOLDERS) or not _TOKEN_RE.match(raw):
+        if any(p in lowered for p in PLACEHOLDERS) or not _TOKEN_RE.match(raw):
             # Never echo the value: it may be a real token with a typo.
             raise ValueError("does not look like a Telegram bot token (expected 123456789:AA...)")
         return raw

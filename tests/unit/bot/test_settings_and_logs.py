@@ -111,3 +111,16 @@ def test_redaction_filter_hides_tokens_in_messages_args_and_tracebacks(caplog):
     text = caplog.text
     assert REAL_LOOKING not in text and "987654321:ZZH" not in text
     assert "[REDACTED]" in text
+
+
+def test_a_demo_token_never_holds_a_placeholder_word_the_settings_refuse(monkeypatch):
+    from itertools import chain, repeat
+
+    from bot.offline import runtime
+
+    # The first draw spells "xxx…" (settings take it for a placeholder); the next is kept.
+    letters = chain(repeat("x", 35), repeat("a"))
+    monkeypatch.setattr(runtime.secrets, "choice", lambda _alphabet: next(letters))
+    token = runtime.demo_token()
+    assert token == "100000001:" + "a" * 35
+    assert Settings(_env_file=None, telegram_bot_token=token).token() == token
