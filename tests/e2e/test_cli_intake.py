@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pages import PAGES, serve_pages
+from tests.support.pages import ARTICLE_PAGE, PAGES, serve_pages
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,7 +152,7 @@ def test_an_article_fetched_by_its_link(shared, site):
 
 
 def test_a_saved_html_page_is_read_like_a_fetched_one(shared):
-    result = run(["intake", str(PAGES / "article.html")], shared)
+    result = run(["intake", str(ARTICLE_PAGE)], shared)
     assert result.returncode == 0, result.stderr
     assert "Publisher: Tumen Ledger\nPublished: 2025-03-14\n" in result.stdout
     assert "1. Lingzhi, Hyesan: 200-300 CNY/kg, before" in result.stdout

@@ -18,8 +18,9 @@ Routes (a literal `{base}` in a JSON, HTML or XML fixture is replaced by the ser
   location_code, start_date and end_date, paged by limit (default 1000) and offset; needs
   app_identifier and output_format=json (400 otherwise).
 - /feeds/news.rss and /feeds/news.atom: the news feeds, with ETag, Last-Modified and 304s.
-- /articles/<slug>: hyesan-border-trade (tests/support/data/intake/article.html), sinuiju-fuel
-  and no-prices (tests/support/data/feeds/articles), and any added with `add_rss_item`.
+- /articles/<slug>: no-prices (tests/support/data/feeds/articles), hyesan-border-trade and
+  sinuiju-fuel (the demo's samples, config/sample/feeds/articles), and any added with
+  `add_rss_item`.
 - /fail/500, /fail/404, /fail/hang (answers when the server stops, or after 30 s) and
   /fail/notcsv (a 200 HTML maintenance page).
 """
@@ -41,11 +42,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+from config.paths import SAMPLE_FEEDS_DIR
+
 __all__ = ["FEEDS", "HAPI_PATH", "FeedServer", "Request", "serve_feeds"]
 
 DATA = Path(__file__).resolve().parent / "data"
 FEEDS = DATA / "feeds"
-HYESAN = DATA / "intake" / "article.html"
+# Article pages: the tests' own, then the demo's samples (shared, one copy).
+ARTICLE_DIRS = (FEEDS / "articles", SAMPLE_FEEDS_DIR / "articles")
 HAPI_PATH = "/api/v2/food-security-nutrition-poverty/food-prices-market-monitor"
 PACKAGE_SHOW = "/api/3/action/package_show"
 DATASET = "wfp-food-prices-for-myanmar"
@@ -235,10 +239,10 @@ class FeedServer:
             added = self._articles.get(slug)
         if added is not None:
             return added
-        if slug == "hyesan-border-trade":
-            return HYESAN
-        page = FEEDS / "articles" / f"{slug}.html"
-        return page if _SLUG.match(slug) and page.is_file() else None
+        try:
+            return _article_file(slug)
+        except FileNotFoundError:
+            return None
 
 
 def _fixture(name: str) -> Path:
@@ -249,12 +253,12 @@ def _fixture(name: str) -> Path:
 
 
 def _article_file(name: str) -> Path:
-    if name == "hyesan-border-trade":
-        return HYESAN
-    path = FEEDS / "articles" / f"{name}.html"
-    if not _SLUG.match(name) or not path.is_file():
-        raise FileNotFoundError(f"no article fixture {name!r}")
-    return path
+    if _SLUG.match(name):
+        for folder in ARTICLE_DIRS:
+            path = folder / f"{name}.html"
+            if path.is_file():
+                return path
+    raise FileNotFoundError(f"no article fixture {name!r}")
 
 
 def _modified_of(name: str) -> datetime:

@@ -15,8 +15,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from config.paths import SAMPLE_FEEDS_DIR
+
 PAGES = Path(__file__).resolve().parent / "data" / "intake"
-ARTICLE = (PAGES / "article.html").read_bytes()
+# The article page is the demo's sample (one copy, in the package's sample feeds).
+ARTICLE_PAGE = SAMPLE_FEEDS_DIR / "articles" / "hyesan-border-trade.html"
+ARTICLE = ARTICLE_PAGE.read_bytes()
 BIG = b"<html><body>" + b"<p>Rice was sold in the market.</p>" * 1000 + b"</body></html>"
 
 
