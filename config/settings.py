@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     hapi_page_size: int = Field(default=10_000, ge=1, le=10_000)
     hapi_app_identifier: SecretStr | None = None
 
+    # Webhook mode (`jangmadang run` with WEBHOOK_URL set): the public URL Telegram posts to,
+    # where this process listens (behind the reverse proxy), the secret Telegram sends back in
+    # X-Telegram-Bot-Api-Secret-Token, the path, and setWebhook's max_connections.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Polling mode: where /healthz, /readyz and /metrics are served (unset: nowhere).
+    metrics_listen: str | None = None
+    # text (human) or json (one object per line, for a log collector).
+    log_format: str = "text"
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _check_token(cls, value: object) -> object:
@@ -152,11 +165,75 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value[len("postgresql://") :]
         return value
 
+    @field_validator("webhook_url", "metrics_listen", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be the public https URL Telegram posts to")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _check_secret(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        # Telegram's rule for secret_token; the value itself is never echoed.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return raw
+
+    @field_validator("webhook_listen", "metrics_listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host_port(value)
+        return value.strip()
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"/[A-Za-z0-9_./-]{0,200}", value):
+            raise ValueError("must be a path such as /telegram")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+    @property
+    def webhook(self) -> bool:
+        """Updates arrive by webhook (WEBHOOK_URL set) rather than by polling."""
+        return self.webhook_url is not None
+
     def token(self) -> str:
         """Return the bot token or raise ConfigError when it is not set."""
         if self.telegram_bot_token is None:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather).")
         return self.telegram_bot_token.get_secret_value()
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """Split "host:port" (IPv6 in brackets); raise ValueError when it is not one."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port, such as 127.0.0.1:8080")
+    return host, int(port)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

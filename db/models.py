@@ -303,6 +303,40 @@ class UnfinishedWork(SQLModel, table=True):
     started_at: datetime
 
 
+class Conversation(SQLModel, table=True):
+    """One open conversation step: a pending confirmation, a did-you-mean choice, a guided form
+    or an article under review. Any process reads it by its token (in the buttons) or its owner;
+    `version` rises with every change, so that two writers cannot both win."""
+
+    token: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str = Field(max_length=20)  # price, report, form-price, form-report, intake, intake-part
+    # What is known so far (bot.services.pending: signed, serialised by the process that wrote it).
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    version: int = 1
+    expires_at: datetime = Field(index=True)
+    created_at: datetime
+    updated_at: datetime
+
+
+class UpdateInbox(SQLModel, table=True):
+    """An update Telegram posted to the webhook, stored before the POST is answered: processed
+    once (its update_id is the key), in order within its chat, by whichever process holds the
+    chat; kept a day after it was processed, against redeliveries."""
+
+    __table_args__ = (Index("ix_updateinbox_chat", "chat_key", "update_id"),)
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # The chat whose order it keeps (None: inline queries, which keep none).
+    chat_key: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    kind: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(index=True)
+    done_at: datetime | None = Field(default=None, index=True)
+    # The process that processed it (host:pid:nonce).
+    done_by: str | None = Field(default=None, max_length=64)
+
+
 class ChartImage(SQLModel, table=True):
     """A chart drawn once: its PNG and the file_id Telegram gave it, keyed by what it shows
     (`bot.rendering.chart_spec.TrendChart.key`). Bounded: the least recently used go first."""

@@ -70,8 +70,10 @@ class Container:
     # Chart drawing in worker processes (started at the first chart), and the charts kept.
     chart_pool: ChartPool
     chart_cache: ChartCache
-    # Markers of forms, pending entries and imports in progress; a restart's leftovers.
+    # Markers of chat imports in progress; a restart's leftovers.
     work: WorkMarkers
+    # Conversation steps (pending entries, choices, guided forms, reviews) in the database.
+    steps: PendingStore
     # Articles editors forward or paste (or /intake URL), under review in chat until Save.
     reviews: IntakeReviews
     # Source feeds checked on a schedule (WFP files, HDX HAPI, news feeds) and the editors'
@@ -82,13 +84,20 @@ class Container:
     links: SourceLinks
 
 
+def state_secret(settings: Settings) -> str:
+    """What conversation steps are signed with: the same in every replica of one bot."""
+    if settings.telegram_bot_token is not None:
+        return settings.telegram_bot_token.get_secret_value()
+    return settings.database_url
+
+
 def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Container:
     """Build every service with constructor injection and return them in a frozen container."""
     catalogue = CatalogueStore(engine)
     reads = read_engine(engine)
     queued = Signal("queued")
     work = WorkMarkers(engine=engine, clock=clock)
-    pending = PendingStore(markers=work)
+    pending = PendingStore(engine=engine, secret=state_secret(settings))
     schedules = Schedules(engine=engine, clock=clock)
     admin = Admin(
         engine=engine, catalogue=catalogue, clock=clock, owner_ids=frozenset(settings.admin_ids)
@@ -160,11 +169,12 @@ def bootstrap(settings: Settings, engine: Engine, clock: Clock = utc_now) -> Con
         ),
         chart_cache=ChartCache(engine=engine, clock=clock, keep=settings.chart_cache_size),
         work=work,
+        steps=pending,
         reviews=IntakeReviews(
             engine=engine,
             catalogue=catalogue,
             clock=clock,
-            pending=PendingStore(markers=work),
+            pending=pending,
             reader=intake,
             alerts=alerts,
             condition_alerts=condition_alerts,

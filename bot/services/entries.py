@@ -98,7 +98,12 @@ class Entries:
             kind="price",
             data={"draft": draft, "commodity_id": None, "market_id": None},
         )
-        return self._advance(pending)
+        return self._saved(pending, self._advance(pending))
+
+    def _saved(self, pending: Pending, reply: Reply) -> Reply:
+        """Write the step back (any process reads it next) and return the reply."""
+        self._store.save(pending)
+        return reply
 
     def _advance(self, pending: Pending) -> Reply:
         draft = pending.data["draft"]
@@ -156,7 +161,7 @@ class Entries:
         pending = self._store.add(
             admin_id=admin_id, kind="report", data={"draft": draft, "market_id": None}
         )
-        return self._advance_report(pending)
+        return self._saved(pending, self._advance_report(pending))
 
     def _advance_report(self, pending: Pending) -> Reply:
         draft: ReportDraft = pending.data["draft"]
@@ -262,8 +267,8 @@ class Entries:
     def _continue(self, pending: Pending) -> Reply:
         # Name buttons come only from one-line entries; a guided form settles names itself.
         if pending.kind == "report":
-            return self._advance_report(pending)
-        return self._advance(pending)
+            return self._saved(pending, self._advance_report(pending))
+        return self._saved(pending, self._advance(pending))
 
     def _pending(self, token: str, admin_id: int) -> Pending:
         pending = self._store.get(token, admin_id=admin_id)
@@ -279,16 +284,15 @@ class Entries:
         Two editors may confirm the same figure at once: both find it new, one insert wins and
         the other meets the unique natural key; that one is told it is already stored.
         """
-        # The marker goes with the entry's own transaction: saved and no marker, or neither.
-        pending = self._store.pop(token, admin_id=admin_id, keep_marker=True)
+        # The step leaves in the entry's own transaction: saved and gone, or neither; of two
+        # processes confirming it at once, only the one that deletes the step writes.
+        pending = self._store.get(token, admin_id=admin_id)
         if pending is None or "row" not in pending.data:
-            if pending is not None:
-                self._store.forget_marker(token)
             raise NotFound("This entry has expired or was already handled; nothing was saved.")
         try:
             entity, ident, entity_id = self._write(pending, admin_id=admin_id)
-        except Exception:
-            self._store.forget_marker(token)
+        except InvalidInput:
+            self._store.discard(token, admin_id=admin_id)
             raise
         logger.info("Admin %s added %s %s", admin_id, entity, ident)
         if entity == "priceobservation":
@@ -336,7 +340,11 @@ class Entries:
                     after=after,
                     now=now,
                 )
-                repo.finish_work(session, tokens=[pending.token])
+                if not self._store.take(session, pending):
+                    session.rollback()
+                    raise NotFound(
+                        "This entry has expired or was already handled; nothing was saved."
+                    )
                 session.commit()
             except IntegrityError:
                 # The other editor's insert came between our check and ours: the same figure

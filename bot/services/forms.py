@@ -76,7 +76,9 @@ class Forms:
         )
         if kind == "price":
             pending.data.update(commodity_id=None, market_id=None)
-        return self._ask(pending)
+        reply = self._ask(pending)
+        self._pending.save(pending)
+        return reply
 
     def is_open(self, *, admin_id: int) -> bool:
         """Tell whether the editor is in the middle of a guided form."""
@@ -88,7 +90,10 @@ class Forms:
         if pending is None:
             return None
         try:
-            return self._answer(pending, value)
+            reply = self._answer(pending, value)
+            # Written back: the next answer may come to another process, or after a restart.
+            self._pending.save(pending)
+            return reply
         except DomainError as exc:
             # A refused answer is quoted back; a long one only in part.
             raise bound_quotes(exc) from None

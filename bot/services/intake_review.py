@@ -2,9 +2,10 @@
 
 An editor forwards or pastes an article (several parts in a row are one article) or sends
 `/intake URL`; the reader (`bot.services.intake.Intake`) proposes candidate figures and a draft
-report. The review is held in this process like a pending entry (`PendingStore`: one per editor,
-forgotten after PENDING_SECONDS untouched, with a marker row so that a restart's loss is told),
-and nothing is written until Save. Save writes every kept figure and the report (when the editor
+report. The review is a conversation step like a pending entry (`PendingStore`: one per editor,
+forgotten after PENDING_SECONDS untouched, read by any process and after a restart), and so is
+the short window in which the editor's next text joins the article; nothing is written until
+Save. Save writes every kept figure and the report (when the editor
 wrote its summary) in one transaction, through the validators and row builders every other entry
 uses, with an audit row each and one more that makes them a batch for /undo.
 """
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
@@ -48,6 +47,9 @@ from bot.services.catalogue import Catalogue, CatalogueStore
 from bot.services.clock import Clock
 from bot.services.condition_alerts import ConditionAlerts
 from bot.services.pending import INTAKE, Pending, PendingStore
+
+# The window after an article's part in which the editor's next text joins it.
+PART = "intake-part"
 from bot.services.price_alerts import PriceAlerts
 from bot.services.prices import MAX_QUESTION_CHARS, MAX_QUESTION_WORDS
 from bot.services.records import price_row, trade_report_row
@@ -266,21 +268,26 @@ class IntakeReviews:
         self._reader = reader
         self._alerts = alerts
         self._condition_alerts = condition_alerts
-        self._lock = threading.Lock()
-        # Each editor's open review (its token in the store), when their last part came, and
-        # parts in which nothing was found that the next part may still join.
-        self._open: dict[int, str] = {}
-        self._last_part: dict[int, float] = {}
-        self._loose: dict[int, Review] = {}
 
     # Reading
 
     def is_joining(self, admin_id: int) -> bool:
-        """Tell, without waiting for anything, whether text from this editor now would be the
-        next part of the article they are sending."""
-        with self._lock:
-            last = self._last_part.get(admin_id)
-        return last is not None and time.monotonic() - last < JOIN_SECONDS
+        """Tell whether text from this editor now would be the next part of the article they
+        are sending (a step of kind PART, alive JOIN_SECONDS after each part)."""
+        return self._store.latest(admin_id, (PART,)) is not None
+
+    def _mark_part(
+        self, admin_id: int, *, token: str | None = None, loose: Review | None = None
+    ) -> None:
+        """Open (or renew) the window in which the next part joins: to the held review
+        `token`, or to `loose`, a part in which nothing was found yet."""
+        self._store.drop(admin_id, (PART,))
+        self._store.add(
+            admin_id=admin_id,
+            kind=PART,
+            data={"token": token, "loose": loose},
+            seconds=JOIN_SECONDS,
+        )
 
     def read_text(self, *, admin_id: int, text: str, forwarded: Forwarded | None = None) -> Shown:
         """Read a forwarded or pasted text; a part that follows the last within JOIN_SECONDS is
@@ -296,7 +303,9 @@ class IntakeReviews:
                 review.parts.pop()
                 raise
             if joined is not None:
-                return self._show(joined, review, result, edit=review.message_id)
+                shown = self._show(joined, review, result, edit=review.message_id)
+                self._store.save(joined)
+                return shown
             return self._open_review(admin_id, review, result)
         review = Review(parts=[text], url=_first_link(text), forwarded=forwarded or Forwarded())
         result = self._reader.read_text(text, url=review.url)
@@ -323,15 +332,12 @@ class IntakeReviews:
 
     def _joining(self, admin_id: int) -> tuple[Pending | None, Review | None]:
         """The review (held, or read with nothing found yet) the editor's next part joins."""
-        with self._lock:
-            token = self._open.get(admin_id)
-            last = self._last_part.get(admin_id)
-            loose = self._loose.get(admin_id)
-        if last is None or time.monotonic() - last >= JOIN_SECONDS:
+        part = self._store.latest(admin_id, (PART,))
+        if part is None:
             return None, None
+        token, loose = part.data.get("token"), part.data.get("loose")
         pending = self._store.get(token, admin_id=admin_id) if token else None
-        with self._lock:
-            self._last_part[admin_id] = time.monotonic()
+        self._mark_part(admin_id, token=token, loose=loose)
         if pending is not None:
             return pending, pending.data["review"]
         return None, loose
@@ -340,26 +346,18 @@ class IntakeReviews:
         self, admin_id: int, review: Review, result: IntakeResult, *, joinable: bool = True
     ) -> Shown:
         """Hold a new review (it replaces the editor's open one) and show it."""
-        with self._lock:
-            previous = self._open.pop(admin_id, None)
-            self._last_part.pop(admin_id, None)
-            self._loose.pop(admin_id, None)
-        if previous is not None:
-            self._store.pop(previous, admin_id=admin_id)
+        self._store.drop(admin_id, (INTAKE, PART))
         if not result.candidates and result.report is None:
             if joinable:
-                # Its next part may hold the figures: for a few seconds it joins this text (held
-                # without a marker: there is nothing to lose yet).
-                with self._lock:
-                    self._loose[admin_id] = review
-                    self._last_part[admin_id] = time.monotonic()
+                # Its next part may hold the figures: for a few seconds it joins this text.
+                self._mark_part(admin_id, loose=review)
             raise InvalidInput(_nothing_found(result))
         pending = self._store.add(admin_id=admin_id, kind=INTAKE, data={"review": review})
-        with self._lock:
-            self._open[admin_id] = pending.token
-            if joinable:
-                self._last_part[admin_id] = time.monotonic()
-        return self._show(pending, review, result, edit=None)
+        shown = self._show(pending, review, result, edit=None)
+        self._store.save(pending)
+        if joinable:
+            self._mark_part(admin_id, token=pending.token)
+        return shown
 
     def _show(
         self, pending: Pending, review: Review, result: IntakeResult, *, edit: int | None
@@ -376,8 +374,7 @@ class IntakeReviews:
         review.report = result.report
         if not review.figures and review.report is None:
             self._store.pop(pending.token, admin_id=pending.admin_id)
-            with self._lock:
-                self._open.pop(pending.admin_id, None)
+            self._store.drop(pending.admin_id, (PART,))
             raise InvalidInput(_nothing_found(result))
         return Shown(self._render(pending.token, review), pending.token, edit)
 
@@ -386,6 +383,7 @@ class IntakeReviews:
         pending = self._store.get(token, admin_id=admin_id)
         if pending is not None:
             pending.data["review"].message_id = message_id
+            self._store.save(pending)
 
     # Ticking, fixing, the summary
 
@@ -397,6 +395,7 @@ class IntakeReviews:
         if figure is None:
             raise InvalidInput("This button is no longer valid.")
         figure.kept = not figure.kept
+        self._store.save(pending)
         return self._render(token, review)
 
     def fix(self, *, admin_id: int, args: str) -> Shown:
@@ -422,6 +421,7 @@ class IntakeReviews:
             if figure is None:
                 raise InvalidInput(NO_SUCH_FIGURE, number=number[:12])
             note = self._fix_figure(figure, words[1].lower(), words[2].strip(), review)
+        self._store.save(pending)
         return Shown(self._render(pending.token, review), pending.token, review.message_id, note)
 
     def summary(self, *, admin_id: int, text: str) -> Shown:
@@ -435,6 +435,7 @@ class IntakeReviews:
             raise InvalidInput(SUMMARY_USAGE)
         if summary == _CLEAR:
             review.summary = None
+            self._store.save(pending)
             return Shown(
                 self._render(pending.token, review),
                 pending.token,
@@ -454,6 +455,7 @@ class IntakeReviews:
                 sentence=copied,
             )
         review.summary = summary
+        self._store.save(pending)
         return Shown(
             self._render(pending.token, review),
             pending.token,
@@ -575,19 +577,17 @@ class IntakeReviews:
     def cancel(self, *, admin_id: int, token: str) -> Reply:
         """Drop the review; nothing is saved."""
         pending = self._store.pop(token, admin_id=admin_id)
-        with self._lock:
-            if self._open.get(admin_id) == token:
-                del self._open[admin_id]
-                self._last_part.pop(admin_id, None)
         if pending is None:
             raise NotFound(EXPIRED)
+        self._store.drop(admin_id, (PART,))
         return Reply(text="Cancelled; nothing from this article was saved.")
 
     def save(self, *, admin_id: int, token: str) -> Reply:
         """Write the kept figures and the report (if it has its summary) in one transaction.
 
-        Nothing is written twice: the review leaves the store as it is saved, so a second tap
-        finds nothing. Figures already stored are skipped, and said so.
+        Nothing is written twice: the review leaves the store in the transaction that saves it,
+        so a second tap (or a second process) finds nothing. Figures already stored are
+        skipped, and said so.
         """
         pending = self._pending(token, admin_id)
         review: Review = pending.data["review"]
@@ -599,21 +599,10 @@ class IntakeReviews:
             if skipped:
                 raise InvalidInput(ALL_STORED)
             raise InvalidInput(NOTHING_KEPT)
-        # Leaves the store now: a second tap, or a second editor's, finds nothing to save.
-        popped = self._store.pop(token, admin_id=admin_id, keep_marker=True)
-        if popped is None:
-            raise NotFound(EXPIRED)
-        with self._lock:
-            if self._open.get(admin_id) == token:
-                del self._open[admin_id]
-                self._last_part.pop(admin_id, None)
-        try:
-            saved, stored, report_id = self._write(
-                token, review, figures, report_row, admin_id=admin_id
-            )
-        except Exception:
-            self._store.forget_marker(token)
-            raise
+        saved, stored, report_id = self._write(
+            pending, review, figures, report_row, admin_id=admin_id
+        )
+        self._store.drop(admin_id, (PART,))
         if saved:
             self._alerts.prices_added([ident for _, ident in saved])
         if report_id is not None:
@@ -656,7 +645,7 @@ class IntakeReviews:
 
     def _write(
         self,
-        token: str,
+        pending: Pending,
         review: Review,
         figures: list[tuple[int, dict[str, str]]],
         report_row: dict[str, str] | None,
@@ -703,7 +692,7 @@ class IntakeReviews:
                     actor_id=admin_id,
                     action=repo.INTAKE_ACTION,
                     entity="intake",
-                    entity_id=token,
+                    entity_id=pending.token,
                     before=None,
                     after={
                         "prices": [ident for _, ident in saved],
@@ -713,7 +702,10 @@ class IntakeReviews:
                     },
                     now=now,
                 )
-                repo.finish_work(session, tokens=[token])
+                if not self._store.take(session, pending):
+                    # Saved meanwhile by another tap (or another process): nothing twice.
+                    session.rollback()
+                    raise NotFound(EXPIRED)
                 if review.inbox_item is not None:
                     # Opened from the inbox: saved with it, so it leaves the inbox.
                     feed_repo.set_item_status(
@@ -937,9 +929,7 @@ class IntakeReviews:
         return pending
 
     def _open_of(self, admin_id: int) -> Pending:
-        with self._lock:
-            token = self._open.get(admin_id)
-        pending = self._store.get(token, admin_id=admin_id) if token else None
+        pending = self._store.latest(admin_id, (INTAKE,))
         if pending is None:
             raise NotFound(NO_REVIEW)
         return pending

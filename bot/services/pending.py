@@ -1,27 +1,36 @@
-"""Entries waiting for an admin's confirmation or the next answer of a guided form, and the
-markers that make work a restart interrupted visible.
+"""Conversation state: entries waiting for an editor's confirmation or choice, guided forms
+and articles under review, one database row each (`PendingStore`); and the markers that make
+work a restart interrupted visible (`WorkMarkers`: chat imports, which run in one process).
 
-Pending entries live in this process only. So that their loss is not silent, each one (and each
-chat import) also leaves a small row in the database while it is open (`WorkMarkers`); a row
-another process left behind is work a restart interrupted, and its owner is told once.
+A step is a row with its owner, its expiry and a version: a tap or an answer reaches it from any
+process and after any restart, and a change written over a newer one is refused. Its data is
+serialised by the process that wrote it and signed with a key derived from the bot's token; a
+row that fails the signature, or that an older or newer release wrote in a shape this one
+cannot read, is treated as expired (its owner is told so and starts again).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import logging
 import os
+import pickle
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.domain.errors import InvalidInput
 from bot.services.clock import Clock
 from db import repo
 
@@ -33,6 +42,8 @@ PENDING_SECONDS = 15 * 60
 IMPORT = "import"
 # An article under review (bot.services.intake_review): its figures, read but not yet saved.
 INTAKE = "intake"
+# Kinds of guided forms: an editor has at most one open, and their next text answers it.
+FORMS = ("form-price", "form-report")
 INTERRUPTED_PROGRESS = "Interrupted by a restart; nothing was written."
 _COMMANDS = {"form-price": "addprice", "price": "addprice", "form-report": "addreport"}
 
@@ -45,7 +56,9 @@ class Pending:
     admin_id: int
     kind: str  # price, report, form-price, form-report
     data: dict[str, Any] = field(default_factory=dict)
-    expires: float = 0.0
+    expires: float = 0.0  # unix time
+    # The row's version when read; a write over a newer one is refused.
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -209,95 +222,204 @@ class WorkMarkers:
         return out
 
 
-class PendingStore:
-    """In-process store of unfinished entries, keyed by a short token (fits callback data).
+class StaleEntry(InvalidInput):
+    """The step changed elsewhere since it was read (another tap of the same buttons)."""
 
-    With `markers`, every entry also has a marker row while it is held: written when it is
-    added, deleted when it leaves (popped, dropped or expired).
+    def __init__(self) -> None:
+        super().__init__("This entry changed meanwhile; use its latest message.")
+
+
+# Modules whose classes a step's data may hold: the project's own values and a few of the
+# standard library's. Anything else in a row is refused, signature or not.
+_SAFE_MODULES = ("bot.domain.", "bot.services.", "bot.rendering.")
+_SAFE_NAMES = {
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+    ("builtins", "range"),
+    ("collections", "OrderedDict"),
+    ("collections", "defaultdict"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("decimal", "Decimal"),
+    ("zoneinfo", "ZoneInfo"),
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_NAMES or module.startswith(_SAFE_MODULES):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in conversation state")
+
+
+class StateCodec:
+    """Serialise and sign a step's data; refuse what another key signed or a stranger wrote."""
+
+    def __init__(self, secret: str | bytes) -> None:
+        raw = secret.encode() if isinstance(secret, str) else secret
+        self._key = hashlib.sha256(b"jangmadang conversation state\0" + raw).digest()
+
+    def dump(self, data: dict[str, Any]) -> bytes:
+        body = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        return hmac.new(self._key, body, hashlib.sha256).digest() + body
+
+    def load(self, blob: bytes) -> dict[str, Any] | None:
+        """The data, or None when the signature or the shape is wrong."""
+        signature, body = bytes(blob[:32]), bytes(blob[32:])
+        if not hmac.compare_digest(signature, hmac.new(self._key, body, hashlib.sha256).digest()):
+            logger.warning("A conversation step failed its signature; treated as expired")
+            return None
+        try:
+            data = _Unpickler(io.BytesIO(body)).load()
+        except Exception:  # a release that changed a class's shape: the step is unreadable
+            logger.warning("A conversation step could not be read; treated as expired", exc_info=True)
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class PendingStore:
+    """Conversation steps in the database, keyed by a short token (fits callback data).
+
+    Reading a step (`get`) keeps it alive for PENDING_SECONDS more; a caller that changed its
+    data writes it back with `save` (refused with StaleEntry when another process changed it
+    first); `pop` removes it for exactly one caller. Expired steps are never returned and are
+    deleted by `sweep` (and by every `add`).
     """
 
-    def __init__(self, markers: WorkMarkers | None = None) -> None:
-        self._items: dict[str, Pending] = {}
-        self._lock = threading.Lock()
-        self._markers = markers
-        # Expired while a caller that must not wait for the database looked (the form filter):
-        # their markers are deleted by the next call that may.
-        self._expired: list[str] = []
+    def __init__(self, *, engine: Engine, secret: str | bytes) -> None:
+        self._engine = engine
+        self._codec = StateCodec(secret)
 
-    def add(self, *, admin_id: int, kind: str, data: dict[str, Any]) -> Pending:
-        """Store a new entry and return it with its token."""
-        with self._lock:
-            self._purge()
-            token = secrets.token_urlsafe(6)
-            item = Pending(token, admin_id, kind, data, time.monotonic() + PENDING_SECONDS)
-            self._items[token] = item
-        self._forget_expired()
-        if self._markers is not None:
-            self._markers.started(owner_id=admin_id, kind=kind, chat_id=admin_id, token=token)
+    def add(
+        self,
+        *,
+        admin_id: int,
+        kind: str,
+        data: dict[str, Any],
+        seconds: float = PENDING_SECONDS,
+    ) -> Pending:
+        """Store a new step and return it with its token."""
+        now = time.time()
+        item = Pending(secrets.token_urlsafe(6), admin_id, kind, data, now + seconds)
+        with Session(self._engine) as session:
+            repo.sweep_states(session, now=_at(now))
+            repo.add_state(
+                session,
+                token=item.token,
+                owner_id=admin_id,
+                kind=kind,
+                data=self._codec.dump(data),
+                expires_at=_at(item.expires),
+                now=_at(now),
+            )
+            session.commit()
         return item
 
     def get(self, token: str, *, admin_id: int) -> Pending | None:
-        """Return the entry if it exists, is fresh and belongs to this admin."""
-        with self._lock:
-            self._purge()
-            item = self._items.get(token)
-            if item is not None and item.admin_id == admin_id:
-                item.expires = time.monotonic() + PENDING_SECONDS
-            else:
-                item = None
-        self._forget_expired()
-        return item
-
-    def pop(self, token: str, *, admin_id: int, keep_marker: bool = False) -> Pending | None:
-        """Remove and return the entry (so it can be confirmed only once).
-
-        `keep_marker` leaves its marker to the caller, who deletes it in the transaction that
-        writes the entry (`repo.finish_work`) or with `forget_marker`.
-        """
-        with self._lock:
-            item = self._items.get(token)
-            if item is None or item.admin_id != admin_id or item.expires < time.monotonic():
+        """Return the step if it exists, is fresh and belongs to this admin."""
+        now = time.time()
+        with Session(self._engine) as session:
+            row = repo.read_state(session, token=token)
+            item = self._item(row, now)
+            if item is None or item.admin_id != admin_id:
                 return None
-            item = self._items.pop(token)
-        if not keep_marker:
-            self.forget_marker(token)
+            item.expires = now + PENDING_SECONDS
+            repo.touch_state(session, token=token, expires_at=_at(item.expires))
+            session.commit()
         return item
 
-    def forget_marker(self, token: str) -> None:
-        """Delete the marker of an entry that left the store."""
-        if self._markers is not None:
-            self._markers.finished([token])
+    def save(self, item: Pending, *, seconds: float = PENDING_SECONDS) -> None:
+        """Write a changed step back; raise StaleEntry when it changed since it was read."""
+        now = time.time()
+        with Session(self._engine) as session:
+            written = repo.write_state(
+                session,
+                token=item.token,
+                version=item.version,
+                kind=item.kind,
+                data=self._codec.dump(item.data),
+                expires_at=_at(now + seconds),
+                now=_at(now),
+            )
+            session.commit()
+        if not written:
+            raise StaleEntry()
+        item.version += 1
+        item.expires = now + seconds
+
+    def pop(self, token: str, *, admin_id: int) -> Pending | None:
+        """Remove and return the step (so it can be confirmed only once, by one process)."""
+        now = time.time()
+        with Session(self._engine) as session:
+            row = repo.read_state(session, token=token)
+            item = self._item(row, now)
+            if item is None or item.admin_id != admin_id:
+                return None
+            taken = repo.delete_state(session, token=token, owner_id=admin_id)
+            session.commit()
+        return item if taken else None
+
+    def discard(self, token: str, *, admin_id: int) -> None:
+        """Remove a step whatever its state (an entry that failed its checks)."""
+        with Session(self._engine) as session:
+            repo.delete_state(session, token=token, owner_id=admin_id)
+            session.commit()
+
+    def take(self, session: Session, item: Pending) -> bool:
+        """Delete the step inside the caller's transaction (the one that writes what it held);
+        False when another process took it first."""
+        return repo.delete_state(session, token=item.token, owner_id=item.admin_id)
+
+    def latest(self, admin_id: int, kinds: Sequence[str]) -> Pending | None:
+        """The admin's newest fresh step of these kinds."""
+        now = time.time()
+        with Session(self._engine) as session:
+            rows = repo.owner_states(session, owner_id=admin_id, kinds=kinds, now=_at(now))
+            for row in rows:
+                item = self._item(row, now)
+                if item is not None:
+                    return item
+        return None
 
     def form_of(self, admin_id: int) -> Pending | None:
-        """Return the admin's open guided form, if any (never waits for the database)."""
-        with self._lock:
-            self._purge()
-            for item in self._items.values():
-                if item.admin_id == admin_id and item.kind.startswith("form-"):
-                    return item
-            return None
+        """Return the admin's open guided form, if any."""
+        return self.latest(admin_id, FORMS)
+
+    def drop(self, admin_id: int, kinds: Sequence[str]) -> None:
+        """Forget the admin's steps of these kinds."""
+        with Session(self._engine) as session:
+            repo.drop_states(session, owner_id=admin_id, kinds=kinds)
+            session.commit()
 
     def drop_forms(self, admin_id: int) -> None:
         """Forget the admin's open guided forms."""
-        with self._lock:
-            tokens = [
-                t
-                for t, i in self._items.items()
-                if i.admin_id == admin_id and i.kind.startswith("form-")
-            ]
-            for token in tokens:
-                del self._items[token]
-            self._expired.extend(tokens)
-        self._forget_expired()
+        self.drop(admin_id, FORMS)
 
-    def _purge(self) -> None:
-        now = time.monotonic()
-        for token in [t for t, i in self._items.items() if i.expires < now]:
-            del self._items[token]
-            self._expired.append(token)
+    def sweep(self) -> int:
+        """Delete expired steps; return how many."""
+        with Session(self._engine) as session:
+            count = repo.sweep_states(session, now=_at(time.time()))
+            session.commit()
+        return count
 
-    def _forget_expired(self) -> None:
-        with self._lock:
-            tokens, self._expired = self._expired, []
-        if tokens and self._markers is not None:
-            self._markers.finished(tokens)
+    def _item(self, row: Any, now: float) -> Pending | None:
+        if row is None:
+            return None
+        expires = row.expires_at.replace(tzinfo=UTC) if row.expires_at.tzinfo is None else row.expires_at
+        if expires.timestamp() <= now:
+            return None
+        data = self._codec.load(row.data)
+        if data is None:
+            return None
+        return Pending(row.token, row.owner_id, row.kind, data, expires.timestamp(), row.version)

@@ -21,7 +21,7 @@ from bot.services.catalogue import sync_catalogue
 from bot.services.intake_review import IntakeReviews
 from bot.services.pending import PendingStore
 from db.engine import make_engine, upgrade
-from db.models import PriceObservation, TradeReport, UnfinishedWork
+from db.models import Conversation, PriceObservation, TradeReport
 from tests.support.articles import NO_FIGURES, PASSAGE, URL, Recording
 from tests.support.bot import buttons, press
 from tests.support.clock import NOW
@@ -79,7 +79,7 @@ def bot_services(bot_services_base, reader):
         engine=services.engine,
         catalogue=services.catalogue,
         clock=services.clock,
-        pending=PendingStore(markers=services.work),
+        pending=services.steps,
         reader=reader,
         alerts=services.alerts,
         condition_alerts=services.condition_alerts,
@@ -108,8 +108,11 @@ def live(engine, model) -> int:
 
 
 def markers(engine) -> list[str]:
+    """The reviews held (unexpired conversation steps of kind intake)."""
+    now = datetime.fromtimestamp(pending_module.time.time(), UTC)
     with Session(engine) as session:
-        return [m.kind for m in session.exec(select(UnfinishedWork))]
+        rows = session.exec(select(Conversation).where(Conversation.kind == "intake"))
+        return [c.kind for c in rows if c.expires_at.replace(tzinfo=UTC) > now]
 
 
 async def current(chat, message):
@@ -231,8 +234,8 @@ async def test_text_with_no_figures_gets_a_clear_reply(chat, e2e_engine):
 
 async def test_an_expired_review_cannot_be_saved(chat, e2e_engine, monkeypatch):
     [review] = await say(chat, OWNER, PASSAGE, forward_origin=CHANNEL)
-    later = pending_module.time.monotonic() + pending_module.PENDING_SECONDS + 1
-    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(monotonic=lambda: later))
+    later = pending_module.time.time() + pending_module.PENDING_SECONDS + 1
+    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(time=lambda: later))
     tapped = await press(chat, OWNER, review, "Save")
     assert "expired" in (tapped.alert or "")
     assert live(e2e_engine, PriceObservation) == 0 and markers(e2e_engine) == []

@@ -21,7 +21,7 @@ from bot.services.intake_review import Forwarded, IntakeReviews
 from bot.services.pending import PendingStore
 from bot.services.seed import load_sample
 from db import repo
-from db.models import AuditLog, PriceObservation, TradeReport, UnfinishedWork
+from db.models import AuditLog, Conversation, PriceObservation, TradeReport, UnfinishedWork
 from tests.support.articles import PASSAGE, SENTENCE, URL, FakeReader, seed_result
 from tests.support.clock import NOW as CLOCK_NOW
 from tests.support.factories import add_price
@@ -45,7 +45,7 @@ def reviews_with(
         engine=services.engine,
         catalogue=services.catalogue,
         clock=services.clock,
-        pending=PendingStore(markers=services.work),
+        pending=services.steps,
         reader=reader,
         alerts=alerts or services.alerts,
         condition_alerts=condition_alerts or services.condition_alerts,
@@ -70,6 +70,11 @@ def button(reply, label: str) -> str:
     return next(b.text for row in reply.buttons for b in row if label in b.text)
 
 
+def step_kinds(engine) -> list[str]:
+    with Session(engine) as session:
+        return [row.kind for row in session.exec(select(Conversation))]
+
+
 def token_of(shown) -> str:
     assert shown.token is not None
     return shown.token
@@ -83,9 +88,10 @@ def test_save_writes_the_kept_figures_and_the_report_in_one_batch(services, cata
     assert "500-1,200 CNY/kg" in text and "depending on quality" in text
     assert "Draft report" in text and "Hyesan" in text and "/summary" in text
     assert "Save kept (2)" in button(shown.reply, "Save")
-    # Nothing is written before Save; the review has a marker.
+    # Nothing is written before Save; the review is a step any process reads (and the window
+    # in which a next part joins it, another).
     assert count(engine, PriceObservation) == 0 and count(engine, TradeReport) == 0
-    assert [m.kind for m in markers(engine)] == ["intake"]
+    assert sorted(step_kinds(engine)) == ["intake", "intake-part"]
 
     summary = reviews.summary(admin_id=ADMIN_ID, text=SUMMARY)
     assert "Summary set" in (summary.note or "") and SUMMARY[:30] in summary.reply.text
@@ -117,7 +123,7 @@ def test_save_writes_the_kept_figures_and_the_report_in_one_batch(services, cata
         "url": URL,
         "source": "Daily NK",
     }
-    assert markers(engine) == []
+    assert markers(engine) == [] and step_kinds(engine) == []
 
     # A second Save writes nothing.
     with pytest.raises(NotFound, match="already saved"):
@@ -164,7 +170,7 @@ def test_dropping_every_figure_saves_nothing(services, catalogue, engine):
     with pytest.raises(InvalidInput, match="Nothing is kept"):
         reviews.save(admin_id=ADMIN_ID, token=token)
     assert reviews.cancel(admin_id=ADMIN_ID, token=token).text.startswith("Cancelled")
-    assert count(engine, PriceObservation) == 0 and markers(engine) == []
+    assert count(engine, PriceObservation) == 0 and step_kinds(engine) == []
 
 
 def test_fix_changes_a_field_and_refuses_bad_values(services, catalogue, engine):
@@ -250,8 +256,8 @@ def test_parts_sent_in_a_row_are_one_article(services, catalogue, monkeypatch):
     assert reader.texts[-1] == "Part one: Lingzhi prices.\n\nPart two."
     assert "(2 parts)" in second.reply.text
     # A part that comes later is a new article.
-    later = review_module.time.monotonic() + review_module.JOIN_SECONDS + 1
-    monkeypatch.setattr(review_module, "time", types.SimpleNamespace(monotonic=lambda: later))
+    later = pending_module.time.time() + review_module.JOIN_SECONDS + 1
+    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(time=lambda: later))
     third = reviews.read_text(admin_id=ADMIN_ID, text="Another article on lingzhi.")
     assert third.token != first.token and third.edit_message_id is None
     with pytest.raises(NotFound):  # the new article replaced the open review
@@ -262,7 +268,7 @@ def test_text_with_nothing_found_gets_a_clear_reply(services, catalogue, engine)
     reviews, _ = reviews_with(services, seed_result(catalogue))
     with pytest.raises(InvalidInput, match="No price figures"):
         reviews.read_text(admin_id=ADMIN_ID, text="The weather in Hyesan was cold in 2024.")
-    assert markers(engine) == [] and count(engine, PriceObservation) == 0
+    assert step_kinds(engine) == ["intake-part"] and count(engine, PriceObservation) == 0
     # Its next part, a moment later, may hold them: the two are read as one article.
     shown = reviews.read_text(admin_id=ADMIN_ID, text="Lingzhi sold for 500 yuan.")
     assert "(2 parts)" in shown.reply.text
@@ -271,11 +277,12 @@ def test_text_with_nothing_found_gets_a_clear_reply(services, catalogue, engine)
 def test_an_expired_review_cannot_be_saved(services, catalogue, engine, monkeypatch):
     reviews, _ = reviews_with(services, seed_result(catalogue))
     token = token_of(reviews.read_text(admin_id=ADMIN_ID, text=PASSAGE))
-    later = pending_module.time.monotonic() + pending_module.PENDING_SECONDS + 1
-    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(monotonic=lambda: later))
+    later = pending_module.time.time() + pending_module.PENDING_SECONDS + 1
+    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(time=lambda: later))
     with pytest.raises(NotFound, match="expired"):
         reviews.save(admin_id=ADMIN_ID, token=token)
-    assert count(engine, PriceObservation) == 0 and markers(engine) == []
+    assert count(engine, PriceObservation) == 0 and services.steps.sweep() == 2
+    assert step_kinds(engine) == []
 
 
 def test_a_failure_at_save_writes_nothing(services, catalogue, engine, monkeypatch):
@@ -290,7 +297,8 @@ def test_a_failure_at_save_writes_nothing(services, catalogue, engine, monkeypat
     with pytest.raises(RuntimeError):
         reviews.save(admin_id=ADMIN_ID, token=token)
     assert count(engine, PriceObservation) == 0 and count(engine, TradeReport) == 0
-    assert markers(engine) == []
+    # The review is still there: the editor may try again.
+    assert "intake" in step_kinds(engine)
 
 
 def test_a_figure_outside_the_catalogue_must_be_fixed_or_dropped(services, catalogue, engine):
@@ -335,16 +343,17 @@ def test_the_real_reader_marks_the_sample_figures_as_duplicates(services, catalo
     assert count(engine, PriceObservation) == stored
 
 
-def test_a_restart_tells_the_editor_their_review_was_lost(tmp_path, services, catalogue, engine):
+def test_a_review_goes_on_in_the_next_process(tmp_path, services, catalogue, engine):
     reviews, _ = reviews_with(services, seed_result(catalogue))
-    reviews.read_text(admin_id=ADMIN_ID, text=PASSAGE)
-    after = make_services(make_settings(tmp_path), engine)  # the process after a kill -9
-    [item] = after.work.interrupted(owner_id=ADMIN_ID)
-    assert item.notice == (
-        "Your article review was interrupted by a restart; nothing was saved. "
-        "Forward or paste the article again, or send /intake URL."
-    )
-    assert markers(engine) == [] and count(engine, PriceObservation) == 0
+    token = token_of(reviews.read_text(admin_id=ADMIN_ID, text=PASSAGE))
+    after = make_services(make_settings(tmp_path), engine)  # after a kill -9, or a replica
+    assert after.work.interrupted(owner_id=ADMIN_ID) == []
+    later, _ = reviews_with(after, seed_result(catalogue))
+    later.toggle(admin_id=ADMIN_ID, token=token, number=2)
+    saved = later.save(admin_id=ADMIN_ID, token=token)
+    assert "Saved 1 figure" in saved.text and count(engine, PriceObservation) == 1
+    with pytest.raises(NotFound):  # and only once
+        reviews.save(admin_id=ADMIN_ID, token=token)
 
 
 class Spy:

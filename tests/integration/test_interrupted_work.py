@@ -1,23 +1,30 @@
-"""Work a restart interrupts, on a real database: every guided form, pending entry and chat import
-has a marker row while it is open; the next process tells its owner once; confirming the same
-figure twice at once is "already stored", never an integrity error.
+"""Conversation state and interrupted work, on a real database: guided forms and pending entries
+are rows any process continues (after a restart, or on another replica), confirmed once; a chat
+import has a marker row while it runs and the next process tells its owner once; confirming the
+same figure twice at once is "already stored", never an integrity error.
 
 A "process" here is one `bootstrap` (its own marker name); two on one database are the process
-that died and the one that came after it.
+that died and the one that came after it, or two replicas.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import pickle
 import types
 
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.domain.errors import InvalidInput
+from bot.bootstrap import state_secret
+from bot.domain.errors import InvalidInput, NotFound
 from bot.services import pending as pending_module
+from bot.services.pending import PendingStore, StaleEntry, StateCodec
 from config.settings import Settings
 from db import repo
-from db.models import PriceObservation, TradeReport, UnfinishedWork
+from db.models import Conversation, PriceObservation, TradeReport, UnfinishedWork
 from tests.support.clock import NOW
 from tests.support.services import make_services
 
@@ -57,95 +64,112 @@ def token_of(reply) -> str:
     return data.split(":")[1]
 
 
-# Markers live exactly as long as the work
+def steps(engine) -> list[Conversation]:
+    with Session(engine) as session:
+        return list(session.exec(select(Conversation)))
 
 
-def test_a_guided_form_has_a_marker_until_it_is_cancelled(services, engine):
+# Conversation steps are rows: any process continues them
+
+
+def test_a_guided_form_started_by_one_process_is_answered_by_the_next(services, engine):
     services.forms.start(admin_id=OWNER, kind="report")
-    [marker] = markers(engine)
-    assert (marker.owner_id, marker.kind, marker.chat_id) == (OWNER, "form-report", OWNER)
-    assert marker.process == services.work.process and marker.started_at == NOW
-    # A new form replaces the open one, and its marker.
-    services.forms.start(admin_id=OWNER, kind="price")
-    assert [m.kind for m in markers(engine)] == ["form-price"]
-    services.forms.cancel(admin_id=OWNER)
-    assert markers(engine) == []
-
-
-def test_a_confirmed_entry_takes_its_marker_with_it(services, engine):
-    reply = services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE)
-    assert [m.kind for m in markers(engine)] == ["price"]
-    assert "Saved as #" in services.entries.confirm(admin_id=OWNER, token=token_of(reply)).text
-    assert markers(engine) == []
-
-
-def test_a_cancelled_or_refused_entry_leaves_no_marker(services, engine):
-    reply = services.entries.report_from_line(admin_id=OWNER, text=REPORT_LINE)
-    assert [m.kind for m in markers(engine)] == ["report"]
-    services.entries.cancel(admin_id=OWNER, token=token_of(reply))
-    assert markers(engine) == []
-    with pytest.raises(InvalidInput):  # a line the validator refuses
-        services.entries.price_from_line(admin_id=OWNER, text="rice hyesan 1200-500 KPW/kg")
-    assert markers(engine) == []
-
-
-def test_an_expired_entry_loses_its_marker(services, engine, monkeypatch):
-    services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE)
-    assert len(markers(engine)) == 1
-    later = pending_module.time.monotonic() + pending_module.PENDING_SECONDS + 1
-    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(monotonic=lambda: later))
-    # The next entry finds the old one expired and deletes its marker.
-    services.forms.start(admin_id=SECOND, kind="price")
-    assert [(m.owner_id, m.kind) for m in markers(engine)] == [(SECOND, "form-price")]
-
-
-# A restart: the next process tells the owner once
-
-
-def test_the_next_process_tells_of_an_interrupted_form_once(services, engine):
-    services.forms.start(admin_id=OWNER, kind="report")
-    assert services.work.interrupted(owner_id=OWNER) == []  # its own form is not interrupted
-    after = services_of(engine)  # the process that started after a kill -9
-    assert not after.forms.is_open(admin_id=OWNER)
-    assert after.work.maybe_left(OWNER)
-    [item] = after.work.interrupted(owner_id=OWNER)
-    assert item.form and item.progress is None
-    assert item.notice == (
-        "Your /addreport form was interrupted by a restart; nothing was saved. "
-        "Send /addreport to start again."
-    )
-    assert markers(engine) == []
+    after = services_of(engine)  # the process that started after a kill -9, or a replica
+    assert after.forms.is_open(admin_id=OWNER)
+    reply = after.forms.answer(admin_id=OWNER, value="Hyesan")
+    assert reply is not None
+    [step] = steps(engine)
+    assert step.kind == "form-report" and step.version == 3  # started, asked, answered
+    # The first process sees the answer the second took: the form moved on for both.
+    assert services.steps.form_of(OWNER).data["step"] == 1
+    assert markers(engine) == []  # nothing was interrupted, so nothing is announced
     assert after.work.interrupted(owner_id=OWNER) == []
-    assert not after.work.maybe_left(OWNER)  # no query for it any more
-    assert not after.work.maybe_left(SECOND)
 
 
-def test_an_interrupted_entry_and_import_are_told_at_start_up(services, engine):
-    services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE)
+def test_a_preview_confirmed_by_another_process_writes_once(services, engine):
+    first = services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE)
+    token = token_of(first)
+    other = services_of(engine)
+    assert "Saved as" in other.entries.confirm(admin_id=OWNER, token=token).text
+    with pytest.raises(NotFound):
+        services.entries.confirm(admin_id=OWNER, token=token)
+    assert rows(engine, PriceObservation) == 1 and steps(engine) == []
+
+
+def test_only_the_owner_reaches_a_step(services, engine):
+    token = token_of(services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE))
+    with pytest.raises(NotFound):
+        services.entries.confirm(admin_id=SECOND, token=token)
+    assert services.steps.get(token, admin_id=SECOND) is None
+    assert rows(engine, PriceObservation) == 0 and len(steps(engine)) == 1
+
+
+def test_a_write_over_a_newer_version_is_refused(services, engine):
+    services.forms.start(admin_id=OWNER, kind="price")
+    mine, theirs = services.steps.form_of(OWNER), services_of(engine).steps.form_of(OWNER)
+    theirs.data["step"] = 1
+    services_of(engine).steps.save(theirs)
+    mine.data["step"] = 2
+    with pytest.raises(StaleEntry):
+        services.steps.save(mine)
+    assert services.steps.form_of(OWNER).data["step"] == 1
+
+
+def test_a_cancelled_or_refused_entry_leaves_no_step(services, engine):
+    reply = services.entries.report_from_line(admin_id=OWNER, text=REPORT_LINE)
+    services.entries.cancel(admin_id=OWNER, token=token_of(reply))
+    assert steps(engine) == []
+    with pytest.raises(InvalidInput):
+        services.entries.price_from_line(admin_id=OWNER, text="rice hyesan 9000")
+    assert steps(engine) == []
+
+
+def test_an_expired_step_is_gone_and_swept(services, engine, monkeypatch):
+    token = token_of(services.entries.price_from_line(admin_id=OWNER, text=PRICE_LINE))
+    later = pending_module.time.time() + pending_module.PENDING_SECONDS + 1
+    monkeypatch.setattr(pending_module, "time", types.SimpleNamespace(time=lambda: later))
+    assert services.steps.get(token, admin_id=OWNER) is None
+    with pytest.raises(NotFound):
+        services.entries.confirm(admin_id=OWNER, token=token)
+    assert services.steps.sweep() == 1
+    assert steps(engine) == [] and rows(engine, PriceObservation) == 0
+
+
+def test_a_step_signed_with_another_key_or_holding_a_stranger_is_refused(services, engine):
+    services.forms.start(admin_id=OWNER, kind="report")
+    other = PendingStore(engine=engine, secret="another bot")
+    assert other.form_of(OWNER) is None  # the signature fails: treated as expired
+    codec = StateCodec(state_secret(services.settings))
+    evil = codec.dump({"x": 1}).replace(b"\x8c\x01x", b"\x8c\x01y")  # body changed, not its mac
+    assert codec.load(evil) is None
+    smuggled = pickle.dumps({"x": os.system}, protocol=pickle.HIGHEST_PROTOCOL)
+    signed = hmac.new(codec._key, smuggled, hashlib.sha256).digest() + smuggled
+    assert codec.load(signed) is None  # signed, but os.system is not allowed
+
+
+# A chat import runs in one process: a restart interrupts it, and its owner is told once
+
+
+def test_an_interrupted_import_is_told_at_start_up(services, engine):
     services.work.started(
         owner_id=SECOND, kind="import", chat_id=SECOND, message_id=77, label="prices.csv"
     )
     after = services_of(engine)
-    left = {item.owner_id: item for item in after.work.left_over()}
-    assert set(left) == {OWNER, SECOND}
-    assert not left[OWNER].form
-    assert left[OWNER].notice.startswith("Your /addprice entry was interrupted by a restart")
-    imported = left[SECOND]
+    [imported] = after.work.left_over()
     assert (imported.chat_id, imported.message_id) == (SECOND, 77)
     assert imported.progress == "Interrupted by a restart; nothing was written."
     assert "import of prices.csv was interrupted" in imported.notice
-    assert "nothing was written" in imported.notice
     assert markers(engine) == []
-    assert after.work.left_over() == [] and after.work.interrupted(owner_id=OWNER) == []
+    assert after.work.left_over() == [] and after.work.interrupted(owner_id=SECOND) == []
 
 
 def test_two_later_processes_tell_the_owner_only_once(services, engine):
-    services.forms.start(admin_id=OWNER, kind="price")
+    services.work.started(owner_id=OWNER, kind="import", chat_id=OWNER, message_id=5)
     first, second = services_of(engine), services_of(engine)
     assert first.work.maybe_left(OWNER) and second.work.maybe_left(OWNER)
     second.work.interrupted(owner_id=SECOND)  # reads what was left before the first claims it
     told = [*first.work.interrupted(owner_id=OWNER), *second.work.interrupted(owner_id=OWNER)]
-    assert [item.kind for item in told] == ["form-price"]
+    assert [item.kind for item in told] == ["import"]
 
 
 def test_a_finished_import_leaves_no_marker(services, engine):
@@ -187,4 +211,4 @@ def test_the_second_confirm_of_the_same_entry_is_already_stored(
         services.entries.confirm(admin_id=SECOND, token=token_of(second))
     assert str(refused.value) == f"{message}; nothing was added."
     assert rows(engine, model) == 1
-    assert markers(engine) == []
+    assert steps(engine) == []
