@@ -3,12 +3,18 @@
 Point python-telegram-bot at it with base_url=f"{root}/bot" and
 base_file_url=f"{root}/file/bot"; drive users through the /_emulator/ control API.
 
-Implemented: getMe, getUpdates, deleteWebhook, getWebhookInfo, sendMessage,
-sendPhoto, sendDocument, editMessageText, editMessageCaption,
+Implemented: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo,
+sendMessage, sendPhoto, sendDocument, editMessageText, editMessageCaption,
 editMessageReplyMarkup, deleteMessage, sendChatAction, getFile,
 answerCallbackQuery, answerInlineQuery, setMyCommands, getMyCommands,
 deleteMyCommands, set/getMyDescription, set/getMyShortDescription, set/getMyName,
 getChat, getChatMember, getChatAdministrators, getChatMemberCount.
+
+Updates reach the bot by getUpdates or, once setWebhook set a URL (plain http is
+accepted, any host and port), as JSON POSTs to it (see emulator.webhook): an update
+is retried until the webhook answers 2xx, each chat's updates go one at a time in
+order, at most max_connections at once. The control API lists every attempt
+(/_emulator/webhook/deliveries) and waits for the queue to drain (/webhook/idle).
 
 Accepted as no-ops answering True (nothing observable changes): logOut, close,
 pinChatMessage, unpinChatMessage, unpinAllChatMessages, setChatMenuButton,

@@ -211,6 +211,20 @@ def _sent(method: str | None, chat_id: int | None) -> _Req[list[JsonObject]]:
     return _Req("GET", "/sent", _objects, query=query, pick="sent")
 
 
+def _webhook() -> _Req[JsonObject]:
+    return _Req("GET", "/webhook", _object)
+
+
+def _webhook_deliveries(update_id: int | None) -> _Req[list[JsonObject]]:
+    query = _clean({"update_id": update_id})
+    return _Req("GET", "/webhook/deliveries", _objects, query=query, pick="deliveries")
+
+
+def _webhook_idle(timeout: float) -> _Req[JsonObject]:
+    query = {"timeout": timeout}
+    return _Req("GET", "/webhook/idle", _object, query=query, timeout=timeout + _SLACK)
+
+
 def _reset_stats() -> _Req[None]:
     return _Req("POST", "/reset_stats", _nothing, {})
 

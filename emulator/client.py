@@ -38,6 +38,9 @@ from emulator.calls import (
     _tap,
     _upload,
     _wait,
+    _webhook,
+    _webhook_deliveries,
+    _webhook_idle,
     _without_ok,
 )
 
@@ -166,12 +169,29 @@ class EmulatorClient:
         """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
         return await self._do(_sent(method, chat_id))
 
+    async def webhook_info(self) -> JsonObject:
+        """Show getWebhookInfo's answer plus `secret_token` and `in_flight` (requests now)."""
+        return _without_ok(await self._do(_webhook()))
+
+    async def webhook_deliveries(self, update_id: int | None = None) -> list[JsonObject]:
+        """List webhook delivery attempts in the order they ended (of one update, if given).
+
+        Each is {update_id, attempt, status, error}: `status` is the HTTP status or None when
+        no answer came; `error` is None for a 2xx, else getWebhookInfo's last_error_message.
+        """
+        return await self._do(_webhook_deliveries(update_id))
+
+    async def wait_webhook_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no update is pending and no webhook request is in flight; False on timeout."""
+        return bool((await self._do(_webhook_idle(timeout)))["idle"])
+
     async def reset_stats(self) -> None:
         """Forget the statistics and the sent log, keeping chats and messages."""
         await self._do(_reset_stats())
 
     async def configure(self, **kw: Any) -> JsonObject:
-        """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""
+        """Change global_rate, chat_rate, chat_burst, group_rate_per_min, latency_ms,
+        webhook_timeout or webhook_retry_seconds."""
         return await self._do(_configure(kw))
 
     async def reset(self) -> None:

@@ -11,6 +11,8 @@ from emulator.limits import RateSettings
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 DEFAULT_TOKEN = "7000000001:EMULATOR-token-0123456789abcdef"
+# Settings that may change at runtime and must stay positive numbers (never null).
+WEBHOOK_SETTINGS = ("webhook_timeout", "webhook_retry_seconds")
 
 
 @dataclass
@@ -34,6 +36,9 @@ class EmulatorConfig:
     max_poll_timeout: float = 50.0
     # Methods answered as a Bot API-compatible server that lacks them would (400).
     refuse_methods: tuple[str, ...] = ()
+    # Webhook delivery: how long one POST may take, and the pause before a failed one is retried.
+    webhook_timeout: float = 10.0
+    webhook_retry_seconds: float = 0.2
 
     def rate_settings(self) -> RateSettings:
         """Return the flood-control part of the settings."""
@@ -52,7 +57,14 @@ class EmulatorConfig:
 
     def update(self, changes: dict[str, Any]) -> list[str]:
         """Apply runtime-changeable settings from a JSON object; return the names changed."""
-        allowed = {"global_rate", "chat_rate", "chat_burst", "group_rate_per_min", "latency_ms"}
+        allowed = {
+            "global_rate",
+            "chat_rate",
+            "chat_burst",
+            "group_rate_per_min",
+            "latency_ms",
+            *WEBHOOK_SETTINGS,
+        }
         known = {f.name for f in fields(self)}
         unknown = [key for key in changes if key not in allowed]
         if unknown:
@@ -66,6 +78,10 @@ class EmulatorConfig:
                 value = int(value)
                 if value < 1:
                     raise ValueError("chat_burst must be at least 1")
+            elif key in WEBHOOK_SETTINGS:
+                value = float(value)
+                if not value > 0:
+                    raise ValueError(f"{key} must be positive")
             elif value is not None:
                 value = float(value)
                 if value <= 0:

@@ -58,6 +58,9 @@ class ControlApi(WorldControl):
             web.get(f"{PREFIX}/files/{{file_id}}", self.file),
             web.get(f"{PREFIX}/stats", self.stats),
             web.get(f"{PREFIX}/sent", self.sent),
+            web.get(f"{PREFIX}/webhook", self.webhook),
+            web.get(f"{PREFIX}/webhook/deliveries", self.webhook_deliveries),
+            web.get(f"{PREFIX}/webhook/idle", self.webhook_idle),
             web.post(f"{PREFIX}/open_chats", self.open_chats),
             web.post(f"{PREFIX}/open_group", self.open_group),
             web.post(f"{PREFIX}/migrate", self.migrate),
@@ -289,6 +292,41 @@ class ControlApi(WorldControl):
             ]
         return ok(sent=sent, total=len(sent))
 
+    def _webhook_json(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            **state.webhook.to_json(len(state.updates), state.allowed_updates_json()),
+            "secret_token": state.webhook.secret_token,
+            "in_flight": self.core.webhook.in_flight,
+        }
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Show getWebhookInfo's answer plus the secret token and the requests in flight."""
+        return ok(**self._webhook_json())
+
+    async def webhook_deliveries(self, request: web.Request) -> web.Response:
+        """List webhook delivery attempts in the order they ended, optionally of one update."""
+        raw = request.query.get("update_id")
+        update_id = None if raw in (None, "") else _int({"update_id": raw}, "update_id")
+        deliveries = [
+            d.to_json()
+            for d in self.state.deliveries
+            if update_id is None or d.update_id == update_id
+        ]
+        return ok(deliveries=deliveries)
+
+    async def webhook_idle(self, request: web.Request) -> web.Response:
+        """Long-poll until no update is pending and no webhook request is in flight."""
+        timeout = min(_float(request.query, "timeout", 10.0), MAX_WAIT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            idle = not self.state.updates and not self.core.webhook.in_flight
+            remaining = deadline - loop.time()
+            if idle or remaining <= 0 or self.core.closing:
+                return ok(idle=idle, **self._webhook_json())
+            await self.state.updates_changed.wait(remaining, counted=False)
+
     async def updates(self, request: web.Request) -> web.Response:
         """List updates queued and not yet confirmed by the bot."""
         return ok(updates=self.state.updates)
@@ -333,6 +371,8 @@ class ControlApi(WorldControl):
             "chat_burst": config.chat_burst,
             "group_rate_per_min": config.group_rate_per_min,
             "latency_ms": list(config.latency_ms),
+            "webhook_timeout": config.webhook_timeout,
+            "webhook_retry_seconds": config.webhook_retry_seconds,
         }
 
     async def get_config(self, request: web.Request) -> web.Response:
@@ -354,6 +394,7 @@ class ControlApi(WorldControl):
         return ok()
 
     async def reset(self, request: web.Request) -> web.Response:
-        """Forget all users, chats, messages, updates, files, queries and calls."""
+        """Forget all users, chats, messages, updates, files, queries, calls and the webhook."""
+        await self.core.webhook.stop()
         self.core.reset()
         return ok()

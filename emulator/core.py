@@ -23,6 +23,7 @@ from emulator.models import Chat, StoredFile, StoredMessage, User
 from emulator.spec import BotApiSpec, bundled_spec
 from emulator.state import State
 from emulator.validate import formatted
+from emulator.webhook import WebhookDelivery
 
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -51,6 +52,7 @@ class Core:
             config.bot_id, config.bot_first_name, username=config.bot_username, is_bot=True
         )
         self.state = State(self.bot_user, self.clock)
+        self.webhook = WebhookDelivery(config, self.state, self.clock)
         self.limiter = self._new_limiter()
         self.poll_generation = 0
         self.closing = False
@@ -81,7 +83,8 @@ class Core:
         self.limiter = self._new_limiter()
 
     def reset(self) -> None:
-        """Forget all state and refill the flood buckets."""
+        """Forget all state (the webhook too, abandoning its deliveries) and refill the buckets."""
+        self.webhook.cancel()
         self.state.reset()
         self.limiter = self._new_limiter()
         self.clear_stall()

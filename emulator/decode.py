@@ -20,6 +20,8 @@ _MISSING = {
     "callback_query_id": "query_id is empty",
     "inline_query_id": "query_id is empty",
 }
+# Required parameters Telegram still lets be empty: (method in lower case, parameter).
+_MAY_BE_EMPTY = frozenset({("setwebhook", "url")})  # an empty url removes the webhook
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def _decode(value: str, types: tuple[str, ...]) -> Any:
 def check_required(method: MethodSpec, params: dict[str, Any]) -> None:
     """Reject the call if a parameter the spec marks required is missing or empty."""
     for spec in method.fields:
+        if (method.name.lower(), spec.name) in _MAY_BE_EMPTY:
+            continue
         if spec.required and params.get(spec.name) in (None, ""):
             raise bad_request(_MISSING.get(spec.name, f"{spec.name} is empty"))
 

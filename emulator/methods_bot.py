@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import re
 from typing import Any
 
+from yarl import URL
+
 from emulator.core import Core, Handler, Params
+from emulator.decode import Upload
 from emulator.errors import bad_request, conflict
-from emulator.models import Chat, QueryRecord
+from emulator.models import Chat, QueryRecord, WebhookSettings
 from emulator.validate import reply_markup
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
@@ -20,7 +24,12 @@ WEBHOOK_ACTIVE = (
     "can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
     "webhook first"
 )
+WEBHOOK_SET = "terminated by setWebhook request"
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+MAX_SECRET = 256
+MAX_CONNECTIONS = 100
+DEFAULT_CONNECTIONS = 40
 _SCOPES = frozenset(
     {
         "default",
@@ -70,9 +79,7 @@ async def get_updates(core: Core, params: Params) -> list[dict[str, Any]]:
     timeout = params.get("timeout")
     timeout = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else 0.0
     timeout = min(timeout, core.config.max_poll_timeout)
-    allowed = params.get("allowed_updates")
-    if isinstance(allowed, list):
-        state.allowed_updates = frozenset(map(str, allowed)) or None
+    _set_allowed_updates(core, params)
     offset = params.get("offset")
     state.confirm(offset if isinstance(offset, int) else None)
     # A newer poll supersedes this one, as on Telegram; wake the older one to say so.
@@ -84,6 +91,8 @@ async def get_updates(core: Core, params: Params) -> list[dict[str, Any]]:
     while True:
         if core.poll_generation != generation:
             raise conflict(TERMINATED)
+        if state.webhook_url:
+            raise conflict(WEBHOOK_SET)
         batch = state.take_updates(limit)
         remaining = deadline - loop.time()
         if batch or remaining <= 0 or core.closing:
@@ -91,21 +100,103 @@ async def get_updates(core: Core, params: Params) -> list[dict[str, Any]]:
         await state.updates_changed.wait(remaining)
 
 
-async def delete_webhook(core: Core, params: Params) -> bool:
-    """Drop the webhook (none is ever set) and optionally the pending updates."""
-    core.state.webhook_url = ""
+def _set_allowed_updates(core: Core, params: Params) -> None:
+    """Apply `allowed_updates` if the call gave a list (an empty one restores the default)."""
+    allowed = params.get("allowed_updates")
+    if isinstance(allowed, list):
+        core.state.allowed_updates = frozenset(map(str, allowed)) or None
+
+
+def _webhook_url(value: Any) -> str:
+    """Check a webhook URL: http or https (the emulator delivers on loopback) with a host."""
+    if not isinstance(value, str):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        url = URL(value.strip())
+        port = url.port
+    except ValueError as err:
+        raise bad_request("bad webhook: Failed to resolve host: Name or service not known") from err
+    if url.scheme not in ("http", "https"):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if not url.host:
+        raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+    if port is not None and not 0 < port < 65536:
+        raise bad_request("bad webhook: Wrong port number specified in the URL")
+    return value.strip()
+
+
+def _secret_token(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _SECRET_RE.match(value):
+        raise bad_request("secret token contains unallowed characters")
+    if len(value) > MAX_SECRET:
+        raise bad_request("secret token is too long")
+    return value
+
+
+def _max_connections(value: Any) -> int:
+    if value in (None, ""):
+        return DEFAULT_CONNECTIONS
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise bad_request("max_connections must be an integer")
+    if not 1 <= value <= MAX_CONNECTIONS:
+        raise bad_request(f"max_connections must be between 1 and {MAX_CONNECTIONS}")
+    return value
+
+
+def _ip_address(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError as err:
+        raise bad_request("invalid IP address specified") from err
+
+
+async def set_webhook(core: Core, params: Params) -> bool:
+    """Start delivering updates by POSTing them to `url` (an empty url removes the webhook).
+
+    Calling it again with the same URL (every replica of a bot does at start) only replaces the
+    settings; its last error is kept. A new URL starts with no error reported.
+    """
+    raw_url = params.get("url")
+    if raw_url in (None, "") or (isinstance(raw_url, str) and not raw_url.strip()):
+        return await delete_webhook(core, params)
+    url = _webhook_url(raw_url)
+    secret = _secret_token(params.get("secret_token"))
+    connections = _max_connections(params.get("max_connections"))
+    ip_address = _ip_address(params.get("ip_address"))
+    webhook = core.state.webhook
+    if webhook.url != url:
+        webhook.last_error_date = webhook.last_error_message = None
+    webhook.url = url
+    webhook.secret_token = secret
+    webhook.max_connections = connections
+    webhook.ip_address = ip_address
+    webhook.has_custom_certificate = isinstance(params.get("certificate"), Upload)
+    _set_allowed_updates(core, params)
     if params.get("drop_pending_updates") is True:
         core.state.updates.clear()
+    # Wakes a parked getUpdates long poll too, to answer it 409 as Telegram does.
+    core.webhook.ensure_running()
+    return True
+
+
+async def delete_webhook(core: Core, params: Params) -> bool:
+    """Stop webhook delivery (requests in flight may finish) and optionally drop the updates."""
+    state = core.state
+    state.webhook = WebhookSettings()
+    if params.get("drop_pending_updates") is True:
+        state.updates.clear()
+    state.updates_changed.notify()
     return True
 
 
 async def get_webhook_info(core: Core, params: Params) -> dict[str, Any]:
-    """Report that no webhook is set and how many updates are pending."""
-    return {
-        "url": core.state.webhook_url,
-        "has_custom_certificate": False,
-        "pending_update_count": len(core.state.updates),
-    }
+    """Report the webhook (url, errors, limits) and how many updates are pending."""
+    state = core.state
+    return state.webhook.to_json(len(state.updates), state.allowed_updates_json())
 
 
 async def always_true(core: Core, params: Params) -> bool:
@@ -324,6 +415,7 @@ HARMLESS = (
 HANDLERS: dict[str, Handler] = {
     "getMe": get_me,
     "getUpdates": get_updates,
+    "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,
     "answerCallbackQuery": answer_callback_query,

@@ -252,3 +252,54 @@ class SendStats:
         if by_chat:
             out["by_chat"] = {str(chat_id): n for chat_id, n in self.ok_by_chat.items()}
         return out
+
+
+@dataclass
+class WebhookSettings:
+    """What setWebhook asked for; an empty `url` means updates wait for getUpdates."""
+
+    url: str = ""
+    secret_token: str | None = None
+    max_connections: int = 40
+    ip_address: str | None = None
+    has_custom_certificate: bool = False
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def to_json(self, pending: int, allowed_updates: list[str] | None) -> dict[str, Any]:
+        """Return the Bot API `WebhookInfo` object."""
+        out: dict[str, Any] = {
+            "url": self.url,
+            "has_custom_certificate": self.has_custom_certificate if self.url else False,
+            "pending_update_count": pending,
+        }
+        if not self.url:
+            return out
+        if self.ip_address:
+            out["ip_address"] = self.ip_address
+        if self.last_error_date is not None:
+            out["last_error_date"] = self.last_error_date
+            out["last_error_message"] = self.last_error_message or ""
+        out["max_connections"] = self.max_connections
+        if allowed_updates is not None:
+            out["allowed_updates"] = allowed_updates
+        return out
+
+
+@dataclass
+class DeliveryRecord:
+    """One attempt to POST an update to the webhook: its HTTP status or why it failed."""
+
+    update_id: int
+    attempt: int
+    status: int | None
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the attempt as the control API lists it."""
+        return {
+            "update_id": self.update_id,
+            "attempt": self.attempt,
+            "status": self.status,
+            "error": self.error,
+        }

@@ -89,6 +89,8 @@ class Emulator:
         bound_host, bound_port = sock.getsockname()[:2]
         self._root_url = f"http://{bound_host}:{bound_port}"
         logger.info("Bot API emulator listening on %s", self._root_url)
+        # A webhook set before a stop() is delivered to again.
+        self.core.webhook.ensure_running()
         return self._root_url
 
     async def stop(self) -> None:
@@ -96,6 +98,7 @@ class Emulator:
         if self._runner is None:
             return
         self.core.closing = True
+        await self.core.webhook.stop()
         self.state.updates_changed.notify()
         self.state.messages_changed.notify()
         await asyncio.sleep(0)

@@ -19,18 +19,20 @@ from emulator.models import (
     GROUP_TYPES,
     CallRecord,
     Chat,
+    DeliveryRecord,
     QueryRecord,
     SendStats,
     StoredFile,
     StoredMessage,
     User,
+    WebhookSettings,
 )
 
 # Telegram holds these back unless allowed_updates asks for them explicitly.
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,8}$")
 _FILE_PREFIX = {"photo": "AgACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI"}
-# The call log keeps this many of the latest calls.
+# The call log keeps this many of the latest calls, the delivery log as many webhook attempts.
 MAX_CALL_LOG = 20_000
 # The sent log keeps this much of each message's text or caption.
 SENT_TEXT_CHARS = 200
@@ -49,16 +51,21 @@ class Notifier:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait for the next notify(); return False on timeout."""
+    async def wait(self, timeout: float, *, counted: bool = True) -> bool:
+        """Wait for the next notify(); return False on timeout.
+
+        `counted=False` keeps the wait out of `waiting`, for the emulator's own background
+        waiters (webhook delivery), so that `waiting` still counts only the clients' calls.
+        """
         event = self._event
-        self.waiting += 1
+        step = 1 if counted else 0
+        self.waiting += step
         try:
             await asyncio.wait_for(event.wait(), max(timeout, 0.0))
         except TimeoutError:
             return False
         finally:
-            self.waiting -= 1
+            self.waiting -= step
         return True
 
 
@@ -101,9 +108,15 @@ class State:
         self.call_seq = 0
         self.reset_stats()
         self.seq = 0
-        self.webhook_url = ""
+        self.webhook = WebhookSettings()
+        self.deliveries: deque[DeliveryRecord] = deque(maxlen=MAX_CALL_LOG)
         self.updates_changed.notify()
         self.messages_changed.notify()
+
+    @property
+    def webhook_url(self) -> str:
+        """Return the webhook URL, empty unless setWebhook set one."""
+        return self.webhook.url
 
     def reset_stats(self) -> None:
         """Forget the sending statistics and the sent log, keeping everything else."""
@@ -361,8 +374,29 @@ class State:
 
     def take_updates(self, limit: int) -> list[dict[str, Any]]:
         """Return up to `limit` pending updates, dropping types the bot did not ask for."""
-        self.updates = [u for u in self.updates if self.wants(_kind(u))]
+        self.drop_unwanted()
         return self.updates[:limit]
+
+    def drop_unwanted(self) -> bool:
+        """Forget pending updates of types the bot did not ask for; tell whether any went."""
+        wanted = [u for u in self.updates if self.wants(_kind(u))]
+        if len(wanted) == len(self.updates):
+            return False
+        self.updates = wanted
+        return True
+
+    def remove_update(self, update_id: int) -> bool:
+        """Forget one delivered update; tell whether it was still pending."""
+        # A delivered update is nearly always among the first: look from the front.
+        for index, update in enumerate(self.updates):
+            if update["update_id"] == update_id:
+                del self.updates[index]
+                return True
+        return False
+
+    def allowed_updates_json(self) -> list[str] | None:
+        """Return the update types the bot subscribed to, or None for Telegram's default."""
+        return None if self.allowed_updates is None else sorted(self.allowed_updates)
 
     def wants(self, kind: str) -> bool:
         """Tell whether the bot's allowed_updates setting lets this update type through."""

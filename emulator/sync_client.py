@@ -37,6 +37,9 @@ from emulator.calls import (
     _tap,
     _upload,
     _wait,
+    _webhook,
+    _webhook_deliveries,
+    _webhook_idle,
     _without_ok,
 )
 
@@ -152,12 +155,29 @@ class SyncEmulatorClient:
         """List the messages the bot posted: method, chat_id, message_id, text[:200], at."""
         return self._do(_sent(method, chat_id))
 
+    def webhook_info(self) -> JsonObject:
+        """Show getWebhookInfo's answer plus `secret_token` and `in_flight` (requests now)."""
+        return _without_ok(self._do(_webhook()))
+
+    def webhook_deliveries(self, update_id: int | None = None) -> list[JsonObject]:
+        """List webhook delivery attempts in the order they ended (of one update, if given).
+
+        Each is {update_id, attempt, status, error}: `status` is the HTTP status or None when
+        no answer came; `error` is None for a 2xx, else getWebhookInfo's last_error_message.
+        """
+        return self._do(_webhook_deliveries(update_id))
+
+    def wait_webhook_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no update is pending and no webhook request is in flight; False on timeout."""
+        return bool((self._do(_webhook_idle(timeout)))["idle"])
+
     def reset_stats(self) -> None:
         """Forget the statistics and the sent log, keeping chats and messages."""
         self._do(_reset_stats())
 
     def configure(self, **kw: Any) -> JsonObject:
-        """Change global_rate, chat_rate, chat_burst, group_rate_per_min or latency_ms."""
+        """Change global_rate, chat_rate, chat_burst, group_rate_per_min, latency_ms,
+        webhook_timeout or webhook_retry_seconds."""
         return self._do(_configure(kw))
 
     def reset(self) -> None:
