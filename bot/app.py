@@ -17,6 +17,7 @@ from telegram.ext import (
     ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -24,15 +25,19 @@ from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.feed_jobs import start_feeds, stop_feeds
-from bot.delivery.jobs import start_sender, stop_sender
+from bot.delivery.jobs import ledger_backlog, start_sender, stop_sender
+from bot.delivery.metrics import METRICS
+from bot.delivery.observe import count_error, traced
 from bot.delivery.ratelimit import BULKY
 from bot.delivery.updates import ChatOrderedProcessor
+from bot.delivery.webhook import Health, Listener
 from bot.handlers import articles, basic, editors, questions, subscriptions, taps
 from bot.handlers.charts import ChartSender
 from bot.handlers.commands import COMMANDS
 from bot.handlers.common import CHARTS_KEY, CONTAINER_KEY
 from bot.handlers.errors import REPORTED_KEY, error_handler
 from bot.handlers.menus import MENUS_KEY, Menus
+from bot.handlers.steps import STEPS_KEY, OpenSteps, prefetch
 from config.settings import SUPPORTED_LANGUAGES, Settings
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ ALLOWED_UPDATES = Update.ALL_TYPES
 POLLING_KEY = "polling_watch"
 CHART_START_KEY = "chart_workers_starting"
 WARM_CHARTS_KEY = "warm_charts"
+LISTENER_KEY = "monitoring_listener"
 
 
 async def post_init(application: BotApplication) -> None:
@@ -57,12 +63,36 @@ async def post_init(application: BotApplication) -> None:
     await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
     start_feeds(application, services)
+    watch_backlogs(services)
+    settings: Settings = services.settings
+    if settings.metrics_listen and not settings.webhook:
+        # Polling mode: /healthz, /readyz and /metrics on their own listener.
+        listener = Listener(
+            listen=settings.metrics_listen,
+            health=Health(engine=services.engine, ping_bot_api=application.bot.get_me),
+        )
+        await listener.start()
+        application.bot_data[LISTENER_KEY] = listener
     # A long-running bot starts its chart workers in the background, so that the first chart
     # need not wait for them; a one-question session starts them only if it draws.
     if application.bot_data.get(WARM_CHARTS_KEY):
         application.bot_data[CHART_START_KEY] = asyncio.create_task(
             _start_charts(services), name="chart-workers"
         )
+
+
+def watch_backlogs(services: Container) -> None:
+    """Expose the backlogs this process can see on /metrics."""
+    METRICS.watch(
+        "jangmadang_ledger_backlog",
+        "Digest and alert deliveries queued or being sent.",
+        lambda: ledger_backlog(services.engine),
+    )
+    METRICS.watch(
+        "jangmadang_chart_queue",
+        "Charts waiting for a drawing worker.",
+        lambda: services.chart_pool.waiting,
+    )
 
 
 async def _start_charts(services: Container) -> None:
@@ -81,6 +111,9 @@ async def post_stop(application: BotApplication) -> None:
 async def post_shutdown(application: BotApplication) -> None:
     """Release the database connections."""
     services: Container | None = application.bot_data.get(CONTAINER_KEY)
+    listener: Listener | None = application.bot_data.pop(LISTENER_KEY, None)
+    if listener is not None:
+        await listener.stop()
     starting: asyncio.Task[None] | None = application.bot_data.pop(CHART_START_KEY, None)
     if starting is not None:
         starting.cancel()
@@ -145,19 +178,26 @@ def build_application(
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate))
     # Answers to an open guided form come before questions; CSV files are imports.
     private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    # What a private text may continue (a form, an article's parts) is read first, in a
+    # thread: the filters below cannot wait for the database.
+    steps = OpenSteps()
+    application.bot_data[STEPS_KEY] = steps
+    application.add_handler(TypeHandler(Update, prefetch), group=-1)
     application.add_handler(
-        MessageHandler(private_text & editors.HasOpenForm(built), editors.form_text)
+        MessageHandler(private_text & editors.HasOpenForm(built, steps), editors.form_text)
     )
     application.add_handler(MessageHandler(filters.Document.ALL, editors.upload))
     # An editor's forwarded or long text (or the next part of one) is an article to review; the
     # handler answers anyone else's as a question.
     application.add_handler(
-        MessageHandler(private_text & articles.LooksLikeArticle(built), articles.article_text)
+        MessageHandler(
+            private_text & articles.LooksLikeArticle(built, steps), articles.article_text
+        )
     )
     # A photo (or video) whose caption is an article: forwarded channel posts often are.
     captioned = (filters.PHOTO | filters.VIDEO) & filters.CAPTION & filters.ChatType.PRIVATE
     application.add_handler(
-        MessageHandler(captioned & articles.LooksLikeArticle(built), articles.article_text)
+        MessageHandler(captioned & articles.LooksLikeArticle(built, steps), articles.article_text)
     )
     # Plain text in private chats is a question.
     application.add_handler(MessageHandler(private_text, questions.price_text))
@@ -166,8 +206,15 @@ def build_application(
     application.add_handler(InlineQueryHandler(questions.on_inline_query))
     # Anything else that looks like a command.
     application.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))
-    # Errors last.
+    # Errors last: counted and marked on the update's log line, then logged and apologised for.
+    application.add_error_handler(count_error)
     application.add_error_handler(error_handler)
+    # Each handler names itself on its update's log line.
+    for group, handlers in application.handlers.items():
+        if group < 0:  # the prefetch of open steps handles nothing
+            continue
+        for handler in handlers:
+            handler.callback = traced(handler.callback)
     return application
 
 

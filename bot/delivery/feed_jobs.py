@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.delivery.botapi import BotApplication
+from bot.delivery.metrics import METRICS
 from bot.rendering.html import esc
 from bot.rendering.inbox import check_line, daily_reply
 from bot.services.feeds import CheckResult
@@ -51,6 +52,7 @@ async def feed_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         logger.exception("Could not check the catalogue for changes")
     for result in results:
+        METRICS.feed_checks.labels(result.status).inc()
         if result.status == "error":
             logger.warning("Feed %s: %s", result.feed_id, result.error)
         asker = services.feeds.asked_by(result.feed_id)

@@ -7,11 +7,14 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram.ext import ContextTypes
 
 from bot.bootstrap import Container
 from bot.delivery.botapi import BotApplication
 from bot.delivery.sender import Sender
+from db import repo
 
 logger = logging.getLogger(__name__)
 SENDER_KEY = "sender"
@@ -88,3 +91,9 @@ async def stop_sender(application: BotApplication) -> None:
         await asyncio.to_thread(sender.release)
     except Exception:
         logger.exception("Could not release the sender lease")
+
+
+def ledger_backlog(engine: Engine) -> int:
+    """Digest and alert deliveries queued or being sent (for /metrics)."""
+    with Session(engine) as session:
+        return repo.delivery_backlog(session)

@@ -13,6 +13,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.delivery.metrics import METRICS
+
 logger = logging.getLogger(__name__)
 
 # Telegram asks bots not to send more than about one message per second to one chat; short
@@ -159,9 +161,16 @@ class ChatPacedRateLimiter(BaseRateLimiter[int]):
             async with pace:
                 await self._overall_slot(bulky=rate_limit_args == BULKY)
                 try:
-                    return await callback(*args, **kwargs)
+                    result = await callback(*args, **kwargs)
                 except RetryAfter as exc:
+                    METRICS.called(endpoint, exc)
                     self.pause(retry_seconds(exc))
                     if attempt == retries:
                         raise
+                except Exception as exc:
+                    METRICS.called(endpoint, exc)
+                    raise
+                else:
+                    METRICS.called(endpoint, None)
+                    return result
         raise AssertionError("unreachable")

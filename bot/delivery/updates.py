@@ -15,6 +15,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.delivery.observe import observed
+
 __all__ = ["ChatOrderedProcessor", "chat_key"]
 
 # Updates in flight at once; those of one chat wait for each other and hold no thread.
@@ -49,6 +51,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         return len(self._locks)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await observed(update, self._in_order(update, coroutine), via="polling")
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine

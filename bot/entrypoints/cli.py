@@ -56,37 +56,54 @@ def _token_refused(exc: BaseException | None, token: str) -> NoReturn:
 
 @app.command()
 def run() -> None:
-    """Run the bot against the Telegram Bot API (TELEGRAM_API_URL), long polling."""
+    """Run the bot against the Telegram Bot API (TELEGRAM_API_URL): long polling, or a webhook
+    when WEBHOOK_URL is set (several replicas on PostgreSQL)."""
     from telegram.error import InvalidToken
 
     from bot.app import ALLOWED_UPDATES, build_application, polling_watch
     from bot.delivery.botapi import connect
+    from bot.entrypoints.serve import serve_webhook, sqlite_single_process
 
     settings = _settings()
     token = settings.token()
+    if settings.webhook and settings.webhook_secret is None:
+        raise ConfigError(
+            "WEBHOOK_SECRET is not set: a webhook without it would take updates from anyone "
+            "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
     _setup_logging(settings)
-    engine = _prepare_database(settings)
-    application = build_application(settings, engine=engine, token=token, warm_charts=True)
-    logger.info("Starting; Bot API at %s", settings.telegram_api_url)
-    # Reach the Bot API first (retrying while it is unreachable), so that a refused token is
-    # one line here and not a traceback from inside run_polling; run_polling then reuses it.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(connect(application.initialize, settings.telegram_api_url))
-    except InvalidToken as exc:
-        loop.close()
-        engine.dispose()
-        _token_refused(exc, token)
-    except KeyboardInterrupt:
-        loop.close()
-        engine.dispose()
-        return
-    polling = polling_watch(application)
-    polling.on_token_refused = application.stop_running
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    if polling.token_refused:
-        _token_refused(None, token)
+    with sqlite_single_process(settings):
+        engine = _prepare_database(settings)
+        application = build_application(settings, engine=engine, token=token, warm_charts=True)
+        if settings.webhook:
+            logger.info("Starting (webhook); Bot API at %s", settings.telegram_api_url)
+            try:
+                asyncio.run(serve_webhook(application, settings, engine))
+            except InvalidToken as exc:
+                engine.dispose()
+                _token_refused(exc, token)
+            return
+        logger.info("Starting; Bot API at %s", settings.telegram_api_url)
+        # Reach the Bot API first (retrying while it is unreachable), so that a refused token
+        # is one line here and not a traceback from inside run_polling; run_polling then
+        # reuses it.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(connect(application.initialize, settings.telegram_api_url))
+        except InvalidToken as exc:
+            loop.close()
+            engine.dispose()
+            _token_refused(exc, token)
+        except KeyboardInterrupt:
+            loop.close()
+            engine.dispose()
+            return
+        polling = polling_watch(application)
+        polling.on_token_refused = application.stop_running
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        if polling.token_refused:
+            _token_refused(None, token)
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
 # Bot API URLs carry the token: https://host/bot123:ABC.../method and /file/bot123:ABC.../path.
 _TOKEN_IN_URL = re.compile(r"(/bot|/file/bot)\d+:[A-Za-z0-9_-]+")
@@ -56,13 +58,39 @@ class DemoteRepeats(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", *, secrets: tuple[str, ...] = ()) -> None:
-    """Configure the root logger once for a process."""
+class JsonLines(logging.Formatter):
+    """One JSON object per line (LOG_FORMAT=json): time, level, logger, message, the exception
+    if any, and an update's fields (kind, chat, handler, outcome, ms) on its line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        update = getattr(record, "update", None)
+        if isinstance(update, dict):
+            line.update(update)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def setup_logging(
+    level: str = "INFO", *, secrets: tuple[str, ...] = (), json_lines: bool = False
+) -> None:
+    """Configure the root logger once for a process (JSON lines with `json_lines`)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if json_lines:
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(DemoteRepeats())
     handler.addFilter(RedactTokens(secrets))
     root.addHandler(handler)

@@ -60,7 +60,12 @@ def setup_logging_for(settings: Settings, level: str | None = None) -> None:
     from bot.entrypoints.logs import setup_logging
 
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    setup_logging(level or settings.log_level, secrets=(token,))
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    setup_logging(
+        level or settings.log_level,
+        secrets=(token, secret),
+        json_lines=settings.log_format == "json",
+    )
 
 
 class ImportProgress:

@@ -31,10 +31,11 @@ from bot.handlers.common import (
     refusal,
     send_reply,
 )
+from bot.handlers.steps import OpenSteps
 from bot.i18n import translator
 from bot.rendering.html import esc
 from bot.rendering.replies import Reply
-from bot.services.intake_review import INTAKE_USAGE, Forwarded, Shown, may_be_article
+from bot.services.intake_review import INTAKE_USAGE, PART, Forwarded, Shown, may_be_article
 
 __all__ = [
     "LooksLikeArticle",
@@ -55,9 +56,10 @@ class LooksLikeArticle(filters.MessageFilter):
     """Pass text that may be an article: forwarded, long, or the next part of one an editor is
     sending. Whether its sender is an editor is checked by the handler (it needs the database)."""
 
-    def __init__(self, services: Container) -> None:
+    def __init__(self, services: Container, steps: OpenSteps) -> None:
         super().__init__(name="LooksLikeArticle")
         self._reviews = services.reviews
+        self._steps = steps
 
     def filter(self, message: Message) -> bool:
         if message.forward_origin is not None:
@@ -65,7 +67,12 @@ class LooksLikeArticle(filters.MessageFilter):
         if may_be_article(message.text or message.caption or ""):
             return True
         user = message.from_user
-        return user is not None and self._reviews.is_joining(user.id)
+        if user is None:
+            return False
+        kinds = self._steps.get(message)
+        if kinds is None:  # not read before (an edited message): ask the database
+            return self._reviews.is_joining(user.id)
+        return PART in kinds
 
 
 async def article_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

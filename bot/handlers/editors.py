@@ -31,9 +31,10 @@ from bot.handlers.common import (
     use_case,
 )
 from bot.handlers.menus import menus
+from bot.handlers.steps import OpenSteps
 from bot.i18n import translator
 from bot.rendering.replies import Reply
-from bot.services.pending import IMPORT, Interrupted
+from bot.services.pending import FORMS, IMPORT, Interrupted
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -302,10 +303,16 @@ async def _quiet_edit(message: Message, text: str) -> None:
 class HasOpenForm(filters.MessageFilter):
     """Pass text from a user who is answering a guided form."""
 
-    def __init__(self, services: Container) -> None:
+    def __init__(self, services: Container, steps: OpenSteps) -> None:
         super().__init__(name="HasOpenForm")
         self._forms = services.forms
+        self._steps = steps
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and self._forms.is_open(admin_id=user.id)
+        if user is None:
+            return False
+        kinds = self._steps.get(message)
+        if kinds is None:  # not read before (an edited message): ask the database
+            return self._forms.is_open(admin_id=user.id)
+        return not kinds.isdisjoint(FORMS)

@@ -47,9 +47,6 @@ from bot.services.catalogue import Catalogue, CatalogueStore
 from bot.services.clock import Clock
 from bot.services.condition_alerts import ConditionAlerts
 from bot.services.pending import INTAKE, Pending, PendingStore
-
-# The window after an article's part in which the editor's next text joins it.
-PART = "intake-part"
 from bot.services.price_alerts import PriceAlerts
 from bot.services.prices import MAX_QUESTION_CHARS, MAX_QUESTION_WORDS
 from bot.services.records import price_row, trade_report_row
@@ -57,6 +54,9 @@ from db import repo
 from db.repo import feeds as feed_repo
 
 logger = logging.getLogger(__name__)
+
+# The window after an article's part in which the editor's next text joins it.
+PART = "intake-part"
 
 # Parts of one article: a part that comes less than this after the last one joins it.
 JOIN_SECONDS = 5.0

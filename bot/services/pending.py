@@ -279,7 +279,9 @@ class StateCodec:
         try:
             data = _Unpickler(io.BytesIO(body)).load()
         except Exception:  # a release that changed a class's shape: the step is unreadable
-            logger.warning("A conversation step could not be read; treated as expired", exc_info=True)
+            logger.warning(
+                "A conversation step could not be read; treated as expired", exc_info=True
+            )
             return None
         return data if isinstance(data, dict) else None
 
@@ -392,6 +394,11 @@ class PendingStore:
                     return item
         return None
 
+    def kinds_of(self, admin_id: int) -> frozenset[str]:
+        """The kinds of the admin's fresh steps (one query; nothing is read or refreshed)."""
+        with Session(self._engine) as session:
+            return repo.open_kinds(session, owner_id=admin_id, now=_at(time.time()))
+
     def form_of(self, admin_id: int) -> Pending | None:
         """Return the admin's open guided form, if any."""
         return self.latest(admin_id, FORMS)
@@ -416,7 +423,9 @@ class PendingStore:
     def _item(self, row: Any, now: float) -> Pending | None:
         if row is None:
             return None
-        expires = row.expires_at.replace(tzinfo=UTC) if row.expires_at.tzinfo is None else row.expires_at
+        expires = (
+            row.expires_at.replace(tzinfo=UTC) if row.expires_at.tzinfo is None else row.expires_at
+        )
         if expires.timestamp() <= now:
             return None
         data = self._codec.load(row.data)

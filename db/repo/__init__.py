@@ -23,6 +23,23 @@ from db.repo.catalogue import (
     upsert_commodity,
     upsert_market,
 )
+from db.repo.conversations import (
+    add_state,
+    delete_state,
+    done_updates_before,
+    drop_states,
+    inbox_backlog,
+    mark_update_done,
+    open_chats,
+    open_kinds,
+    open_updates,
+    owner_states,
+    read_state,
+    store_update,
+    sweep_states,
+    touch_state,
+    write_state,
+)
 from db.repo.digests import (
     SeriesFigure,
     latest_per_series,
@@ -42,6 +59,7 @@ from db.repo.ledger import (
     NewDelivery,
     acquire_lease,
     claim_deliveries,
+    delivery_backlog,
     delivery_stats,
     finish_delivery,
     lease_holder,
@@ -98,22 +116,6 @@ from db.repo.users import (
     user_role,
     user_timezone,
 )
-from db.repo.conversations import (
-    add_state,
-    delete_state,
-    done_updates_before,
-    drop_states,
-    inbox_backlog,
-    mark_update_done,
-    open_chats,
-    open_updates,
-    owner_states,
-    read_state,
-    store_update,
-    sweep_states,
-    touch_state,
-    write_state,
-)
 from db.repo.work import (
     add_work,
     claim_work,
@@ -122,9 +124,9 @@ from db.repo.work import (
 )
 
 __all__ = [
+    "INTAKE_ACTION",
     "Claimed",
     "DueSubscription",
-    "INTAKE_ACTION",
     "NewDelivery",
     "PriceRow",
     "ReportFilter",
@@ -150,6 +152,7 @@ __all__ = [
     "create_market",
     "deactivate_chat",
     "delete_state",
+    "delivery_backlog",
     "delivery_stats",
     "done_updates_before",
     "drop_states",
@@ -176,6 +179,7 @@ __all__ = [
     "nearest_rates",
     "new_trade_reports",
     "open_chats",
+    "open_kinds",
     "open_updates",
     "other_high_in_series",
     "owner_states",

@@ -20,6 +20,7 @@ __all__ = [
     "inbox_backlog",
     "mark_update_done",
     "open_chats",
+    "open_kinds",
     "open_updates",
     "owner_states",
     "read_state",
@@ -80,6 +81,12 @@ def owner_states(
     return list(session.scalars(query).all())
 
 
+def open_kinds(session: Session, *, owner_id: int, now: datetime) -> frozenset[str]:
+    """The kinds of the owner's unexpired steps."""
+    query = select(STATES.c.kind).where(STATES.c.owner_id == owner_id, STATES.c.expires_at > now)
+    return frozenset(str(kind) for kind in session.connection().execute(query).scalars())
+
+
 def write_state(
     session: Session,
     *,
@@ -94,9 +101,7 @@ def write_state(
     result = session.connection().execute(
         update(STATES)
         .where(STATES.c.token == token, STATES.c.version == version)
-        .values(
-            kind=kind, data=data, version=version + 1, expires_at=expires_at, updated_at=now
-        )
+        .values(kind=kind, data=data, version=version + 1, expires_at=expires_at, updated_at=now)
     )
     return result.rowcount == 1
 
@@ -212,7 +217,9 @@ def done_updates_before(session: Session, *, before: datetime) -> int:
 
 def inbox_backlog(session: Session) -> int:
     """Stored updates not yet processed."""
-    value = session.connection().execute(
-        select(func.count()).select_from(INBOX).where(INBOX.c.done_at.is_(None))
-    ).scalar_one()
+    value = (
+        session.connection()
+        .execute(select(func.count()).select_from(INBOX).where(INBOX.c.done_at.is_(None)))
+        .scalar_one()
+    )
     return int(value)

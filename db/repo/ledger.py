@@ -224,6 +224,12 @@ def release_orphans(session: Session, *, live: Iterable[str], now: datetime) -> 
     return int(result.rowcount or 0)
 
 
+def delivery_backlog(session: Session) -> int:
+    """Deliveries queued or being sent (for /metrics)."""
+    query = select(func.count()).where(col(DigestDelivery.status).in_(("pending", "sending")))
+    return int(session.exec(query).one())
+
+
 def delivery_stats(session: Session, *, since: datetime) -> dict[str, dict[str, int]]:
     """Deliveries created since a time, by kind and status, for /stats."""
     rows = session.exec(

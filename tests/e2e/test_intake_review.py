@@ -19,7 +19,6 @@ from sqlmodel import Session, col, func, select
 from bot.services import pending as pending_module
 from bot.services.catalogue import sync_catalogue
 from bot.services.intake_review import IntakeReviews
-from bot.services.pending import PendingStore
 from db.engine import make_engine, upgrade
 from db.models import Conversation, PriceObservation, TradeReport
 from tests.support.articles import NO_FIGURES, PASSAGE, URL, Recording

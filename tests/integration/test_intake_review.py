@@ -18,7 +18,6 @@ from bot.domain.intake import NOW, Article, Candidate, FoundFigure, IntakeResult
 from bot.services import intake_review as review_module
 from bot.services import pending as pending_module
 from bot.services.intake_review import Forwarded, IntakeReviews
-from bot.services.pending import PendingStore
 from bot.services.seed import load_sample
 from db import repo
 from db.models import AuditLog, Conversation, PriceObservation, TradeReport, UnfinishedWork
