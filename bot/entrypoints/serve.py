@@ -16,7 +16,7 @@ import fcntl
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,16 +78,25 @@ def sqlite_single_process(settings: Settings) -> Iterator[None]:
         handle.close()
 
 
-async def serve_webhook(application: BotApplication, settings: Settings, engine: Engine) -> None:
-    """Serve the webhook until SIGTERM or SIGINT (InvalidToken when the token is refused)."""
+async def serve_webhook(
+    application: BotApplication,
+    settings: Settings,
+    engine: Engine,
+    *,
+    stop: asyncio.Event | None = None,
+    started: Callable[[Listener], None] | None = None,
+) -> None:
+    """Serve the webhook until SIGTERM or SIGINT, or until `stop` is set (InvalidToken when
+    the token is refused). `started` is told the listener once it listens."""
     if settings.webhook_url is None or settings.webhook_secret is None:
         raise ConfigError("WEBHOOK_URL and WEBHOOK_SECRET are both needed for webhook mode.")
     secret = settings.webhook_secret.get_secret_value()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
     if not await connect(application.initialize, settings.telegram_api_url, stop=stop):
         return
     services: Container = application.bot_data[CONTAINER_KEY]
@@ -125,6 +134,8 @@ async def serve_webhook(application: BotApplication, settings: Settings, engine:
         await application.start()
         await listener.start()
         inbox.start()
+        if started is not None:
+            started(listener)
         register = asyncio.create_task(_set_webhook(application, settings, secret, stop))
         await stop.wait()
         stopping = True
