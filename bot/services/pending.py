@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.domain.errors import InvalidInput
+from bot.domain.i18n import N_
 from bot.services.clock import Clock
 from db import repo
 
@@ -226,7 +227,7 @@ class StaleEntry(InvalidInput):
     """The step changed elsewhere since it was read (another tap of the same buttons)."""
 
     def __init__(self) -> None:
-        super().__init__("This entry changed meanwhile; use its latest message.")
+        super().__init__(N_("This entry changed meanwhile; use its latest message."))
 
 
 # Modules whose classes a step's data may hold: the project's own values and a few of the
