@@ -25,7 +25,7 @@ from bot.bootstrap import Container, bootstrap
 from bot.delivery import botapi
 from bot.delivery.botapi import BotApplication, PollingWatch
 from bot.delivery.feed_jobs import start_feeds, stop_feeds
-from bot.delivery.jobs import ledger_backlog, start_sender, stop_sender
+from bot.delivery.jobs import ledger_backlog, start_sender, start_sweeps, stop_sender
 from bot.delivery.metrics import METRICS
 from bot.delivery.observe import count_error, traced
 from bot.delivery.ratelimit import BULKY
@@ -63,6 +63,7 @@ async def post_init(application: BotApplication) -> None:
     await editors.announce_interrupted(application.bot, services)
     start_sender(application, services)
     start_feeds(application, services)
+    start_sweeps(application, services)
     watch_backlogs(services)
     settings: Settings = services.settings
     if settings.metrics_listen and not settings.webhook:

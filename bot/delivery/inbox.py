@@ -12,6 +12,7 @@ only then answers; processing happens after, from the store:
   and marks each done (the update's own handlers ran before the mark);
 - nothing left behind: updates a dead process stored but never processed are taken by the
   sweeper of any live one after ORPHAN_SECONDS; processed ones are forgotten after a day.
+  (Expired conversation steps are swept by a job of every process: bot.delivery.jobs.)
 
 An update a process was handling when it died (after its replies, before its mark) is
 processed again by the next: at least once, by construction, and twice only in that window.
@@ -74,7 +75,6 @@ class Inbox:
         decode: Callable[[dict[str, Any]], Update],
         name: str,
         concurrency: int = CONCURRENCY,
-        sweep_conversations: Callable[[], int] | None = None,
     ) -> None:
         self._engine = engine
         self._process = process
@@ -89,7 +89,6 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._received: dict[int, float] = {}
         self._sweeper: asyncio.Task[None] | None = None
-        self._sweep_conversations = sweep_conversations
         self._closing = False
 
     # Receiving
@@ -244,12 +243,10 @@ class Inbox:
             return repo.open_chats(session, before=before)
 
     def forget_old(self) -> int:
-        """Forget updates processed more than a day ago, and expired conversation steps."""
+        """Forget updates processed more than a day ago."""
         with Session(self._engine) as session:
             forgotten = repo.done_updates_before(session, before=_now() - KEEP)
             session.commit()
-        if self._sweep_conversations is not None:
-            self._sweep_conversations()
         return forgotten
 
     def backlog(self) -> int:

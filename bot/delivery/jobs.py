@@ -21,6 +21,9 @@ SENDER_KEY = "sender"
 SENDER_TASK_KEY = "sender_task"
 DISCONNECT_KEY = "sender_disconnect"
 TICK_JOB = "digest-tick"
+SWEEP_JOB = "conversation-sweep"
+# Expired conversation steps are deleted this often (reads skip them meanwhile).
+SWEEP_SECONDS = 600.0
 
 
 async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,6 +74,33 @@ def start_sender(application: BotApplication, services: Container) -> Sender | N
             },
         )
     return sender
+
+
+async def sweep_steps(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete expired conversation steps (every process may: the delete is idempotent)."""
+    services = context.job.data if context.job is not None else None
+    if not isinstance(services, Container):
+        return
+    try:
+        swept = await asyncio.to_thread(services.steps.sweep)
+    except Exception:
+        logger.warning("Sweeping expired conversation steps failed; retried later", exc_info=True)
+        return
+    if swept:
+        logger.debug("Swept %d expired conversation steps", swept)
+
+
+def start_sweeps(application: BotApplication, services: Container) -> None:
+    """Sweep expired conversation steps now and then (a job with an explicit id)."""
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            sweep_steps,
+            interval=SWEEP_SECONDS,
+            first=SWEEP_SECONDS,
+            name=SWEEP_JOB,
+            data=services,
+            job_kwargs={"id": SWEEP_JOB, "replace_existing": True, "coalesce": True},
+        )
 
 
 async def stop_sender(application: BotApplication) -> None:

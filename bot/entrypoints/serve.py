@@ -112,7 +112,6 @@ async def serve_webhook(
         process=application.process_update,
         decode=decode,
         name=make_holder(),
-        sweep_conversations=services.steps.sweep,
     )
     health = Health(engine=engine, ping_bot_api=bot.get_me)
     listener = Listener(

@@ -13,7 +13,10 @@ from telegram.ext import ExtBot
 
 from bot.bootstrap import bootstrap
 from bot.delivery import botapi
+from bot.delivery.jobs import ledger_backlog
+from bot.delivery.metrics import METRICS
 from bot.delivery.sender import Sender
+from bot.delivery.webhook import Health, Listener
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,18 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
     store = root.catalogue
     sender = Sender(bot, engine, settings, catalogue=lambda: store.current, now=root.clock)
     sender.on_token_refused = stop.set
+    listener: Listener | None = None
+    if settings.metrics_listen:
+        # /healthz, /readyz and /metrics of this worker (the ledger backlog among them).
+        listener = Listener(
+            listen=settings.metrics_listen, health=Health(engine=engine, ping_bot_api=bot.get_me)
+        )
+        METRICS.watch(
+            "jangmadang_ledger_backlog",
+            "Digest and alert deliveries queued or being sent.",
+            lambda: ledger_backlog(engine),
+        )
+        await listener.start()
     try:
         task = asyncio.create_task(sender.run(), name="digest-sender")
         try:
@@ -61,6 +76,8 @@ async def run_worker(settings: Settings, engine: Engine, *, token: str) -> None:
                 await task
             await asyncio.to_thread(sender.release)
     finally:
+        if listener is not None:
+            await listener.stop()
         await bot.shutdown()
     if sender.token_refused:
         raise InvalidToken("refused while sending")
