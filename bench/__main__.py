@@ -1,12 +1,13 @@
 """Run the benchmarks and print their figures (`make bench`).
 
 `python -m bench` runs the default set (resolver, entry, answer, conditions, import, startup); `python -m bench NAME` runs
-one, including the slower ones left out of the default set (broadcast, compose, fuzz). `--help` lists them.
+one, including the slower ones left out of the default set (broadcast, compose, fuzz, webhook). `--help` lists them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bench import feeds as bench_feeds
 
         bench_feeds.main(args.rows, args.rounds, profile=args.profile)
+    elif args.benchmark == "webhook":
+        from bench import webhook as bench_webhook
+
+        bench_webhook.main(
+            chats=args.chats,
+            per_chat=args.questions,
+            latency_ms=args.latency_ms,
+            database_url=args.database_url,
+        )
     elif args.benchmark == "emulator":
         from bench import emulator as bench_emulator
 
@@ -131,6 +141,29 @@ def parser() -> argparse.ArgumentParser:
     fd.add_argument("--rounds", type=int, default=3, help="rounds of both imports (3)")
     fd.add_argument(
         "--profile", action="store_true", help="cProfile one feed check and one plain import"
+    )
+    w = names.add_parser(
+        "webhook",
+        help="replies/s of two webhook replicas (`jangmadang run`) against one, behind the "
+        "round-robin proxy, on PostgreSQL, against the emulator (~1.5 min)",
+    )
+    w.add_argument("--chats", type=int, default=500, help="private chats asking (500)")
+    w.add_argument(
+        "--questions",
+        type=int,
+        default=2,
+        help="questions per chat (2; above 2 the bot's pacing of a chat, a message a second "
+        "after a burst of two, bounds the round)",
+    )
+    w.add_argument(
+        "--latency-ms", type=int, default=50, help="emulator latency per Bot API call (50)"
+    )
+    w.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL database the phases' schemas are made in (TEST_DATABASE_URL, else "
+        "postgres@127.0.0.1:5432/test)",
     )
     names.add_parser(
         "emulator", help="emulator: bulk chats, concurrent sends, latency, lookups, long poll"
