@@ -30,6 +30,9 @@ from bot.delivery.ratelimit import ChatPacedRateLimiter, retry_seconds
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
+# Connections to the Bot API for answers and sends: the sender's 16 and as many for answers (at
+# 30 messages/s and a tenth of a second each, a few are busy at once; bursts wait their turn).
+BOT_API_CONNECTIONS = 32
 
 # The Application as the factory builds it: PTB's default bot, context and data types.
 BotApplication = Application[
@@ -178,9 +181,15 @@ def polling_bot(
         watch=watch,
         base_url=base_url,
         base_file_url=base_file_url,
-        # As ApplicationBuilder would build them: many connections for answers and sends, one
-        # for getUpdates, which waits longer (a long poll is held open by the server).
-        request=HTTPXRequest(connection_pool_size=256, read_timeout=settings.request_timeout),
+        # Connections for answers and sends, and one for getUpdates, which waits longer (a
+        # long poll is held open by the server). Not hundreds: httpcore looks at every idle
+        # connection of the pool before each request (a system call each), which cost a third
+        # of the event loop under load; a request that finds all busy waits for one.
+        request=HTTPXRequest(
+            connection_pool_size=BOT_API_CONNECTIONS,
+            read_timeout=settings.request_timeout,
+            pool_timeout=settings.request_timeout,
+        ),
         get_updates_request=HTTPXRequest(
             connection_pool_size=1, read_timeout=settings.request_timeout + 10
         ),

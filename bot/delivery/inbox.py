@@ -25,13 +25,13 @@ import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
 from telegram import Update
 
 from bot.delivery.metrics import METRICS
@@ -54,6 +54,8 @@ FORGET_EVERY_SECONDS = 600.0
 # How often a chat another process holds is tried again.
 RETRY_LOCK_SECONDS = 0.01
 BATCH = 20
+# Updates kept decoded for the process that stored them.
+ARRIVED_KEPT = 10_000
 
 
 class BadUpdate(ValueError):
@@ -87,7 +89,7 @@ class Inbox:
         self._local: dict[int | str, asyncio.Lock] = {}
         self._users: dict[int | str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._received: dict[int, float] = {}
+        self._arrived: OrderedDict[int, tuple[float, Update]] = OrderedDict()
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -104,26 +106,33 @@ class Inbox:
         update = self._decode(payload)
         key = chat_key(update)
         update_id = update.update_id
-        self._received.setdefault(update_id, time.monotonic())
         stored = await asyncio.to_thread(
             self._store, update_id, key, update_kind(update), json.dumps(payload)
         )
         if stored is False:
             METRICS.redelivered.inc()
-            self._received.pop(update_id, None)
             return False
         if stored is None:
             METRICS.redelivered.inc()
+        else:
+            # Most updates are processed by the process that stored them: kept decoded, with
+            # when they came (bounded: those another process took are forgotten in turn).
+            self._arrived[update_id] = (time.monotonic(), update)
+            while len(self._arrived) > ARRIVED_KEPT:
+                self._arrived.popitem(last=False)
         self._start(key, update_id)
         return bool(stored)
 
     def _store(self, update_id: int, key: int | None, kind: str, payload: str) -> bool | None:
-        with Session(self._engine) as session:
-            stored = repo.store_update(
-                session, update_id=update_id, chat_key=key, kind=kind, payload=payload, now=_now()
+        with self._engine.begin() as connection:
+            return repo.store_update(
+                connection,
+                update_id=update_id,
+                chat_key=key,
+                kind=kind,
+                payload=payload,
+                now=_now(),
             )
-            session.commit()
-        return stored
 
     def _start(self, key: int | None, update_id: int) -> None:
         if self._closing:
@@ -135,39 +144,43 @@ class Inbox:
     # Processing
 
     async def _drain(self, key: int | None, update_id: int, *, wait: bool = True) -> None:
-        """Process the stored updates of chat `key` (or the one chat-less update)."""
+        """Process the stored updates of chat `key` (or the one chat-less update): take the
+        chat (and its first updates, in the same round trip), process them one by one, each
+        marked done together with reading what came meanwhile, then let the chat go."""
         name: int | str = key if key is not None else f"u{update_id}"
         try:
-            async with self._chat(name), self._slots, self._held(name, wait=wait) as held:
-                if held:
-                    await self._process_open(key, update_id)
+            async with self._chat(name), self._slots:
+                chat = _Chat(self, key, update_id, f"jangmadang:chat:{name}")
+                try:
+                    rows = await asyncio.to_thread(chat.take)
+                    while rows is None:  # another process holds the chat
+                        if not wait or self._closing:
+                            return
+                        await asyncio.sleep(RETRY_LOCK_SECONDS)
+                        rows = await asyncio.to_thread(chat.take)
+                    while rows:
+                        ident, payload = rows.pop(0)
+                        await self._handle(ident, payload)
+                        following = await asyncio.to_thread(
+                            chat.done, ident, not rows and key is not None
+                        )
+                        if following is not None:
+                            rows = following
+                finally:
+                    await asyncio.to_thread(chat.release)
         except Exception:
             logger.exception("Processing the updates of chat %s failed; the sweeper retries", key)
 
-    async def _process_open(self, key: int | None, update_id: int) -> None:
-        while True:
-            rows = await asyncio.to_thread(self._open, key, update_id)
-            if not rows:
-                return
-            for ident, payload in rows:
-                update = self._decode(json.loads(payload))
-                received = self._received.pop(ident, None)
-                try:
-                    await observed(update, self._process(update), via="webhook", received=received)
-                except Exception:  # the error handlers saw it; the update counts as handled
-                    logger.exception("Update %s failed outside its handlers", ident)
-                await asyncio.to_thread(self._done, ident)
-            if key is None:
-                return
-
-    def _open(self, key: int | None, update_id: int) -> list[tuple[int, str]]:
-        with Session(self._engine) as session:
-            return repo.open_updates(session, chat_key=key, update_id=update_id, limit=BATCH)
-
-    def _done(self, update_id: int) -> None:
-        with Session(self._engine) as session:
-            repo.mark_update_done(session, update_id=update_id, by=self.name, now=_now())
-            session.commit()
+    async def _handle(self, ident: int, payload: str) -> None:
+        arrived = self._arrived.pop(ident, None)
+        if arrived is not None:
+            received, update = arrived
+        else:
+            received, update = None, self._decode(json.loads(payload))
+        try:
+            await observed(update, self._process(update), via="webhook", received=received)
+        except Exception:  # the error handlers saw it; the update counts as handled
+            logger.exception("Update %s failed outside its handlers", ident)
 
     @contextlib.asynccontextmanager
     async def _chat(self, name: int | str) -> AsyncIterator[None]:
@@ -182,27 +195,6 @@ class Inbox:
             if not self._users[name]:
                 del self._users[name]
                 del self._local[name]
-
-    @contextlib.asynccontextmanager
-    async def _held(self, name: int | str, *, wait: bool) -> AsyncIterator[bool]:
-        """The chat's lock across processes (PostgreSQL); SQLite serves one process."""
-        if not self._postgres:
-            yield True
-            return
-        connection = await asyncio.to_thread(self._locks_engine.connect)
-        try:
-            lock_name = f"jangmadang:chat:{name}"
-            while not await asyncio.to_thread(_try_lock, connection, lock_name):
-                if not wait or self._closing:
-                    yield False
-                    return
-                await asyncio.sleep(RETRY_LOCK_SECONDS)
-            try:
-                yield True
-            finally:
-                await asyncio.to_thread(_unlock, connection, lock_name)
-        finally:
-            await asyncio.to_thread(connection.close)
 
     # Sweeping
 
@@ -239,20 +231,18 @@ class Inbox:
 
     def _orphans(self) -> list[tuple[int | None, int]]:
         before = _now() - timedelta(seconds=ORPHAN_SECONDS)
-        with Session(self._engine) as session:
-            return repo.open_chats(session, before=before)
+        with self._engine.connect() as connection:
+            return repo.open_chats(connection, before=before)
 
     def forget_old(self) -> int:
         """Forget updates processed more than a day ago."""
-        with Session(self._engine) as session:
-            forgotten = repo.done_updates_before(session, before=_now() - KEEP)
-            session.commit()
-        return forgotten
+        with self._engine.begin() as connection:
+            return repo.done_updates_before(connection, before=_now() - KEEP)
 
     def backlog(self) -> int:
         """Stored updates not yet processed (for /metrics)."""
-        with Session(self._engine) as session:
-            return repo.inbox_backlog(session)
+        with self._engine.connect() as connection:
+            return repo.inbox_backlog(connection)
 
     @property
     def in_flight(self) -> int:
@@ -272,6 +262,64 @@ class Inbox:
                 task.cancel()
         if self._locks_engine is not self._engine and self._postgres:
             self._locks_engine.dispose()
+
+
+class _Chat:
+    """One chat taken by this process: its lock (PostgreSQL: a session advisory lock on a
+    connection of its own, in autocommit) and its stored updates, read and marked on that
+    same connection, a round trip each. On SQLite, which serves one process, no lock."""
+
+    def __init__(self, inbox: Inbox, key: int | None, update_id: int, lock_name: str) -> None:
+        self._inbox = inbox
+        self._key = key
+        self._update_id = update_id
+        self._lock_name = lock_name
+        self._connection: Connection | None = None
+        self._locked = False
+
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            inbox = self._inbox
+            engine = inbox._locks_engine if inbox._postgres else inbox._engine
+            self._connection = engine.connect()
+        return self._connection
+
+    def take(self) -> list[tuple[int, str]] | None:
+        """Lock the chat and read its first stored updates; None when another holds it."""
+        connection = self._conn()
+        if self._inbox._postgres:
+            if not _try_lock(connection, self._lock_name):
+                return None
+            self._locked = True
+        rows = self._open(connection)
+        if not self._inbox._postgres:
+            connection.commit()
+        return rows
+
+    def done(self, update_id: int, then_read: bool) -> list[tuple[int, str]] | None:
+        """Mark an update done; with `then_read`, read what is stored after it."""
+        connection = self._conn()
+        repo.mark_update_done(connection, update_id=update_id, by=self._inbox.name, now=_now())
+        rows = self._open(connection) if then_read else None
+        if not self._inbox._postgres:
+            connection.commit()
+        return rows
+
+    def _open(self, connection: Connection) -> list[tuple[int, str]]:
+        return repo.open_updates(
+            connection, chat_key=self._key, update_id=self._update_id, limit=BATCH
+        )
+
+    def release(self) -> None:
+        """Let the chat go (and the connection back to its pool)."""
+        if self._connection is None:
+            return
+        try:
+            if self._locked:
+                _unlock(self._connection, self._lock_name)
+        finally:
+            self._connection.close()
+            self._connection = None
 
 
 def _lock_engine(engine: Engine, size: int) -> Engine:

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from db.models import Conversation, UpdateInbox, table_of
 
 __all__ = [
-    "InboxRow",
     "add_state",
     "delete_state",
     "done_updates_before",
@@ -32,7 +33,6 @@ __all__ = [
 
 STATES = table_of(Conversation)
 INBOX = table_of(UpdateInbox)
-InboxRow = tuple[int, str]
 
 
 def add_state(
@@ -135,11 +135,11 @@ def sweep_states(session: Session, *, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-# The update inbox
+# The update inbox: plain connections (no ORM session): these run for every update.
 
 
 def store_update(
-    session: Session,
+    connection: Connection,
     *,
     update_id: int,
     chat_key: int | None,
@@ -149,42 +149,38 @@ def store_update(
 ) -> bool | None:
     """Store a posted update. True: new; False: known and processed; None: known, not yet
     processed (a redelivery while it waits or after its process died)."""
-    connection = session.connection()
-    try:
-        with connection.begin_nested():
-            connection.execute(
-                insert(INBOX).values(
-                    update_id=update_id,
-                    chat_key=chat_key,
-                    kind=kind[:40],
-                    payload=payload,
-                    received_at=now,
-                )
-            )
+    insert_into = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert_into(INBOX)
+        .values(
+            update_id=update_id, chat_key=chat_key, kind=kind[:40], payload=payload, received_at=now
+        )
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(INBOX.c.update_id)
+    )
+    # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT ... ON CONFLICT.
+    if connection.execute(statement).first() is not None:
         return True
-    except IntegrityError:
-        done = connection.execute(
-            select(INBOX.c.done_at).where(INBOX.c.update_id == update_id)
-        ).first()
-        return False if done is not None and done[0] is not None else None
+    done = connection.execute(select(INBOX.c.done_at).where(INBOX.c.update_id == update_id)).first()
+    return False if done is not None and done[0] is not None else None
 
 
 def open_updates(
-    session: Session, *, chat_key: int | None, update_id: int | None = None, limit: int = 20
-) -> list[InboxRow]:
+    connection: Connection, *, chat_key: int | None, update_id: int | None = None, limit: int = 20
+) -> list[tuple[int, str]]:
     """Unprocessed updates of one chat in update_id order (or the one chat-less update)."""
     query = select(INBOX.c.update_id, INBOX.c.payload).where(INBOX.c.done_at.is_(None))
     if chat_key is None:
         query = query.where(INBOX.c.update_id == update_id)
     else:
         query = query.where(INBOX.c.chat_key == chat_key)
-    rows = session.connection().execute(query.order_by(INBOX.c.update_id).limit(limit))
+    rows = connection.execute(query.order_by(INBOX.c.update_id).limit(limit))
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def mark_update_done(session: Session, *, update_id: int, by: str, now: datetime) -> bool:
+def mark_update_done(connection: Connection, *, update_id: int, by: str, now: datetime) -> bool:
     """Record that an update was processed; False if another process already had."""
-    result = session.connection().execute(
+    result = connection.execute(
         update(INBOX)
         .where(INBOX.c.update_id == update_id, INBOX.c.done_at.is_(None))
         .values(done_at=now, done_by=by[:64])
@@ -193,7 +189,7 @@ def mark_update_done(session: Session, *, update_id: int, by: str, now: datetime
 
 
 def open_chats(
-    session: Session, *, before: datetime, limit: int = 100
+    connection: Connection, *, before: datetime, limit: int = 100
 ) -> list[tuple[int | None, int]]:
     """Updates stored before `before` and still unprocessed (their process may have died):
     (chat key, its first such update_id), one per chat (chat-less ones as one group)."""
@@ -203,23 +199,19 @@ def open_chats(
         .group_by(INBOX.c.chat_key)
         .limit(limit)
     )
-    rows = session.connection().execute(query).all()
+    rows = connection.execute(query).all()
     return [(None if r[0] is None else int(r[0]), int(r[1])) for r in rows]
 
 
-def done_updates_before(session: Session, *, before: datetime) -> int:
+def done_updates_before(connection: Connection, *, before: datetime) -> int:
     """Forget updates processed before `before` (a day ago); return how many."""
-    result = session.connection().execute(
+    result = connection.execute(
         delete(INBOX).where(INBOX.c.done_at.is_not(None), INBOX.c.done_at < before)
     )
     return int(result.rowcount or 0)
 
 
-def inbox_backlog(session: Session) -> int:
+def inbox_backlog(connection: Connection) -> int:
     """Stored updates not yet processed."""
-    value = (
-        session.connection()
-        .execute(select(func.count()).select_from(INBOX).where(INBOX.c.done_at.is_(None)))
-        .scalar_one()
-    )
-    return int(value)
+    query = select(func.count()).select_from(INBOX).where(INBOX.c.done_at.is_(None))
+    return int(connection.execute(query).scalar_one())

@@ -112,17 +112,16 @@ async def test_two_processes_keep_one_chats_order_and_take_it_one_at_a_time(engi
 
 async def test_what_a_dead_process_stored_is_taken_by_a_live_one(engine, monkeypatch):
     now = datetime.now(UTC) - timedelta(minutes=1)
-    with Session(engine) as session:  # stored by a replica killed before it processed them
+    with engine.begin() as connection:  # stored by a replica killed before it processed them
         for update_id in (7, 8):
             repo.store_update(
-                session,
+                connection,
                 update_id=update_id,
                 chat_key=CHAT,
                 kind="message",
                 payload=json.dumps(message(update_id)),
                 now=now,
             )
-        session.commit()
     recorder = Recorder()
     inbox = inbox_of(engine, recorder, "live")
     monkeypatch.setattr(inbox_module, "ORPHAN_SECONDS", 0.0)
