@@ -244,11 +244,6 @@ class Inbox:
         with self._engine.connect() as connection:
             return repo.inbox_backlog(connection)
 
-    @property
-    def in_flight(self) -> int:
-        """Chats being processed or waiting in this process."""
-        return len(self._local)
-
     async def close(self, timeout: float = 30.0) -> None:
         """Stop the sweeper and let the updates in hand finish (up to `timeout` seconds)."""
         self._closing = True

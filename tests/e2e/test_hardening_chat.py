@@ -190,26 +190,24 @@ def writing(db: Path) -> bool:
         connection.close()
 
 
-def conversations(db: Path) -> list[Conversation]:
+def rows_of(db: Path, model: type) -> list:
+    """Every row of `model` in the SQLite database at `db`."""
     from db.engine import make_engine
 
     engine = make_engine(sqlite_url(db))
     try:
         with Session(engine) as session:
-            return list(session.exec(select(Conversation)))
+            return list(session.exec(select(model)))
     finally:
         engine.dispose()
+
+
+def conversations(db: Path) -> list[Conversation]:
+    return rows_of(db, Conversation)
 
 
 def markers(db: Path) -> list[UnfinishedWork]:
-    from db.engine import make_engine
-
-    engine = make_engine(sqlite_url(db))
-    try:
-        with Session(engine) as session:
-            return list(session.exec(select(UnfinishedWork)))
-    finally:
-        engine.dispose()
+    return rows_of(db, UnfinishedWork)
 
 
 @pytest.mark.timeout(240)

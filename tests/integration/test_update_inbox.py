@@ -47,6 +47,8 @@ class Recorder:
             chat = update.effective_chat.id
             self.active[chat] = self.active.get(chat, 0) + 1
             self.overlap = max(self.overlap, self.active[chat])
+            # Simulated work (not a wait for a result): long enough that a second process
+            # taking the same chat meanwhile would show as overlap.
             await asyncio.sleep(self.delay)
             self.seen.append((name, update.update_id))
             self.active[chat] -= 1
