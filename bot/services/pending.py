@@ -294,9 +294,9 @@ def _at(seconds: float) -> datetime:
 class PendingStore:
     """Conversation steps in the database, keyed by a short token (fits callback data).
 
-    Reading a step (`get`) keeps it alive for PENDING_SECONDS more; a caller that changed its
-    data writes it back with `save` (refused with StaleEntry when another process changed it
-    first); `pop` removes it for exactly one caller. Expired steps are never returned and are
+    A caller that read a step (`get`) and changed its data writes it back with `save`, which
+    keeps it alive for PENDING_SECONDS more (refused with StaleEntry when another process
+    changed it first); `pop` removes it for exactly one caller. Expired steps are never returned and are
     deleted by `sweep` (and by every `add`).
     """
 
@@ -330,17 +330,10 @@ class PendingStore:
         return item
 
     def get(self, token: str, *, admin_id: int) -> Pending | None:
-        """Return the step if it exists, is fresh and belongs to this admin."""
-        now = time.time()
+        """Return the step if it exists, is fresh and belongs to this admin (one read: every
+        caller that goes on writes it back with `save`, which moves its expiry, or removes it)."""
         with Session(self._engine) as session:
-            row = repo.read_state(session, token=token)
-            item = self._item(row, now)
-            if item is None or item.admin_id != admin_id:
-                return None
-            item.expires = now + PENDING_SECONDS
-            repo.touch_state(session, token=token, expires_at=_at(item.expires))
-            session.commit()
-        return item
+            return self._own(session, token, admin_id)
 
     def save(self, item: Pending, *, seconds: float = PENDING_SECONDS) -> None:
         """Write a changed step back; raise StaleEntry when it changed since it was read."""
@@ -363,11 +356,9 @@ class PendingStore:
 
     def pop(self, token: str, *, admin_id: int) -> Pending | None:
         """Remove and return the step (so it can be confirmed only once, by one process)."""
-        now = time.time()
         with Session(self._engine) as session:
-            row = repo.read_state(session, token=token)
-            item = self._item(row, now)
-            if item is None or item.admin_id != admin_id:
+            item = self._own(session, token, admin_id)
+            if item is None:
                 return None
             taken = repo.delete_state(session, token=token, owner_id=admin_id)
             session.commit()
@@ -420,6 +411,10 @@ class PendingStore:
             count = repo.sweep_states(session, now=_at(time.time()))
             session.commit()
         return count
+
+    def _own(self, session: Session, token: str, admin_id: int) -> Pending | None:
+        item = self._item(repo.read_state(session, token=token), time.time())
+        return item if item is not None and item.admin_id == admin_id else None
 
     def _item(self, row: Any, now: float) -> Pending | None:
         if row is None:

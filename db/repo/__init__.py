@@ -37,7 +37,6 @@ from db.repo.conversations import (
     read_state,
     store_update,
     sweep_states,
-    touch_state,
     write_state,
 )
 from db.repo.digests import (
@@ -211,7 +210,6 @@ __all__ = [
     "store_update",
     "subscriber_counts",
     "sweep_states",
-    "touch_state",
     "touch_user",
     "trade_report_exists",
     "unique_slug",

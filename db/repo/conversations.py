@@ -27,7 +27,6 @@ __all__ = [
     "read_state",
     "store_update",
     "sweep_states",
-    "touch_state",
     "write_state",
 ]
 
@@ -104,13 +103,6 @@ def write_state(
         .values(kind=kind, data=data, version=version + 1, expires_at=expires_at, updated_at=now)
     )
     return result.rowcount == 1
-
-
-def touch_state(session: Session, *, token: str, expires_at: datetime) -> None:
-    """Move a step's expiry (reading it keeps it alive; its version does not change)."""
-    session.connection().execute(
-        update(STATES).where(STATES.c.token == token).values(expires_at=expires_at)
-    )
 
 
 def delete_state(session: Session, *, token: str, owner_id: int) -> bool:
