@@ -26,7 +26,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from telegram import Update
 
 from bot.delivery.metrics import METRICS
 from bot.delivery.observe import observed, update_kind
-from bot.delivery.updates import chat_key
+from bot.delivery.updates import KeyedLocks, chat_key
 from db import repo
 
 __all__ = ["BadUpdate", "Inbox"]
@@ -86,8 +86,8 @@ class Inbox:
         # The chat locks' connections: their own pool, one per chat in flight at most.
         self._locks_engine = _lock_engine(engine, concurrency) if self._postgres else engine
         self._slots = asyncio.Semaphore(concurrency)
-        self._local: dict[int | str, asyncio.Lock] = {}
-        self._users: dict[int | str, int] = {}
+        # This process's lock of each chat in hand.
+        self._local = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._arrived: OrderedDict[int, tuple[float, Update]] = OrderedDict()
         self._sweeper: asyncio.Task[None] | None = None
@@ -149,7 +149,7 @@ class Inbox:
         marked done together with reading what came meanwhile, then let the chat go."""
         name: int | str = key if key is not None else f"u{update_id}"
         try:
-            async with self._chat(name), self._slots:
+            async with self._local.hold(name), self._slots:
                 chat = _Chat(self, key, update_id, f"jangmadang:chat:{name}")
                 try:
                     rows = await asyncio.to_thread(chat.take)
@@ -181,20 +181,6 @@ class Inbox:
             await observed(update, self._process(update), via="webhook", received=received)
         except Exception:  # the error handlers saw it; the update counts as handled
             logger.exception("Update %s failed outside its handlers", ident)
-
-    @contextlib.asynccontextmanager
-    async def _chat(self, name: int | str) -> AsyncIterator[None]:
-        """This process's lock of one chat (refcounted, dropped when nobody waits)."""
-        lock = self._local.setdefault(name, asyncio.Lock())
-        self._users[name] = self._users.get(name, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[name] -= 1
-            if not self._users[name]:
-                del self._users[name]
-                del self._local[name]
 
     # Sweeping
 

@@ -9,7 +9,8 @@ inline results) run without ordering: nothing of theirs depends on the one befor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Hashable
 from typing import Any
 
 from telegram import Update
@@ -17,7 +18,7 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.delivery.observe import observed
 
-__all__ = ["ChatOrderedProcessor", "chat_key"]
+__all__ = ["ChatOrderedProcessor", "KeyedLocks", "chat_key"]
 
 # Updates in flight at once; those of one chat wait for each other and hold no thread.
 MAX_CONCURRENT_UPDATES = 256
@@ -36,14 +37,41 @@ def chat_key(update: object) -> int | None:
     return user.id if user is not None else None
 
 
+class KeyedLocks:
+    """One asyncio lock per key while anyone holds or waits for it (then forgotten)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._users: dict[Hashable, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._locks
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold the lock of `key` (waiting for whoever holds it)."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within one."""
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
-        # One lock per chat with updates in flight, and how many hold or wait for it.
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
+        # One lock per chat with updates in flight.
+        self._locks = KeyedLocks()
 
     @property
     def chats_in_flight(self) -> int:
@@ -58,16 +86,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if key is None:
             await coroutine
             return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
+        async with self._locks.hold(key):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
